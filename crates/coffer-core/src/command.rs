@@ -1,0 +1,71 @@
+//! What enters the Raft log.
+
+use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
+use crate::records::{Account, App, Group, Sobject, UnixTime, User};
+use serde::{Deserialize, Serialize};
+
+/// One change to the replicated state. Every value in it was decided by the node that served
+/// the request (ids, timestamps, sealed material), so applying it is deterministic.
+///
+/// `Update*` commands carry the whole new record: the serving node reads, modifies and proposes;
+/// `apply` re-checks every invariant, so a conflicting concurrent change fails cleanly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Adds an account.
+    CreateAccount(Account),
+    /// Replaces an account.
+    UpdateAccount(Account),
+    /// Deletes an account with its groups, apps and keys, and drops its memberships.
+    DeleteAccount(AccountId),
+    /// Adds a group.
+    CreateGroup(Group),
+    /// Replaces a group.
+    UpdateGroup(Group),
+    /// Deletes an empty group.
+    DeleteGroup(GroupId),
+    /// Adds an app.
+    CreateApp(App),
+    /// Replaces an app (including a new sealed secret on reset).
+    UpdateApp(App),
+    /// Deletes an app.
+    DeleteApp(AppId),
+    /// Adds a user.
+    CreateUser(User),
+    /// Replaces a user.
+    UpdateUser(User),
+    /// Deletes a user.
+    DeleteUser(UserId),
+    /// Adds a security object.
+    CreateSobject(Sobject),
+    /// Replaces a security object's metadata (material never changes for a kid).
+    UpdateSobject(Sobject),
+    /// Rotates: `new` takes over the name of `old`, and the two are linked.
+    RekeySobject {
+        /// The key being replaced.
+        old: KeyId,
+        /// Its successor.
+        new: Sobject,
+    },
+    /// Deletes a security object.
+    DeleteSobject(KeyId),
+    /// Ends a session everywhere until its natural expiry.
+    RevokeSession {
+        /// The session.
+        session: SessionId,
+        /// When the session would have expired anyway; the record is dropped after.
+        until: UnixTime,
+        /// The serving node's clock; expired records are pruned against it.
+        at: UnixTime,
+    },
+    /// Records which account a user session works in.
+    SelectAccount {
+        /// The session.
+        session: SessionId,
+        /// The account chosen.
+        account: AccountId,
+        /// When the record may be dropped.
+        until: UnixTime,
+        /// The serving node's clock; expired records are pruned against it.
+        at: UnixTime,
+    },
+}

@@ -1,0 +1,333 @@
+//! The records a cluster stores. These are domain types; the DSM wire shapes live elsewhere and
+//! are mapped to these at the HTTP edge.
+
+use crate::ids::{AccountId, AppId, GroupId, KeyId, UserId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Seconds since the Unix epoch, UTC. Read by the serving node and carried in commands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnixTime(pub u64);
+
+/// A secret encrypted under the cluster master key (AES-256-GCM, the owning record's id as
+/// associated data). Only the serving node can open it; the state machine treats it as opaque.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(pub Vec<u8>);
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
+/// Who created a group or a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Creator {
+    /// A user (or sysadmin).
+    User(UserId),
+    /// An application.
+    App(AppId),
+}
+
+/// A tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Its id.
+    pub id: AccountId,
+    /// Display name; unique across the cluster.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// A disabled account refuses every request of its principals.
+    pub enabled: bool,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Caller-defined string pairs.
+    pub custom_metadata: BTreeMap<String, String>,
+}
+
+impl Account {
+    /// An enabled account with no description or metadata.
+    pub fn new(id: AccountId, name: impl Into<String>, created_at: UnixTime) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            description: None,
+            enabled: true,
+            created_at,
+            custom_metadata: BTreeMap::new(),
+        }
+    }
+}
+
+/// A group of keys inside an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Its id.
+    pub id: GroupId,
+    /// The owning account.
+    pub account: AccountId,
+    /// Display name; unique within the account.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Who created it.
+    pub creator: Creator,
+}
+
+/// What an app may do with the keys of one group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names are the DSM permission names")]
+pub enum AppPermission {
+    Sign,
+    Verify,
+    Encrypt,
+    Decrypt,
+    WrapKey,
+    UnwrapKey,
+    DeriveKey,
+    MacGenerate,
+    MacVerify,
+    Export,
+    Manage,
+    AgreeKey,
+    MaskDecrypt,
+}
+
+impl AppPermission {
+    /// Every permission; what an app gets in a group when none are listed.
+    pub const ALL: [AppPermission; 13] = [
+        Self::Sign,
+        Self::Verify,
+        Self::Encrypt,
+        Self::Decrypt,
+        Self::WrapKey,
+        Self::UnwrapKey,
+        Self::DeriveKey,
+        Self::MacGenerate,
+        Self::MacVerify,
+        Self::Export,
+        Self::Manage,
+        Self::AgreeKey,
+        Self::MaskDecrypt,
+    ];
+}
+
+/// An application principal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// Its id; the first half of its API key.
+    pub id: AppId,
+    /// The owning account.
+    pub account: AccountId,
+    /// Display name; unique within the account.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Free-form type tag (`default` unless the caller says otherwise).
+    pub app_type: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Who created it.
+    pub creator: Creator,
+    /// A disabled app cannot authenticate.
+    pub enabled: bool,
+    /// The groups it belongs to, and what it may do in each.
+    pub groups: BTreeMap<GroupId, BTreeSet<AppPermission>>,
+    /// The group new keys go to when a request names none.
+    pub default_group: Option<GroupId>,
+    /// The API secret, sealed so that administrators can read it back (as DSM allows).
+    pub secret: Sealed,
+    /// A keyed hash of the secret: authentication compares against this without unsealing.
+    pub secret_digest: Vec<u8>,
+}
+
+/// A user's role in an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AccountRole {
+    /// Manages everything in the account.
+    Administrator,
+    /// Works in the groups they belong to.
+    Member,
+    /// Reads everything, changes nothing.
+    Auditor,
+}
+
+/// A user's role in a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GroupRole {
+    /// Manages the group's keys and apps.
+    Administrator,
+    /// Reads the group's keys and logs.
+    Auditor,
+}
+
+/// A user's place in one account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Roles in the account (DSM allows more than one).
+    pub roles: BTreeSet<AccountRole>,
+    /// Groups of this account the user belongs to.
+    pub groups: BTreeMap<GroupId, GroupRole>,
+}
+
+/// A user (or sysadmin) principal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Login name; unique across the cluster, compared case-insensitively.
+    pub email: String,
+    /// argon2id PHC string of the password.
+    pub password_hash: String,
+    /// Sysadmins administer the whole cluster.
+    pub sysadmin: bool,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// The accounts the user belongs to.
+    pub memberships: BTreeMap<AccountId, Membership>,
+}
+
+/// The type of a security object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names are the DSM object types")]
+pub enum ObjectType {
+    Aes,
+    Des,
+    Des3,
+    Rsa,
+    Ec,
+    Opaque,
+    Hmac,
+    Secret,
+    Certificate,
+}
+
+/// An elliptic curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names are the NIST curve names")]
+pub enum Curve {
+    NistP256,
+    NistP384,
+    NistP521,
+}
+
+/// An operation a key allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names are the DSM key operation names")]
+pub enum KeyOperation {
+    Sign,
+    Verify,
+    Encrypt,
+    Decrypt,
+    WrapKey,
+    UnwrapKey,
+    DeriveKey,
+    AgreeKey,
+    MacGenerate,
+    MacVerify,
+    Export,
+    AppManageable,
+}
+
+/// The lifecycle state of a security object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyState {
+    /// Not yet usable.
+    PreActive,
+    /// Usable.
+    Active,
+    /// Revoked for an ordinary reason; only decrypt/verify remain meaningful.
+    Deactivated,
+    /// Revoked because it was compromised.
+    Compromised,
+}
+
+/// Where a key's material came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyOrigin {
+    /// Generated by Coffer.
+    Generated,
+    /// Imported (or unwrapped) from outside.
+    External,
+}
+
+/// Why and when a key was revoked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// DSM revocation reason code, as sent.
+    pub code: String,
+    /// Free text.
+    pub message: Option<String>,
+    /// When the compromise happened, for `KeyCompromise`.
+    pub compromise_date: Option<UnixTime>,
+}
+
+/// A security object: a key, secret or certificate, with its material sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sobject {
+    /// Its id (`kid`).
+    pub id: KeyId,
+    /// The owning account.
+    pub account: AccountId,
+    /// The group it lives in.
+    pub group: GroupId,
+    /// Name, unique within the account; a replaced key loses its name to its successor.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Key type.
+    pub obj_type: ObjectType,
+    /// Size in bits (RSA modulus, symmetric key length); `None` for EC.
+    pub key_size: Option<u32>,
+    /// Curve, for EC keys.
+    pub curve: Option<Curve>,
+    /// Operations the key allows.
+    pub key_ops: BTreeSet<KeyOperation>,
+    /// A disabled key refuses every operation.
+    pub enabled: bool,
+    /// Lifecycle state.
+    pub state: KeyState,
+    /// Generated or imported.
+    pub origin: KeyOrigin,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Who created it.
+    pub creator: Creator,
+    /// Caller-defined string pairs.
+    pub custom_metadata: BTreeMap<String, String>,
+    /// SubjectPublicKeyInfo DER, for asymmetric keys.
+    pub public_key: Option<Vec<u8>>,
+    /// The private or secret material, sealed; `None` for public-only objects.
+    pub material: Option<Sealed>,
+    /// True when EXPORT has never been granted.
+    pub never_exportable: bool,
+    /// When it became active.
+    pub activation_date: Option<UnixTime>,
+    /// When it was (or will be) deactivated.
+    pub deactivation_date: Option<UnixTime>,
+    /// Revocation details, once revoked.
+    pub revocation: Option<Revocation>,
+    /// The key that replaced this one at rotation.
+    pub replacement: Option<KeyId>,
+    /// The key this one replaced.
+    pub replaced: Option<KeyId>,
+}
+
+impl Sobject {
+    /// True when only the public half is held.
+    pub fn public_only(&self) -> bool {
+        self.material.is_none()
+    }
+}

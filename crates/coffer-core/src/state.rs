@@ -1,0 +1,566 @@
+//! The replicated state and its deterministic transition function.
+
+use crate::command::Command;
+use crate::error::ApplyError;
+use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
+use crate::records::{Account, App, Group, Sobject, UnixTime, User};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The tables of the replicated state. The discriminants are stored on disk: never reuse one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum Table {
+    /// [`Account`] records.
+    Accounts = 1,
+    /// [`Group`] records.
+    Groups = 2,
+    /// [`App`] records.
+    Apps = 3,
+    /// [`User`] records.
+    Users = 4,
+    /// [`Sobject`] records.
+    Sobjects = 5,
+    /// Revoked sessions, until their natural expiry.
+    RevokedSessions = 6,
+    /// The account each user session works in.
+    SessionAccounts = 7,
+}
+
+impl Table {
+    /// The table for a stored discriminant.
+    pub fn from_u8(n: u8) -> Option<Self> {
+        Some(match n {
+            1 => Self::Accounts,
+            2 => Self::Groups,
+            3 => Self::Apps,
+            4 => Self::Users,
+            5 => Self::Sobjects,
+            6 => Self::RevokedSessions,
+            7 => Self::SessionAccounts,
+            _ => return None,
+        })
+    }
+}
+
+/// Names one record of the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RecordKey {
+    /// The table.
+    pub table: Table,
+    /// The record's id.
+    pub id: Uuid,
+}
+
+impl RecordKey {
+    /// A key from a table and an id.
+    pub fn new(table: Table, id: Uuid) -> Self {
+        Self { table, id }
+    }
+
+    /// 17 bytes: the table, then the id. Sorts by table, then id.
+    pub fn to_bytes(self) -> [u8; 17] {
+        let mut out = [0u8; 17];
+        out[0] = self.table as u8;
+        out[1..].copy_from_slice(self.id.as_bytes());
+        out
+    }
+
+    /// The inverse of [`RecordKey::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (&table, id) = bytes.split_first()?;
+        Some(Self { table: Table::from_u8(table)?, id: Uuid::from_slice(id).ok()? })
+    }
+}
+
+/// The result of applying one command.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// Accepted, or why not (then nothing changed).
+    pub outcome: Result<(), ApplyError>,
+    /// Records written or deleted; empty when refused.
+    pub changed: Vec<RecordKey>,
+}
+
+/// A session's selected account, until the session can no longer be alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SessionAccount {
+    account: AccountId,
+    until: UnixTime,
+}
+
+/// Everything the cluster agrees on. Indexes are derived and rebuilt on load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    accounts: BTreeMap<AccountId, Account>,
+    groups: BTreeMap<GroupId, Group>,
+    apps: BTreeMap<AppId, App>,
+    users: BTreeMap<UserId, User>,
+    sobjects: BTreeMap<KeyId, Sobject>,
+    revoked_sessions: BTreeMap<SessionId, UnixTime>,
+    session_accounts: BTreeMap<SessionId, SessionAccount>,
+    /// (account, name) → key; names of keys are unique per account.
+    key_names: BTreeMap<(AccountId, String), KeyId>,
+    /// lower-cased email → user.
+    user_emails: BTreeMap<String, UserId>,
+}
+
+impl State {
+    /// Applies one command. Refusals leave the state untouched and report no changes.
+    pub fn apply(&mut self, command: &Command) -> Applied {
+        let mut changed = Vec::new();
+        let outcome = self.apply_inner(command, &mut changed);
+        if outcome.is_err() {
+            debug_assert!(changed.is_empty(), "a refused command must not change anything");
+            changed.clear();
+        }
+        Applied { outcome, changed }
+    }
+
+    fn apply_inner(&mut self, command: &Command, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+        match command {
+            Command::CreateAccount(account) => {
+                self.ensure_new_id(account.id.uuid())?;
+                self.ensure_account_name_free(&account.name, None)?;
+                self.accounts.insert(account.id, account.clone());
+                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
+            }
+            Command::UpdateAccount(account) => {
+                let old = self.accounts.get(&account.id).ok_or(ApplyError::AccountNotFound(account.id))?;
+                if old.created_at != account.created_at {
+                    return Err(ApplyError::Immutable("an account's creation time"));
+                }
+                self.ensure_account_name_free(&account.name, Some(account.id))?;
+                self.accounts.insert(account.id, account.clone());
+                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
+            }
+            Command::DeleteAccount(id) => self.delete_account(*id, changed)?,
+            Command::CreateGroup(group) => {
+                self.ensure_new_id(group.id.uuid())?;
+                self.ensure_account(group.account)?;
+                self.ensure_group_name_free(group, None)?;
+                self.groups.insert(group.id, group.clone());
+                changed.push(RecordKey::new(Table::Groups, group.id.uuid()));
+            }
+            Command::UpdateGroup(group) => {
+                let old = self.groups.get(&group.id).ok_or(ApplyError::GroupNotFound(group.id))?;
+                if old.account != group.account {
+                    return Err(ApplyError::Immutable("a group's account"));
+                }
+                self.ensure_group_name_free(group, Some(group.id))?;
+                self.groups.insert(group.id, group.clone());
+                changed.push(RecordKey::new(Table::Groups, group.id.uuid()));
+            }
+            Command::DeleteGroup(id) => self.delete_group(*id, changed)?,
+            Command::CreateApp(app) => {
+                self.ensure_new_id(app.id.uuid())?;
+                self.check_app(app, None)?;
+                self.apps.insert(app.id, app.clone());
+                changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
+            }
+            Command::UpdateApp(app) => {
+                let old = self.apps.get(&app.id).ok_or(ApplyError::AppNotFound(app.id))?;
+                if old.account != app.account {
+                    return Err(ApplyError::Immutable("an app's account"));
+                }
+                self.check_app(app, Some(app.id))?;
+                self.apps.insert(app.id, app.clone());
+                changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
+            }
+            Command::DeleteApp(id) => {
+                self.apps.remove(id).ok_or(ApplyError::AppNotFound(*id))?;
+                changed.push(RecordKey::new(Table::Apps, id.uuid()));
+            }
+            Command::CreateUser(user) => {
+                self.ensure_new_id(user.id.uuid())?;
+                self.check_user(user, None)?;
+                self.user_emails.insert(user.email.to_lowercase(), user.id);
+                self.users.insert(user.id, user.clone());
+                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+            }
+            Command::UpdateUser(user) => {
+                let old = self.users.get(&user.id).ok_or(ApplyError::UserNotFound(user.id))?;
+                let old_email = old.email.to_lowercase();
+                self.check_user(user, Some(user.id))?;
+                self.user_emails.remove(&old_email);
+                self.user_emails.insert(user.email.to_lowercase(), user.id);
+                self.users.insert(user.id, user.clone());
+                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+            }
+            Command::DeleteUser(id) => {
+                let user = self.users.remove(id).ok_or(ApplyError::UserNotFound(*id))?;
+                self.user_emails.remove(&user.email.to_lowercase());
+                changed.push(RecordKey::new(Table::Users, id.uuid()));
+            }
+            Command::CreateSobject(key) => {
+                self.ensure_new_id(key.id.uuid())?;
+                self.check_sobject(key, &[])?;
+                self.insert_sobject(key.clone(), changed);
+            }
+            Command::UpdateSobject(key) => {
+                let old = self.sobjects.get(&key.id).ok_or(ApplyError::SobjectNotFound(key.id))?;
+                if old.account != key.account {
+                    return Err(ApplyError::Immutable("a security object's account"));
+                }
+                if old.material != key.material || old.obj_type != key.obj_type {
+                    return Err(ApplyError::Immutable("a security object's material"));
+                }
+                self.check_sobject(key, &[key.id])?;
+                self.remove_sobject(key.id, changed);
+                self.insert_sobject(key.clone(), changed);
+            }
+            Command::RekeySobject { old, new } => {
+                let previous = self.sobjects.get(old).ok_or(ApplyError::SobjectNotFound(*old))?;
+                if previous.account != new.account || previous.replacement.is_some() {
+                    return Err(ApplyError::BadReference(format!("security object {old} cannot be rotated")));
+                }
+                self.ensure_new_id(new.id.uuid())?;
+                self.check_sobject(new, &[*old])?;
+                let mut retired = previous.clone();
+                retired.name = None;
+                retired.replacement = Some(new.id);
+                self.remove_sobject(*old, changed);
+                self.insert_sobject(retired, changed);
+                let mut successor = new.clone();
+                successor.replaced = Some(*old);
+                self.insert_sobject(successor, changed);
+            }
+            Command::DeleteSobject(id) => {
+                if !self.sobjects.contains_key(id) {
+                    return Err(ApplyError::SobjectNotFound(*id));
+                }
+                self.remove_sobject(*id, changed);
+            }
+            Command::RevokeSession { session, until, at } => {
+                self.prune_sessions(*at, changed);
+                self.revoked_sessions.insert(*session, *until);
+                changed.push(RecordKey::new(Table::RevokedSessions, session.uuid()));
+            }
+            Command::SelectAccount { session, account, until, at } => {
+                self.ensure_account(*account)?;
+                self.prune_sessions(*at, changed);
+                self.session_accounts.insert(*session, SessionAccount { account: *account, until: *until });
+                changed.push(RecordKey::new(Table::SessionAccounts, session.uuid()));
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        Ok(())
+    }
+
+    // ---- reads ----
+
+    /// An account by id.
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    /// Every account.
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// A group by id.
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.get(&id)
+    }
+
+    /// The groups of an account, by id.
+    pub fn groups_of(&self, account: AccountId) -> impl Iterator<Item = &Group> {
+        self.groups.values().filter(move |g| g.account == account)
+    }
+
+    /// An app by id.
+    pub fn app(&self, id: AppId) -> Option<&App> {
+        self.apps.get(&id)
+    }
+
+    /// The apps of an account, by id.
+    pub fn apps_of(&self, account: AccountId) -> impl Iterator<Item = &App> {
+        self.apps.values().filter(move |a| a.account == account)
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: UserId) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    /// A user by email, case-insensitively.
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.user_emails.get(&email.to_lowercase()).and_then(|id| self.users.get(id))
+    }
+
+    /// Every user, by id.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// A security object by id.
+    pub fn sobject(&self, id: KeyId) -> Option<&Sobject> {
+        self.sobjects.get(&id)
+    }
+
+    /// A security object by name within an account.
+    pub fn sobject_by_name(&self, account: AccountId, name: &str) -> Option<&Sobject> {
+        self.key_names.get(&(account, name.to_owned())).and_then(|id| self.sobjects.get(id))
+    }
+
+    /// The security objects of an account, by kid.
+    pub fn sobjects_of(&self, account: AccountId) -> impl Iterator<Item = &Sobject> {
+        self.sobjects.values().filter(move |k| k.account == account)
+    }
+
+    /// True when the session was ended and could otherwise still be alive.
+    pub fn session_revoked(&self, session: SessionId) -> bool {
+        self.revoked_sessions.contains_key(&session)
+    }
+
+    /// The account a user session selected, if any.
+    pub fn selected_account(&self, session: SessionId) -> Option<AccountId> {
+        self.session_accounts.get(&session).map(|s| s.account)
+    }
+
+    // ---- persistence ----
+
+    /// The stored form of one record, or `None` when it does not exist (deleted).
+    pub fn encode_record(&self, key: RecordKey) -> Option<Vec<u8>> {
+        let id = key.id;
+        let encoded = match key.table {
+            Table::Accounts => self.accounts.get(&AccountId(id)).map(serde_json::to_vec),
+            Table::Groups => self.groups.get(&GroupId(id)).map(serde_json::to_vec),
+            Table::Apps => self.apps.get(&AppId(id)).map(serde_json::to_vec),
+            Table::Users => self.users.get(&UserId(id)).map(serde_json::to_vec),
+            Table::Sobjects => self.sobjects.get(&KeyId(id)).map(serde_json::to_vec),
+            Table::RevokedSessions => self.revoked_sessions.get(&SessionId(id)).map(serde_json::to_vec),
+            Table::SessionAccounts => self.session_accounts.get(&SessionId(id)).map(serde_json::to_vec),
+        };
+        // Serializing these plain data types cannot fail: no maps with non-string keys that
+        // serde_json rejects are serialized at the top level, and ids serialize as strings.
+        encoded.and_then(Result::ok)
+    }
+
+    /// Puts back one stored record (at start-up or when installing a snapshot).
+    pub fn load_record(&mut self, key: RecordKey, bytes: &[u8]) -> Result<(), serde_json::Error> {
+        let id = key.id;
+        match key.table {
+            Table::Accounts => {
+                self.accounts.insert(AccountId(id), serde_json::from_slice(bytes)?);
+            }
+            Table::Groups => {
+                self.groups.insert(GroupId(id), serde_json::from_slice(bytes)?);
+            }
+            Table::Apps => {
+                self.apps.insert(AppId(id), serde_json::from_slice(bytes)?);
+            }
+            Table::Users => {
+                let user: User = serde_json::from_slice(bytes)?;
+                self.user_emails.insert(user.email.to_lowercase(), user.id);
+                self.users.insert(UserId(id), user);
+            }
+            Table::Sobjects => {
+                let key: Sobject = serde_json::from_slice(bytes)?;
+                if let Some(name) = &key.name {
+                    self.key_names.insert((key.account, name.clone()), key.id);
+                }
+                self.sobjects.insert(KeyId(id), key);
+            }
+            Table::RevokedSessions => {
+                self.revoked_sessions.insert(SessionId(id), serde_json::from_slice(bytes)?);
+            }
+            Table::SessionAccounts => {
+                self.session_accounts.insert(SessionId(id), serde_json::from_slice(bytes)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every record in stored form, in key order; what a snapshot holds.
+    pub fn records(&self) -> Vec<(RecordKey, Vec<u8>)> {
+        let keys = self
+            .accounts
+            .keys()
+            .map(|id| RecordKey::new(Table::Accounts, id.uuid()))
+            .chain(self.groups.keys().map(|id| RecordKey::new(Table::Groups, id.uuid())))
+            .chain(self.apps.keys().map(|id| RecordKey::new(Table::Apps, id.uuid())))
+            .chain(self.users.keys().map(|id| RecordKey::new(Table::Users, id.uuid())))
+            .chain(self.sobjects.keys().map(|id| RecordKey::new(Table::Sobjects, id.uuid())))
+            .chain(self.revoked_sessions.keys().map(|id| RecordKey::new(Table::RevokedSessions, id.uuid())))
+            .chain(self.session_accounts.keys().map(|id| RecordKey::new(Table::SessionAccounts, id.uuid())));
+        keys.filter_map(|key| self.encode_record(key).map(|bytes| (key, bytes))).collect()
+    }
+
+    // ---- helpers ----
+
+    fn ensure_new_id(&self, id: Uuid) -> Result<(), ApplyError> {
+        let taken = self.accounts.contains_key(&AccountId(id))
+            || self.groups.contains_key(&GroupId(id))
+            || self.apps.contains_key(&AppId(id))
+            || self.users.contains_key(&UserId(id))
+            || self.sobjects.contains_key(&KeyId(id));
+        if taken { Err(ApplyError::IdTaken(id)) } else { Ok(()) }
+    }
+
+    fn ensure_account(&self, id: AccountId) -> Result<&Account, ApplyError> {
+        self.accounts.get(&id).ok_or(ApplyError::AccountNotFound(id))
+    }
+
+    fn ensure_group_in(&self, id: GroupId, account: AccountId) -> Result<(), ApplyError> {
+        match self.groups.get(&id) {
+            Some(group) if group.account == account => Ok(()),
+            Some(_) => Err(ApplyError::BadReference(format!("group {id} belongs to another account"))),
+            None => Err(ApplyError::GroupNotFound(id)),
+        }
+    }
+
+    fn ensure_account_name_free(&self, name: &str, except: Option<AccountId>) -> Result<(), ApplyError> {
+        let clash = self.accounts.values().any(|a| a.name == name && Some(a.id) != except);
+        if clash { Err(ApplyError::NameTaken { kind: "an account", name: name.to_owned() }) } else { Ok(()) }
+    }
+
+    fn ensure_group_name_free(&self, group: &Group, except: Option<GroupId>) -> Result<(), ApplyError> {
+        let clash = self.groups_of(group.account).any(|g| g.name == group.name && Some(g.id) != except);
+        if clash { Err(ApplyError::NameTaken { kind: "a group", name: group.name.clone() }) } else { Ok(()) }
+    }
+
+    fn check_app(&self, app: &App, except: Option<AppId>) -> Result<(), ApplyError> {
+        self.ensure_account(app.account)?;
+        for group in app.groups.keys().chain(app.default_group.iter()) {
+            self.ensure_group_in(*group, app.account)?;
+        }
+        if let Some(default) = app.default_group
+            && !app.groups.contains_key(&default)
+        {
+            return Err(ApplyError::BadReference(format!("default group {default} is not one of the app's groups")));
+        }
+        let clash = self.apps_of(app.account).any(|a| a.name == app.name && Some(a.id) != except);
+        if clash { Err(ApplyError::NameTaken { kind: "an app", name: app.name.clone() }) } else { Ok(()) }
+    }
+
+    fn check_user(&self, user: &User, except: Option<UserId>) -> Result<(), ApplyError> {
+        for (account, membership) in &user.memberships {
+            self.ensure_account(*account)?;
+            for group in membership.groups.keys() {
+                self.ensure_group_in(*group, *account)?;
+            }
+        }
+        match self.user_emails.get(&user.email.to_lowercase()) {
+            Some(other) if Some(*other) != except => {
+                Err(ApplyError::NameTaken { kind: "a user", name: user.email.clone() })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a key's references and name; `except` are kids whose names may be taken over.
+    fn check_sobject(&self, key: &Sobject, except: &[KeyId]) -> Result<(), ApplyError> {
+        self.ensure_account(key.account)?;
+        self.ensure_group_in(key.group, key.account)?;
+        if let Some(name) = &key.name
+            && let Some(holder) = self.key_names.get(&(key.account, name.clone()))
+            && !except.contains(holder)
+        {
+            return Err(ApplyError::NameTaken { kind: "a security object", name: name.clone() });
+        }
+        Ok(())
+    }
+
+    fn insert_sobject(&mut self, key: Sobject, changed: &mut Vec<RecordKey>) {
+        if let Some(name) = &key.name {
+            self.key_names.insert((key.account, name.clone()), key.id);
+        }
+        changed.push(RecordKey::new(Table::Sobjects, key.id.uuid()));
+        self.sobjects.insert(key.id, key);
+    }
+
+    fn remove_sobject(&mut self, id: KeyId, changed: &mut Vec<RecordKey>) {
+        if let Some(key) = self.sobjects.remove(&id) {
+            if let Some(name) = key.name
+                && self.key_names.get(&(key.account, name.clone())) == Some(&id)
+            {
+                self.key_names.remove(&(key.account, name));
+            }
+            changed.push(RecordKey::new(Table::Sobjects, id.uuid()));
+        }
+    }
+
+    fn delete_group(&mut self, id: GroupId, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+        if !self.groups.contains_key(&id) {
+            return Err(ApplyError::GroupNotFound(id));
+        }
+        if self.sobjects.values().any(|k| k.group == id) {
+            return Err(ApplyError::GroupNotEmpty(id));
+        }
+        self.groups.remove(&id);
+        changed.push(RecordKey::new(Table::Groups, id.uuid()));
+        for app in self.apps.values_mut().filter(|a| a.groups.contains_key(&id)) {
+            app.groups.remove(&id);
+            if app.default_group == Some(id) {
+                app.default_group = app.groups.keys().next().copied();
+            }
+            changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
+        }
+        for user in self.users.values_mut() {
+            let mut touched = false;
+            for membership in user.memberships.values_mut() {
+                touched |= membership.groups.remove(&id).is_some();
+            }
+            if touched {
+                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_account(&mut self, id: AccountId, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+        if self.accounts.remove(&id).is_none() {
+            return Err(ApplyError::AccountNotFound(id));
+        }
+        changed.push(RecordKey::new(Table::Accounts, id.uuid()));
+        let keys: Vec<KeyId> = self.sobjects_of(id).map(|k| k.id).collect();
+        for key in keys {
+            self.remove_sobject(key, changed);
+        }
+        let apps: Vec<AppId> = self.apps_of(id).map(|a| a.id).collect();
+        for app in apps {
+            self.apps.remove(&app);
+            changed.push(RecordKey::new(Table::Apps, app.uuid()));
+        }
+        let groups: Vec<GroupId> = self.groups_of(id).map(|g| g.id).collect();
+        for group in groups {
+            self.groups.remove(&group);
+            changed.push(RecordKey::new(Table::Groups, group.uuid()));
+        }
+        for user in self.users.values_mut() {
+            if user.memberships.remove(&id).is_some() {
+                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+            }
+        }
+        let sessions: Vec<SessionId> =
+            self.session_accounts.iter().filter(|(_, s)| s.account == id).map(|(k, _)| *k).collect();
+        for session in sessions {
+            self.session_accounts.remove(&session);
+            changed.push(RecordKey::new(Table::SessionAccounts, session.uuid()));
+        }
+        Ok(())
+    }
+
+    /// Drops session records that can no longer matter at time `at`.
+    fn prune_sessions(&mut self, at: UnixTime, changed: &mut Vec<RecordKey>) {
+        let expired: Vec<SessionId> =
+            self.revoked_sessions.iter().filter(|(_, until)| **until < at).map(|(id, _)| *id).collect();
+        for id in expired {
+            self.revoked_sessions.remove(&id);
+            changed.push(RecordKey::new(Table::RevokedSessions, id.uuid()));
+        }
+        let expired: Vec<SessionId> =
+            self.session_accounts.iter().filter(|(_, s)| s.until < at).map(|(id, _)| *id).collect();
+        for id in expired {
+            self.session_accounts.remove(&id);
+            changed.push(RecordKey::new(Table::SessionAccounts, id.uuid()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,270 @@
+use super::*;
+use crate::records::{AppPermission, Creator, KeyOperation, KeyOrigin, KeyState, ObjectType, Sealed};
+use std::collections::{BTreeMap, BTreeSet};
+
+const T0: UnixTime = UnixTime(1_700_000_000);
+const ACCOUNT: AccountId = AccountId::from_u128(1);
+const GROUP: GroupId = GroupId::from_u128(2);
+const APP: AppId = AppId::from_u128(3);
+
+fn account() -> Account {
+    Account::new(ACCOUNT, "acme", T0)
+}
+
+fn group(id: GroupId, name: &str) -> Group {
+    Group { id, account: ACCOUNT, name: name.into(), description: None, created_at: T0, creator: Creator::App(APP) }
+}
+
+fn app() -> App {
+    App {
+        id: APP,
+        account: ACCOUNT,
+        name: "billing".into(),
+        description: None,
+        app_type: "default".into(),
+        created_at: T0,
+        creator: Creator::App(APP),
+        enabled: true,
+        groups: BTreeMap::from([(GROUP, AppPermission::ALL.into_iter().collect())]),
+        default_group: Some(GROUP),
+        secret: Sealed(vec![1; 40]),
+        secret_digest: vec![2; 32],
+    }
+}
+
+fn key(n: u128, name: &str) -> Sobject {
+    Sobject {
+        id: KeyId::from_u128(n),
+        account: ACCOUNT,
+        group: GROUP,
+        name: Some(name.into()),
+        description: None,
+        obj_type: ObjectType::Aes,
+        key_size: Some(256),
+        curve: None,
+        key_ops: BTreeSet::from([KeyOperation::Encrypt, KeyOperation::Decrypt]),
+        enabled: true,
+        state: KeyState::Active,
+        origin: KeyOrigin::Generated,
+        created_at: T0,
+        creator: Creator::App(APP),
+        custom_metadata: BTreeMap::new(),
+        public_key: None,
+        material: Some(Sealed(vec![n as u8; 60])),
+        never_exportable: true,
+        activation_date: Some(T0),
+        deactivation_date: None,
+        revocation: None,
+        replacement: None,
+        replaced: None,
+    }
+}
+
+/// A state with one account, one group and one app.
+fn seeded() -> State {
+    let mut state = State::default();
+    for command in [Command::CreateAccount(account()), Command::CreateGroup(group(GROUP, "main")), Command::CreateApp(app())] {
+        assert_eq!(state.apply(&command).outcome, Ok(()));
+    }
+    state
+}
+
+fn reload(state: &State) -> State {
+    let mut fresh = State::default();
+    for (key, bytes) in state.records() {
+        fresh.load_record(key, &bytes).expect("records decode");
+    }
+    fresh
+}
+
+#[test]
+fn create_key_reports_exactly_the_new_record() {
+    let mut state = seeded();
+    let applied = state.apply(&Command::CreateSobject(key(10, "k1")));
+    assert_eq!(applied, Applied { outcome: Ok(()), changed: vec![RecordKey::new(Table::Sobjects, KeyId::from_u128(10).uuid())] });
+    assert_eq!(state.sobject_by_name(ACCOUNT, "k1").map(|k| k.id), Some(KeyId::from_u128(10)));
+}
+
+#[test]
+fn duplicate_key_name_is_refused_and_changes_nothing() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    let before = state.clone();
+    let applied = state.apply(&Command::CreateSobject(key(11, "k1")));
+    assert_eq!(applied.outcome, Err(ApplyError::NameTaken { kind: "a security object", name: "k1".into() }));
+    assert!(applied.changed.is_empty());
+    assert_eq!(state, before);
+}
+
+#[test]
+fn key_in_a_group_of_another_account_is_refused() {
+    let mut state = seeded();
+    let other = AccountId::from_u128(50);
+    state.apply(&Command::CreateAccount(Account::new(other, "other", T0)));
+    let mut foreign = key(10, "k1");
+    foreign.account = other;
+    assert!(matches!(state.apply(&Command::CreateSobject(foreign)).outcome, Err(ApplyError::BadReference(_))));
+}
+
+#[test]
+fn rekey_moves_the_name_and_links_both_keys() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    let applied = state.apply(&Command::RekeySobject { old: KeyId::from_u128(10), new: key(11, "k1") });
+    assert_eq!(applied.outcome, Ok(()));
+    assert_eq!(applied.changed.len(), 2);
+    let new = state.sobject_by_name(ACCOUNT, "k1").expect("name resolves");
+    assert_eq!(new.id, KeyId::from_u128(11));
+    assert_eq!(new.replaced, Some(KeyId::from_u128(10)));
+    let old = state.sobject(KeyId::from_u128(10)).expect("old key kept");
+    assert_eq!((old.name.as_deref(), old.replacement), (None, Some(KeyId::from_u128(11))));
+    // A key already replaced cannot be rotated again.
+    let again = state.apply(&Command::RekeySobject { old: KeyId::from_u128(10), new: key(12, "k1") });
+    assert!(again.outcome.is_err());
+}
+
+#[test]
+fn update_cannot_change_key_material() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    let mut changed = key(10, "k1");
+    changed.material = Some(Sealed(vec![9; 60]));
+    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Err(ApplyError::Immutable("a security object's material")));
+}
+
+#[test]
+fn update_can_rename_a_key() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    let mut renamed = key(10, "k2");
+    renamed.enabled = false;
+    assert_eq!(state.apply(&Command::UpdateSobject(renamed)).outcome, Ok(()));
+    assert!(state.sobject_by_name(ACCOUNT, "k1").is_none());
+    assert_eq!(state.sobject_by_name(ACCOUNT, "k2").map(|k| k.enabled), Some(false));
+}
+
+#[test]
+fn second_delete_reports_not_found() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    assert_eq!(state.apply(&Command::DeleteSobject(KeyId::from_u128(10))).outcome, Ok(()));
+    assert_eq!(
+        state.apply(&Command::DeleteSobject(KeyId::from_u128(10))).outcome,
+        Err(ApplyError::SobjectNotFound(KeyId::from_u128(10)))
+    );
+    assert!(state.sobject_by_name(ACCOUNT, "k1").is_none());
+}
+
+#[test]
+fn group_holding_keys_cannot_be_deleted() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    assert_eq!(state.apply(&Command::DeleteGroup(GROUP)).outcome, Err(ApplyError::GroupNotEmpty(GROUP)));
+}
+
+#[test]
+fn deleting_an_empty_group_removes_it_from_apps() {
+    let mut state = seeded();
+    let spare = GroupId::from_u128(20);
+    state.apply(&Command::CreateGroup(group(spare, "spare")));
+    let mut member = app();
+    member.groups.insert(spare, BTreeSet::new());
+    assert_eq!(state.apply(&Command::UpdateApp(member)).outcome, Ok(()));
+    let applied = state.apply(&Command::DeleteGroup(spare));
+    assert_eq!(
+        applied.changed,
+        vec![RecordKey::new(Table::Groups, spare.uuid()), RecordKey::new(Table::Apps, APP.uuid())]
+    );
+    assert!(!state.app(APP).expect("app kept").groups.contains_key(&spare));
+}
+
+#[test]
+fn deleting_an_account_removes_everything_in_it() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    let applied = state.apply(&Command::DeleteAccount(ACCOUNT));
+    assert_eq!(applied.outcome, Ok(()));
+    assert_eq!(applied.changed.len(), 4);
+    assert_eq!(state.records(), Vec::new());
+}
+
+#[test]
+fn user_emails_are_unique_case_insensitively() {
+    let mut state = seeded();
+    let user = |n: u128, email: &str| User {
+        id: UserId::from_u128(n),
+        email: email.into(),
+        password_hash: "$argon2id$…".into(),
+        sysadmin: false,
+        first_name: None,
+        last_name: None,
+        description: None,
+        created_at: T0,
+        memberships: BTreeMap::new(),
+    };
+    assert_eq!(state.apply(&Command::CreateUser(user(30, "Ann@example.com"))).outcome, Ok(()));
+    assert!(state.apply(&Command::CreateUser(user(31, "ann@EXAMPLE.com"))).outcome.is_err());
+    assert_eq!(state.user_by_email("ANN@example.com").map(|u| u.id), Some(UserId::from_u128(30)));
+}
+
+#[test]
+fn expired_session_records_are_pruned_by_later_commands() {
+    let mut state = seeded();
+    let s1 = SessionId::from_u128(100);
+    let s2 = SessionId::from_u128(101);
+    state.apply(&Command::RevokeSession { session: s1, until: UnixTime(T0.0 + 10), at: T0 });
+    assert!(state.session_revoked(s1));
+    let applied = state.apply(&Command::RevokeSession { session: s2, until: UnixTime(T0.0 + 100), at: UnixTime(T0.0 + 11) });
+    assert!(!state.session_revoked(s1));
+    assert_eq!(applied.changed.len(), 2);
+}
+
+#[test]
+fn reloading_records_rebuilds_an_equal_state_with_indexes() {
+    let mut state = seeded();
+    state.apply(&Command::CreateSobject(key(10, "k1")));
+    state.apply(&Command::SelectAccount { session: SessionId::from_u128(7), account: ACCOUNT, until: T0, at: T0 });
+    let reloaded = reload(&state);
+    assert_eq!(reloaded, state);
+    assert!(reloaded.sobject_by_name(ACCOUNT, "k1").is_some());
+}
+
+#[test]
+fn record_keys_round_trip_through_bytes() {
+    let key = RecordKey::new(Table::Users, uuid::Uuid::from_u128(77));
+    assert_eq!(RecordKey::from_bytes(&key.to_bytes()), Some(key));
+    assert_eq!(RecordKey::from_bytes(&[99; 17]), None);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn command() -> impl Strategy<Value = Command> {
+        prop_oneof![
+            (10u128..16, 0usize..3).prop_map(|(n, name)| Command::CreateSobject(key(n, ["a", "b", "c"][name]))),
+            (10u128..16).prop_map(|n| Command::DeleteSobject(KeyId::from_u128(n))),
+            (10u128..16, 16u128..22).prop_map(|(old, new)| Command::RekeySobject { old: KeyId::from_u128(old), new: key(new, "a") }),
+            (10u128..16, 0usize..3).prop_map(|(n, name)| Command::UpdateSobject(key(n, ["a", "b", "c"][name]))),
+        ]
+    }
+
+    proptest! {
+        /// Same commands, same state; and the persisted records always rebuild that state.
+        #[test]
+        fn replicas_agree_and_records_rebuild_the_state(commands in proptest::collection::vec(command(), 0..40)) {
+            let mut a = seeded();
+            let mut b = seeded();
+            for command in &commands {
+                prop_assert_eq!(a.apply(command), b.apply(command));
+            }
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(reload(&a), a.clone());
+            // Names stay unique and every name points at a key that has it.
+            for ((account, name), kid) in &a.key_names {
+                let key = a.sobject(*kid).expect("indexed key exists");
+                prop_assert_eq!((key.account, key.name.as_deref()), (*account, Some(name.as_str())));
+            }
+        }
+    }
+}
