@@ -1,0 +1,49 @@
+//! Process CPU time from `/proc` (Linux only; elsewhere nothing is reported).
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`, 100 on Linux).
+const USER_HZ: f64 = 100.0;
+
+/// User + system CPU seconds consumed so far by process `pid` (or this process).
+pub(crate) fn process_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => String::from("/proc/self/stat"),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the parenthesised command name: state is the first, utime
+    // and stime the 12th and 13th (fields 14 and 15 of proc(5)).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / USER_HZ)
+}
+
+/// CPU time of this process and (optionally) the server at one instant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sample {
+    client: Option<f64>,
+    server: Option<f64>,
+}
+
+impl Sample {
+    /// Takes a sample now.
+    pub(crate) fn take(server_pid: Option<u32>) -> Self {
+        Self {
+            client: process_seconds(None),
+            server: server_pid.and_then(|pid| process_seconds(Some(pid))),
+        }
+    }
+
+    /// Average cores used by (client, server) between `self` and `later`.
+    pub(crate) fn cores_until(&self, later: &Sample, wall_secs: f64) -> (Option<f64>, Option<f64>) {
+        let rate = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if wall_secs > 0.0 => Some((b - a) / wall_secs),
+            _ => None,
+        };
+        (
+            rate(self.client, later.client),
+            rate(self.server, later.server),
+        )
+    }
+}
