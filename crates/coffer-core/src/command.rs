@@ -48,6 +48,9 @@ pub enum Command {
     },
     /// Deletes a security object.
     DeleteSobject(KeyId),
+    /// Drops the private half of an asymmetric key; it keeps only the operations a public key
+    /// can perform.
+    DropPrivateKey(KeyId),
     /// Ends a session everywhere until its natural expiry.
     RevokeSession {
         /// The session.

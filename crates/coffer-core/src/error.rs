@@ -29,7 +29,7 @@ pub enum ApplyError {
     #[error("{kind} named {name:?} already exists")]
     NameTaken {
         /// What kind of object clashed.
-        kind: &'static str,
+        kind: String,
         /// The name.
         name: String,
     },
@@ -41,5 +41,5 @@ pub enum ApplyError {
     BadReference(String),
     /// An update tried to change something that never changes.
     #[error("{0} cannot be changed")]
-    Immutable(&'static str),
+    Immutable(String),
 }

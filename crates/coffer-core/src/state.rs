@@ -3,7 +3,7 @@
 use crate::command::Command;
 use crate::error::ApplyError;
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, Group, Sobject, UnixTime, User};
+use crate::records::{Account, App, Group, KeyOperation, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -129,7 +129,7 @@ impl State {
             Command::UpdateAccount(account) => {
                 let old = self.accounts.get(&account.id).ok_or(ApplyError::AccountNotFound(account.id))?;
                 if old.created_at != account.created_at {
-                    return Err(ApplyError::Immutable("an account's creation time"));
+                    return Err(ApplyError::Immutable("an account's creation time".into()));
                 }
                 self.ensure_account_name_free(&account.name, Some(account.id))?;
                 self.accounts.insert(account.id, account.clone());
@@ -146,7 +146,7 @@ impl State {
             Command::UpdateGroup(group) => {
                 let old = self.groups.get(&group.id).ok_or(ApplyError::GroupNotFound(group.id))?;
                 if old.account != group.account {
-                    return Err(ApplyError::Immutable("a group's account"));
+                    return Err(ApplyError::Immutable("a group's account".into()));
                 }
                 self.ensure_group_name_free(group, Some(group.id))?;
                 self.groups.insert(group.id, group.clone());
@@ -162,7 +162,7 @@ impl State {
             Command::UpdateApp(app) => {
                 let old = self.apps.get(&app.id).ok_or(ApplyError::AppNotFound(app.id))?;
                 if old.account != app.account {
-                    return Err(ApplyError::Immutable("an app's account"));
+                    return Err(ApplyError::Immutable("an app's account".into()));
                 }
                 self.check_app(app, Some(app.id))?;
                 self.apps.insert(app.id, app.clone());
@@ -201,10 +201,10 @@ impl State {
             Command::UpdateSobject(key) => {
                 let old = self.sobjects.get(&key.id).ok_or(ApplyError::SobjectNotFound(key.id))?;
                 if old.account != key.account {
-                    return Err(ApplyError::Immutable("a security object's account"));
+                    return Err(ApplyError::Immutable("a security object's account".into()));
                 }
                 if old.material != key.material || old.obj_type != key.obj_type {
-                    return Err(ApplyError::Immutable("a security object's material"));
+                    return Err(ApplyError::Immutable("a security object's material".into()));
                 }
                 self.check_sobject(key, &[key.id])?;
                 self.remove_sobject(key.id, changed);
@@ -231,6 +231,17 @@ impl State {
                     return Err(ApplyError::SobjectNotFound(*id));
                 }
                 self.remove_sobject(*id, changed);
+            }
+            Command::DropPrivateKey(id) => {
+                let key = self.sobjects.get_mut(id).ok_or(ApplyError::SobjectNotFound(*id))?;
+                if key.public_key.is_none() {
+                    return Err(ApplyError::BadReference(format!("security object {id} has no public half to keep")));
+                }
+                key.material = None;
+                key.key_ops.retain(|op| {
+                    matches!(op, KeyOperation::Verify | KeyOperation::Encrypt | KeyOperation::WrapKey | KeyOperation::AppManageable)
+                });
+                changed.push(RecordKey::new(Table::Sobjects, id.uuid()));
             }
             Command::RevokeSession { session, until, at } => {
                 self.prune_sessions(*at, changed);
@@ -415,12 +426,12 @@ impl State {
 
     fn ensure_account_name_free(&self, name: &str, except: Option<AccountId>) -> Result<(), ApplyError> {
         let clash = self.accounts.values().any(|a| a.name == name && Some(a.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "an account", name: name.to_owned() }) } else { Ok(()) }
+        if clash { Err(ApplyError::NameTaken { kind: "an account".into(), name: name.to_owned() }) } else { Ok(()) }
     }
 
     fn ensure_group_name_free(&self, group: &Group, except: Option<GroupId>) -> Result<(), ApplyError> {
         let clash = self.groups_of(group.account).any(|g| g.name == group.name && Some(g.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "a group", name: group.name.clone() }) } else { Ok(()) }
+        if clash { Err(ApplyError::NameTaken { kind: "a group".into(), name: group.name.clone() }) } else { Ok(()) }
     }
 
     fn check_app(&self, app: &App, except: Option<AppId>) -> Result<(), ApplyError> {
@@ -434,7 +445,7 @@ impl State {
             return Err(ApplyError::BadReference(format!("default group {default} is not one of the app's groups")));
         }
         let clash = self.apps_of(app.account).any(|a| a.name == app.name && Some(a.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "an app", name: app.name.clone() }) } else { Ok(()) }
+        if clash { Err(ApplyError::NameTaken { kind: "an app".into(), name: app.name.clone() }) } else { Ok(()) }
     }
 
     fn check_user(&self, user: &User, except: Option<UserId>) -> Result<(), ApplyError> {
@@ -446,7 +457,7 @@ impl State {
         }
         match self.user_emails.get(&user.email.to_lowercase()) {
             Some(other) if Some(*other) != except => {
-                Err(ApplyError::NameTaken { kind: "a user", name: user.email.clone() })
+                Err(ApplyError::NameTaken { kind: "a user".into(), name: user.email.clone() })
             }
             _ => Ok(()),
         }
@@ -460,7 +471,7 @@ impl State {
             && let Some(holder) = self.key_names.get(&(key.account, name.clone()))
             && !except.contains(holder)
         {
-            return Err(ApplyError::NameTaken { kind: "a security object", name: name.clone() });
+            return Err(ApplyError::NameTaken { kind: "a security object".into(), name: name.clone() });
         }
         Ok(())
     }

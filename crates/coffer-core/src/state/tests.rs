@@ -91,7 +91,7 @@ fn duplicate_key_name_is_refused_and_changes_nothing() {
     state.apply(&Command::CreateSobject(key(10, "k1")));
     let before = state.clone();
     let applied = state.apply(&Command::CreateSobject(key(11, "k1")));
-    assert_eq!(applied.outcome, Err(ApplyError::NameTaken { kind: "a security object", name: "k1".into() }));
+    assert_eq!(applied.outcome, Err(ApplyError::NameTaken { kind: "a security object".into(), name: "k1".into() }));
     assert!(applied.changed.is_empty());
     assert_eq!(state, before);
 }
@@ -129,7 +129,7 @@ fn update_cannot_change_key_material() {
     state.apply(&Command::CreateSobject(key(10, "k1")));
     let mut changed = key(10, "k1");
     changed.material = Some(Sealed(vec![9; 60]));
-    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Err(ApplyError::Immutable("a security object's material")));
+    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Err(ApplyError::Immutable("a security object's material".into())));
 }
 
 #[test]
@@ -267,4 +267,21 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn dropping_the_private_half_keeps_only_public_operations() {
+    let mut state = seeded();
+    let mut rsa = key(10, "rsa");
+    rsa.obj_type = ObjectType::Rsa;
+    rsa.public_key = Some(vec![0x30, 0x00]);
+    rsa.key_ops = BTreeSet::from([KeyOperation::Sign, KeyOperation::Verify, KeyOperation::Decrypt, KeyOperation::Encrypt]);
+    state.apply(&Command::CreateSobject(rsa));
+    assert_eq!(state.apply(&Command::DropPrivateKey(KeyId::from_u128(10))).outcome, Ok(()));
+    let kept = state.sobject(KeyId::from_u128(10)).expect("key kept");
+    assert!(kept.public_only());
+    assert_eq!(kept.key_ops, BTreeSet::from([KeyOperation::Verify, KeyOperation::Encrypt]));
+    // A symmetric key has no public half to keep.
+    state.apply(&Command::CreateSobject(key(11, "aes")));
+    assert!(state.apply(&Command::DropPrivateKey(KeyId::from_u128(11))).outcome.is_err());
 }

@@ -1,0 +1,37 @@
+//! openraft settings.
+
+use openraft::{Config, SnapshotPolicy};
+
+/// How often the leader sends heartbeats, in milliseconds.
+const HEARTBEAT_MS: u64 = 250;
+
+/// A follower that hears nothing for a random time in this range starts an election. Several
+/// heartbeats fit in the lower bound, so one lost packet does not trigger an election.
+const ELECTION_TIMEOUT_MS: (u64, u64) = (1000, 2000);
+
+/// A snapshot is built after this many entries were applied since the last one; the log before
+/// it is then purged except for [`LOGS_KEPT_AFTER_SNAPSHOT`], so a follower slightly behind
+/// catches up from the log rather than from a snapshot.
+const LOGS_BETWEEN_SNAPSHOTS: u64 = 5000;
+const LOGS_KEPT_AFTER_SNAPSHOT: u64 = 1000;
+
+/// The Raft settings every Coffer node uses. Not yet validated.
+pub(crate) fn raft_config() -> Config {
+    Config {
+        cluster_name: "coffer".to_owned(),
+        heartbeat_interval: HEARTBEAT_MS,
+        election_timeout_min: ELECTION_TIMEOUT_MS.0,
+        election_timeout_max: ELECTION_TIMEOUT_MS.1,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(LOGS_BETWEEN_SNAPSHOTS),
+        max_in_snapshot_log_to_keep: LOGS_KEPT_AFTER_SNAPSHOT,
+        ..Config::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_settings_are_valid() {
+        assert!(super::raft_config().validate().is_ok());
+    }
+}

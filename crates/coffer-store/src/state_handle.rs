@@ -1,0 +1,63 @@
+//! Shared, read-mostly access to the applied state.
+
+use crate::type_config::{LogId, StoredMembership};
+use coffer_core::State;
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A cheap, cloneable handle on the in-memory applied [`State`], for every read the server
+/// serves. Writers are the state machine only.
+///
+/// Take the guard, read, and drop it: never hold a [`StateGuard`] across an `.await`, since the
+/// state machine cannot apply anything while a guard lives, and never take a second guard while
+/// holding one (the lock is fair, so a waiting writer would deadlock the second read).
+#[derive(Clone, Debug, Default)]
+pub struct StateHandle {
+    replica: Arc<RwLock<Replica>>,
+}
+
+impl StateHandle {
+    /// A read guard on the current state.
+    pub fn read(&self) -> StateGuard<'_> {
+        StateGuard { replica: self.replica.read() }
+    }
+
+    /// The log id of the last entry applied to the state, `None` before the first.
+    pub fn last_applied(&self) -> Option<LogId> {
+        self.replica.read().last_applied
+    }
+
+    pub(crate) fn from_replica(replica: Replica) -> Self {
+        Self { replica: Arc::new(RwLock::new(replica)) }
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Replica> {
+        self.replica.write()
+    }
+
+    pub(crate) fn replica(&self) -> RwLockReadGuard<'_, Replica> {
+        self.replica.read()
+    }
+}
+
+/// Read access to the applied [`State`]; dereferences to it.
+pub struct StateGuard<'a> {
+    replica: RwLockReadGuard<'a, Replica>,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.replica.state
+    }
+}
+
+/// The applied state with the Raft pointers that describe it.
+#[derive(Debug, Default)]
+pub(crate) struct Replica {
+    pub(crate) state: State,
+    pub(crate) last_applied: Option<LogId>,
+    pub(crate) membership: StoredMembership,
+}
