@@ -121,6 +121,13 @@ impl Cluster {
         ClusterMetrics::from(&*self.raft.metrics().borrow())
     }
 
+    /// True while this node can serve requests: it knows a leader (itself or another) and has
+    /// not stopped. Health checks report this.
+    pub fn is_serving(&self) -> bool {
+        let metrics = self.raft.metrics().borrow().clone();
+        metrics.current_leader.is_some() && metrics.state != ServerState::Shutdown
+    }
+
     /// Initializes a new store's membership if needed, then waits to lead with all applied.
     async fn lead_alone(&self, advertise_addr: String) -> Result<(), ClusterError> {
         let node_id = self.node_id;

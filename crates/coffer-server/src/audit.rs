@@ -1,0 +1,206 @@
+//! The audit log: who did what to which object, with what result.
+//!
+//! Every auditable request hands an [`AuditRecord`] to the [`AuditSink`] before its response
+//! leaves (the hand-over waits when the queue is full, so audit never silently drops). One writer
+//! task drains the queue and commits records to the node-local audit table in batches of up to
+//! [`MAX_BATCH`], one durable redb transaction per batch.
+//!
+//! What a crash can lose: records already handed over but not yet committed — at most the queue
+//! ([`QUEUE_CAPACITY`] records) plus the batch being written. Their responses may have reached
+//! clients. Nothing committed is ever lost or half-written (redb commits are atomic).
+
+use crate::http::auth::Principal;
+use coffer_api::{AuditActionType, AuditActorType, AuditLogEntry, AuditSeverity, ResponseTime};
+use coffer_store::AuditLog;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Records waiting for the writer at most.
+pub(crate) const QUEUE_CAPACITY: usize = 65_536;
+/// Records committed in one transaction at most.
+pub(crate) const MAX_BATCH: usize = 4_096;
+
+/// The kind of action, as DSM names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ActionType {
+    /// Changes to accounts, groups, apps, users, keys.
+    Administrative,
+    /// Logins, logouts, failed authentication.
+    Auth,
+    /// Encrypt, sign, export and the like.
+    CryptoOperation,
+}
+
+/// How much an operator should care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Severity {
+    /// Normal.
+    Info,
+    /// Refused or suspicious.
+    Warning,
+}
+
+/// What a handler tells the audit log about a successful request.
+#[derive(Clone, Debug)]
+pub(crate) struct AuditNote {
+    /// The kind of action.
+    pub(crate) action: ActionType,
+    /// A sentence an auditor can read; ids only, never secrets.
+    pub(crate) message: String,
+    /// The object acted on.
+    pub(crate) object: Option<Uuid>,
+    /// The groups the object belongs to.
+    pub(crate) groups: Vec<Uuid>,
+}
+
+impl AuditNote {
+    /// A note about `object`.
+    pub(crate) fn new(action: ActionType, message: impl Into<String>, object: Option<Uuid>) -> Self {
+        Self { action, message: message.into(), object, groups: Vec::new() }
+    }
+
+    /// The same note, naming the object's group.
+    pub(crate) fn in_group(mut self, group: Uuid) -> Self {
+        self.groups.push(group);
+        self
+    }
+}
+
+/// One audit log entry as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AuditRecord {
+    /// When the request arrived, nanoseconds since the epoch.
+    pub(crate) time_nanos: u64,
+    /// The account it concerned.
+    pub(crate) account: Option<coffer_core::AccountId>,
+    /// The kind of action.
+    pub(crate) action: ActionType,
+    /// Who acted; `None` when authentication failed.
+    #[serde(with = "principal_serde")]
+    pub(crate) actor: Option<Principal>,
+    /// The object acted on.
+    pub(crate) object: Option<Uuid>,
+    /// The object's groups.
+    pub(crate) groups: Vec<Uuid>,
+    /// What happened.
+    pub(crate) message: String,
+    /// How much it matters.
+    pub(crate) severity: Severity,
+    /// The HTTP status answered.
+    pub(crate) status: u16,
+    /// The client's address.
+    pub(crate) client_ip: Option<IpAddr>,
+    /// How long the request took.
+    pub(crate) response_time_nanos: u64,
+}
+
+impl AuditRecord {
+    /// The DSM wire form, with its log id.
+    pub(crate) fn to_wire(&self) -> AuditLogEntry {
+        // Entries without a known actor or account (a login with an unknown name) carry the nil
+        // id: the wire format requires both fields.
+        let (actor_type, actor_id) = match self.actor {
+            Some(Principal::App(app)) => (AuditActorType::App, app.uuid()),
+            Some(Principal::User(user)) => (AuditActorType::User, user.uuid()),
+            None => (AuditActorType::User, Uuid::nil()),
+        };
+        AuditLogEntry {
+            acct_id: self.account.map_or(Uuid::nil(), |a| a.uuid()),
+            action_type: match self.action {
+                ActionType::Administrative => AuditActionType::Administrative,
+                ActionType::Auth => AuditActionType::Auth,
+                ActionType::CryptoOperation => AuditActionType::CryptoOperation,
+            },
+            actor_type,
+            actor_id,
+            object_id: self.object,
+            group_ids: self.groups.clone(),
+            message: self.message.clone(),
+            severity: match self.severity {
+                Severity::Info => AuditSeverity::Info,
+                Severity::Warning => AuditSeverity::Warning,
+            },
+            time: coffer_api::format_rfc3339(self.time_nanos / 1_000_000_000, (self.time_nanos % 1_000_000_000) as u32),
+            client_ip: self.client_ip.map(|ip| ip.to_string()),
+            response_time: Some(ResponseTime {
+                secs: self.response_time_nanos / 1_000_000_000,
+                nanos: (self.response_time_nanos % 1_000_000_000) as u32,
+            }),
+        }
+    }
+}
+
+mod principal_serde {
+    use super::Principal;
+    use coffer_core::{AppId, UserId};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use uuid::Uuid;
+
+    #[derive(Serialize, Deserialize)]
+    enum Stored {
+        App(Uuid),
+        User(Uuid),
+    }
+
+    pub(super) fn serialize<S: Serializer>(actor: &Option<Principal>, s: S) -> Result<S::Ok, S::Error> {
+        actor
+            .map(|p| match p {
+                Principal::App(id) => Stored::App(id.uuid()),
+                Principal::User(id) => Stored::User(id.uuid()),
+            })
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Principal>, D::Error> {
+        Ok(Option::<Stored>::deserialize(d)?.map(|s| match s {
+            Stored::App(id) => Principal::App(AppId::new(id)),
+            Stored::User(id) => Principal::User(UserId::new(id)),
+        }))
+    }
+}
+
+/// The hand-over point to the writer task.
+#[derive(Clone)]
+pub(crate) struct AuditSink {
+    queue: mpsc::Sender<AuditRecord>,
+}
+
+impl AuditSink {
+    /// Starts the writer task over the node's audit table.
+    pub(crate) fn start(log: AuditLog) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_loop(log, receiver));
+        Self { queue }
+    }
+
+    /// Hands a record to the writer; waits while the queue is full.
+    pub(crate) async fn record(&self, record: AuditRecord) {
+        if self.queue.send(record).await.is_err() {
+            tracing::error!("audit writer stopped; an audit record was not stored");
+        }
+    }
+}
+
+async fn write_loop(log: AuditLog, mut receiver: mpsc::Receiver<AuditRecord>) {
+    let mut last_id = log.last_id().ok().flatten().unwrap_or(0);
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let rows: Vec<(u64, Vec<u8>)> = batch
+            .drain(..)
+            .filter_map(|record| {
+                // Ids are the arrival time in nanoseconds, made strictly increasing.
+                last_id = record.time_nanos.max(last_id + 1);
+                serde_json::to_vec(&record).ok().map(|bytes| (last_id, bytes))
+            })
+            .collect();
+        let log = log.clone();
+        let written = tokio::task::spawn_blocking(move || log.append(&rows)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "audit batch could not be written"),
+            Err(error) => tracing::error!(%error, "audit writer task failed"),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `/sys/v1/apps…`: apps of the caller's account and their credentials.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::json::{Body, Json, Query, no_content};
+use crate::audit::{ActionType, AuditNote};
+use crate::node::Node;
+use crate::service::app_admin;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use coffer_api as wire;
+use coffer_core::{App, AppId};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub(super) fn routes() -> Router<Arc<Node>> {
+    Router::new()
+        .route("/sys/v1/apps", get(list).post(create))
+        .route("/sys/v1/apps/{id}", get(get_one).patch(update).delete(remove))
+        .route("/sys/v1/apps/{id}/credential", get(credential))
+        .route("/sys/v1/apps/{id}/reset_secret", post(reset_secret))
+}
+
+/// An app id from the path; a malformed one is a 404 like an unknown one.
+fn app_id(text: &str) -> ApiResult<AppId> {
+    text.parse::<Uuid>().map(AppId::new).map_err(|_| ApiError::NotFound(format!("app {text} not found")))
+}
+
+fn note(action: &str, app: &App) -> AuditNote {
+    let note = AuditNote::new(ActionType::Administrative, format!("{action} app {}", app.name), Some(app.id.uuid()));
+    app.groups.keys().fold(note, |note, group| note.in_group(group.uuid()))
+}
+
+async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::ListAppsParams>) -> ApiResult<Json<Vec<wire::App>>> {
+    let apps = app_admin::list(&node, &caller, &params)?;
+    let map = params.group_permissions == Some(true);
+    Ok(Json(apps.iter().map(|a| app_admin::view(a, map)).collect()))
+}
+
+async fn get_one(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<wire::GetAppParams>,
+) -> ApiResult<Json<wire::App>> {
+    let app = app_admin::get(&node, &caller, app_id(&id)?)?;
+    Ok(Json(app_admin::view(&app, params.group_permissions == Some(true))))
+}
+
+async fn create(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Query(params): Query<wire::GetAppParams>,
+    Body(request): Body<wire::AppRequest>,
+) -> ApiResult<Response> {
+    let app = app_admin::create(&node, &caller, request).await?;
+    let shown = app_admin::view(&app, params.group_permissions == Some(true));
+    Ok((Extension(note("Created", &app)), Json(shown)).into_response())
+}
+
+async fn update(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<wire::GetAppParams>,
+    Body(request): Body<wire::AppRequest>,
+) -> ApiResult<Response> {
+    let app = app_admin::update(&node, &caller, app_id(&id)?, request).await?;
+    let shown = app_admin::view(&app, params.group_permissions == Some(true));
+    Ok((Extension(note("Updated", &app)), Json(shown)).into_response())
+}
+
+async fn remove(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let app = app_admin::delete(&node, &caller, app_id(&id)?).await?;
+    Ok((no_content(), Extension(note("Deleted", &app))).into_response())
+}
+
+/// The app's secret. Reading it is audited like a change.
+async fn credential(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let (app, secret) = app_admin::credential(&node, &caller, app_id(&id)?)?;
+    let body = wire::AppCredentialResponse { app_id: app.id.uuid(), credential: wire::AppCredential::Secret(secret) };
+    Ok((Extension(note("Viewed the credential of", &app)), Json(body)).into_response())
+}
+
+async fn reset_secret(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<wire::ResetSecretRequest>,
+) -> ApiResult<Response> {
+    let app = app_admin::reset_secret(&node, &caller, app_id(&id)?, request).await?;
+    Ok((Extension(note("Reset the secret of", &app)), Json(app_admin::view(&app, false))).into_response())
+}

@@ -1,0 +1,117 @@
+//! `ApiError`: every failure a request can meet, mapped to HTTP exactly once.
+//!
+//! The body is short `text/plain` (no DSM client parses error bodies); internal detail goes to
+//! the log, never to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffer_core::{ApplyError, Denied};
+
+/// A request that failed, with what the client is told.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// Malformed input; the text says what and where.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing, wrong or expired credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such object or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// A uniqueness clash or a state that forbids the change.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over the size limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The node cannot serve right now (not leader and no way to forward, shutting down).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault on our side; the detail is logged, the client sees a generic text.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 from anything printable.
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    /// A 404 for a security object.
+    pub(crate) fn key_not_found() -> Self {
+        Self::NotFound("security object not found".into())
+    }
+
+    /// The status code this error is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(error) = &self {
+            tracing::error!(error = format!("{error:#}"), "request failed on a server fault");
+        }
+        let status = self.status();
+        let text = self.to_string();
+        let mut response = (status, text.clone()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response.extensions_mut().insert(ErrorText(text));
+        response
+    }
+}
+
+impl From<ApplyError> for ApiError {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            ApplyError::AccountNotFound(_)
+            | ApplyError::GroupNotFound(_)
+            | ApplyError::AppNotFound(_)
+            | ApplyError::UserNotFound(_) => Self::NotFound(error.to_string()),
+            ApplyError::SobjectNotFound(_) => Self::key_not_found(),
+            ApplyError::NameTaken { .. } | ApplyError::IdTaken(_) | ApplyError::GroupNotEmpty(_) => {
+                Self::Conflict(error.to_string())
+            }
+            ApplyError::BadReference(_) | ApplyError::Immutable(_) => Self::BadRequest(error.to_string()),
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::NotVisible => Self::key_not_found(),
+            Denied::Disabled | Denied::NotActive => Self::BadRequest(denied.to_string()),
+            Denied::MissingPermission(_) | Denied::OperationNotAllowed(_) => Self::Forbidden(denied.to_string()),
+        }
+    }
+}
+
+impl From<coffer_cluster::ClusterError> for ApiError {
+    fn from(error: coffer_cluster::ClusterError) -> Self {
+        Self::Unavailable(format!("the cluster cannot take writes right now: {error}"))
+    }
+}
+
+/// The text a failed response carried, for its audit record.
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorText(pub(crate) String);
+
+/// The result type of handlers and services.
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,59 @@
+//! Request and response bodies.
+//!
+//! DSM clients differ in what they send: the Python client puts `Content-Type: application/json`
+//! on every request, the Rust client none on body-less ones. So bodies are parsed whatever the
+//! content type says, an empty body counts as `{}` where the body is optional, and a parse error
+//! is a 400 that names the field and position.
+
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+/// A JSON request body, parsed leniently about headers and strictly about content.
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request(format!("could not read the request body: {rejection}"))
+            }
+        })?;
+        parse(&bytes).map(Body)
+    }
+}
+
+/// Parses a body; an empty one is read as `{}`.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|error| ApiError::bad_request(format!("invalid request body: {error}")))
+}
+
+/// A JSON response.
+pub(crate) use axum::Json;
+
+/// The answer of operations that return nothing: 204 with an empty body (DSM's Rust client
+/// cannot decode `{}` into `()`).
+pub(crate) fn no_content() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// Query parameters, parsed as DSM clients write them (see `coffer_api::parse_query`): an
+/// empty query or a bare `?` is fine, and unknown parameters are ignored.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        coffer_api::parse_query(parts.uri.query().unwrap_or(""))
+            .map(Query)
+            .map_err(|error| ApiError::bad_request(format!("invalid query string: {error}")))
+    }
+}

@@ -1,0 +1,93 @@
+//! `/sys/v1/session/*`: login, refresh, logout, account selection.
+
+use super::auth::{Caller, Principal};
+use super::error::{ApiError, ApiResult};
+use super::json::{Body, Json, no_content};
+use crate::audit::{ActionType, AuditNote};
+use crate::node::{Node, now};
+use crate::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionClaims, SessionPrincipal};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use coffer_api::{AuthResponse, SelectAccountRequest, SelectAccountResponse};
+use coffer_core::{AccountId, Command, SessionId, UnixTime};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub(super) fn routes() -> Router<Arc<Node>> {
+    Router::new()
+        .route("/sys/v1/session/auth", post(login))
+        .route("/sys/v1/session/reauth", post(login))
+        .route("/sys/v1/session/refresh", post(refresh))
+        .route("/sys/v1/session/terminate", post(terminate))
+        .route("/sys/v1/session/select_account", post(select_account))
+}
+
+/// Trades credentials (app API key or user password, checked by the middleware) for a token.
+async fn login(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+    let claims = SessionClaims {
+        id: SessionId::new(Uuid::new_v4()),
+        principal: match caller.principal {
+            Principal::App(app) => SessionPrincipal::App(app),
+            Principal::User(user) => SessionPrincipal::User(user),
+        },
+        issued_at: now(),
+    };
+    let entity = match caller.principal {
+        Principal::App(app) => app.uuid(),
+        Principal::User(user) => user.uuid(),
+    };
+    let token = node.sessions.issue(claims);
+    node.activity.touch(&claims, claims.issued_at);
+    let body = AuthResponse::bearer(token, IDLE_TIMEOUT_SECS as u32, entity);
+    let note = AuditNote::new(ActionType::Auth, format!("{} logged in", describe(caller.principal)), Some(entity));
+    Ok((axum::Extension(note), Json(body)).into_response())
+}
+
+/// Extends the session; the middleware already recorded the use.
+async fn refresh(caller: Caller) -> ApiResult<StatusCode> {
+    caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    Ok(no_content())
+}
+
+/// Ends the session on every node.
+async fn terminate(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+    let session = caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    let until = UnixTime(session.issued_at.0 + MAX_LIFETIME_SECS);
+    node.propose(Command::RevokeSession { session: session.id, until, at: now() }).await?;
+    node.activity.forget(session.id);
+    let note = AuditNote::new(ActionType::Auth, format!("{} logged out", describe(caller.principal)), None);
+    Ok((no_content(), axum::Extension(note)).into_response())
+}
+
+/// Chooses the account a user session works in.
+async fn select_account(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<SelectAccountRequest>,
+) -> ApiResult<Json<SelectAccountResponse>> {
+    let user = caller.user()?;
+    let session = caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    let account = AccountId::new(request.acct_id);
+    let allowed = {
+        let state = node.cluster.state();
+        let state = state.read();
+        let member = state.user(user).is_some_and(|u| u.memberships.contains_key(&account));
+        member || (caller.sysadmin && state.account(account).is_some())
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden(format!("the user is not a member of account {account}")));
+    }
+    let until = UnixTime(session.issued_at.0 + MAX_LIFETIME_SECS);
+    node.propose(Command::SelectAccount { session: session.id, account, until, at: now() }).await?;
+    Ok(Json(SelectAccountResponse::default()))
+}
+
+fn describe(principal: Principal) -> String {
+    match principal {
+        Principal::App(app) => format!("app {app}"),
+        Principal::User(user) => format!("user {user}"),
+    }
+}

@@ -1,0 +1,95 @@
+//! `/sys/v1/users…`: signup, invitations, users of the caller's account, the caller's own
+//! accounts and password.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::json::{Body, Json, Query, no_content};
+use crate::audit::{ActionType, AuditNote};
+use crate::node::Node;
+use crate::service::users;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Router};
+use coffer_api as wire;
+use coffer_core::{User, UserId};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub(super) fn routes() -> Router<Arc<Node>> {
+    Router::new()
+        .route("/sys/v1/users", get(list).post(signup).delete(delete_self))
+        .route("/sys/v1/users/invite", post(invite))
+        .route("/sys/v1/users/accounts", get(accounts))
+        .route("/sys/v1/users/change_password", post(change_password))
+        .route("/sys/v1/users/{id}", get(get_one).patch(update))
+        .route("/sys/v1/users/{id}/accounts", delete(leave_account))
+}
+
+/// A user id from the path; a malformed one is a 404 like an unknown one.
+fn user_id(text: &str) -> ApiResult<UserId> {
+    text.parse::<Uuid>().map(UserId::new).map_err(|_| ApiError::NotFound(format!("user {text} not found")))
+}
+
+fn note(message: String, user: &User) -> AuditNote {
+    AuditNote::new(ActionType::Administrative, message, Some(user.id.uuid()))
+}
+
+async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::ListUsersParams>) -> ApiResult<Json<Vec<wire::User>>> {
+    Ok(Json(users::list(&node, &caller, &params)?))
+}
+
+async fn get_one(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<wire::User>> {
+    let user = users::get(&node, &caller, user_id(&id)?)?;
+    Ok(Json(users::view(&user, caller.account)))
+}
+
+/// Open registration: no credentials needed.
+async fn signup(State(node): State<Arc<Node>>, Body(request): Body<wire::SignupRequest>) -> ApiResult<Response> {
+    let user = users::signup(&node, request).await?;
+    let note = note(format!("User {} signed up", user.email), &user);
+    Ok((Extension(note), Json(users::view(&user, None))).into_response())
+}
+
+async fn invite(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::UserRequest>) -> ApiResult<Response> {
+    let user = users::invite(&node, &caller, request).await?;
+    let note = note(format!("Invited user {} to the account", user.email), &user);
+    Ok((Extension(note), Json(users::view(&user, caller.account))).into_response())
+}
+
+async fn update(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<wire::UserRequest>,
+) -> ApiResult<Response> {
+    let user = users::update(&node, &caller, user_id(&id)?, request).await?;
+    let note = note(format!("Updated user {}", user.email), &user);
+    Ok((Extension(note), Json(users::view(&user, caller.account))).into_response())
+}
+
+async fn leave_account(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let user = users::leave_account(&node, &caller, user_id(&id)?).await?;
+    let note = note(format!("Removed user {} from the account", user.email), &user);
+    Ok((no_content(), Extension(note)).into_response())
+}
+
+async fn delete_self(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+    let user = users::delete_self(&node, &caller).await?;
+    let note = note(format!("Deleted user {}", user.email), &user);
+    Ok((no_content(), Extension(note)).into_response())
+}
+
+async fn accounts(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Json<wire::UserAccounts>> {
+    Ok(Json(users::accounts(&node, &caller)?))
+}
+
+async fn change_password(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::ChangePasswordRequest>,
+) -> ApiResult<Response> {
+    let user = users::change_password(&node, &caller, request).await?;
+    let note = note(format!("User {} changed their password", user.email), &user);
+    Ok((no_content(), Extension(note)).into_response())
+}

@@ -1,0 +1,218 @@
+//! Mapping between the DSM wire types and Coffer's domain types. A wire-format change is a
+//! change here and nowhere else.
+
+use crate::http::error::ApiError;
+use coffer_api as wire;
+use coffer_core::{Creator, Curve, KeyOperation, KeyOrigin, KeyState, ObjectType, Sobject, UnixTime};
+
+/// A wire object type as a domain one.
+pub(crate) fn object_type(t: wire::ObjectType) -> ObjectType {
+    match t {
+        wire::ObjectType::Aes => ObjectType::Aes,
+        wire::ObjectType::Des => ObjectType::Des,
+        wire::ObjectType::Des3 => ObjectType::Des3,
+        wire::ObjectType::Rsa => ObjectType::Rsa,
+        wire::ObjectType::Ec => ObjectType::Ec,
+        wire::ObjectType::Opaque => ObjectType::Opaque,
+        wire::ObjectType::Hmac => ObjectType::Hmac,
+        wire::ObjectType::Secret => ObjectType::Secret,
+        wire::ObjectType::Certificate => ObjectType::Certificate,
+    }
+}
+
+/// A domain object type as a wire one.
+pub(crate) fn wire_object_type(t: ObjectType) -> wire::ObjectType {
+    match t {
+        ObjectType::Aes => wire::ObjectType::Aes,
+        ObjectType::Des => wire::ObjectType::Des,
+        ObjectType::Des3 => wire::ObjectType::Des3,
+        ObjectType::Rsa => wire::ObjectType::Rsa,
+        ObjectType::Ec => wire::ObjectType::Ec,
+        ObjectType::Opaque => wire::ObjectType::Opaque,
+        ObjectType::Hmac => wire::ObjectType::Hmac,
+        ObjectType::Secret => wire::ObjectType::Secret,
+        ObjectType::Certificate => wire::ObjectType::Certificate,
+    }
+}
+
+/// A wire curve as a domain one; curves Coffer does not implement are a 400.
+pub(crate) fn curve(c: wire::EllipticCurve) -> Result<Curve, ApiError> {
+    match c {
+        wire::EllipticCurve::NistP256 => Ok(Curve::NistP256),
+        wire::EllipticCurve::NistP384 => Ok(Curve::NistP384),
+        wire::EllipticCurve::NistP521 => Ok(Curve::NistP521),
+        other => Err(ApiError::bad_request(format!("elliptic curve {other:?} is not supported; use NistP256, NistP384 or NistP521"))),
+    }
+}
+
+/// A domain curve as a wire one.
+pub(crate) fn wire_curve(c: Curve) -> wire::EllipticCurve {
+    match c {
+        Curve::NistP256 => wire::EllipticCurve::NistP256,
+        Curve::NistP384 => wire::EllipticCurve::NistP384,
+        Curve::NistP521 => wire::EllipticCurve::NistP521,
+    }
+}
+
+/// A domain curve as the crypto library's.
+pub(crate) fn crypto_curve(c: Curve) -> coffer_crypto::Curve {
+    match c {
+        Curve::NistP256 => coffer_crypto::Curve::P256,
+        Curve::NistP384 => coffer_crypto::Curve::P384,
+        Curve::NistP521 => coffer_crypto::Curve::P521,
+    }
+}
+
+/// The crypto library's curve as a domain one.
+pub(crate) fn curve_from_crypto(c: coffer_crypto::Curve) -> Curve {
+    match c {
+        coffer_crypto::Curve::P256 => Curve::NistP256,
+        coffer_crypto::Curve::P384 => Curve::NistP384,
+        coffer_crypto::Curve::P521 => Curve::NistP521,
+    }
+}
+
+/// Wire key operations as domain ones; `HIGHVOLUME` is accepted and has no effect.
+pub(crate) fn key_ops(ops: &[wire::KeyOperations]) -> std::collections::BTreeSet<KeyOperation> {
+    ops.iter()
+        .filter_map(|op| {
+            Some(match op {
+                wire::KeyOperations::Sign => KeyOperation::Sign,
+                wire::KeyOperations::Verify => KeyOperation::Verify,
+                wire::KeyOperations::Encrypt => KeyOperation::Encrypt,
+                wire::KeyOperations::Decrypt => KeyOperation::Decrypt,
+                wire::KeyOperations::WrapKey => KeyOperation::WrapKey,
+                wire::KeyOperations::UnwrapKey => KeyOperation::UnwrapKey,
+                wire::KeyOperations::DeriveKey => KeyOperation::DeriveKey,
+                wire::KeyOperations::AgreeKey => KeyOperation::AgreeKey,
+                wire::KeyOperations::MacGenerate => KeyOperation::MacGenerate,
+                wire::KeyOperations::MacVerify => KeyOperation::MacVerify,
+                wire::KeyOperations::Export => KeyOperation::Export,
+                wire::KeyOperations::AppManageable => KeyOperation::AppManageable,
+                wire::KeyOperations::HighVolume => return None,
+            })
+        })
+        .collect()
+}
+
+fn wire_key_op(op: KeyOperation) -> wire::KeyOperations {
+    match op {
+        KeyOperation::Sign => wire::KeyOperations::Sign,
+        KeyOperation::Verify => wire::KeyOperations::Verify,
+        KeyOperation::Encrypt => wire::KeyOperations::Encrypt,
+        KeyOperation::Decrypt => wire::KeyOperations::Decrypt,
+        KeyOperation::WrapKey => wire::KeyOperations::WrapKey,
+        KeyOperation::UnwrapKey => wire::KeyOperations::UnwrapKey,
+        KeyOperation::DeriveKey => wire::KeyOperations::DeriveKey,
+        KeyOperation::AgreeKey => wire::KeyOperations::AgreeKey,
+        KeyOperation::MacGenerate => wire::KeyOperations::MacGenerate,
+        KeyOperation::MacVerify => wire::KeyOperations::MacVerify,
+        KeyOperation::Export => wire::KeyOperations::Export,
+        KeyOperation::AppManageable => wire::KeyOperations::AppManageable,
+    }
+}
+
+/// A wire digest algorithm as the crypto library's.
+pub(crate) fn digest(alg: wire::DigestAlgorithm) -> Result<coffer_crypto::DigestAlgorithm, ApiError> {
+    use coffer_crypto::DigestAlgorithm as D;
+    match alg {
+        wire::DigestAlgorithm::Sha1 => Ok(D::Sha1),
+        wire::DigestAlgorithm::Sha256 => Ok(D::Sha256),
+        wire::DigestAlgorithm::Sha384 => Ok(D::Sha384),
+        wire::DigestAlgorithm::Sha512 => Ok(D::Sha512),
+        wire::DigestAlgorithm::Sha3_256 => Ok(D::Sha3_256),
+        wire::DigestAlgorithm::Sha3_384 => Ok(D::Sha3_384),
+        wire::DigestAlgorithm::Sha3_512 => Ok(D::Sha3_512),
+        other => Err(ApiError::bad_request(format!("digest algorithm {other:?} is not supported"))),
+    }
+}
+
+/// A wire cipher mode as the crypto library's.
+pub(crate) fn cipher_mode(mode: wire::CipherMode) -> Result<coffer_crypto::CipherMode, ApiError> {
+    use coffer_crypto::CipherMode as M;
+    match mode {
+        wire::CipherMode::Ecb => Ok(M::Ecb),
+        wire::CipherMode::Cbc => Ok(M::Cbc),
+        wire::CipherMode::CbcNoPad => Ok(M::CbcNoPad),
+        wire::CipherMode::Cfb => Ok(M::Cfb),
+        wire::CipherMode::Ofb => Ok(M::Ofb),
+        wire::CipherMode::Ctr => Ok(M::Ctr),
+        wire::CipherMode::Gcm => Ok(M::Gcm),
+        wire::CipherMode::Kw => Ok(M::Kw),
+        wire::CipherMode::Kwp => Ok(M::Kwp),
+        other => Err(ApiError::bad_request(format!("cipher mode {other:?} is not supported"))),
+    }
+}
+
+/// A wire RSA encryption padding as the crypto library's.
+pub(crate) fn rsa_padding(padding: wire::RsaEncryptionPadding) -> Result<coffer_crypto::RsaEncryptionPadding, ApiError> {
+    match padding {
+        wire::RsaEncryptionPadding::Pkcs1V15 => Ok(coffer_crypto::RsaEncryptionPadding::Pkcs1v15),
+        wire::RsaEncryptionPadding::Oaep { mgf: wire::Mgf::Mgf1 { hash } } => {
+            Ok(coffer_crypto::RsaEncryptionPadding::Oaep(digest(hash)?))
+        }
+    }
+}
+
+/// Formats a time for the wire.
+pub(crate) fn time(t: UnixTime) -> wire::CompactTime {
+    wire::CompactTime::saturating_from_unix_seconds(t.0)
+}
+
+/// A creator as a wire principal.
+pub(crate) fn principal(creator: Creator) -> wire::Principal {
+    match creator {
+        Creator::User(user) => wire::Principal::User(user.uuid()),
+        Creator::App(app) => wire::Principal::App(app.uuid()),
+    }
+}
+
+/// A security object as the clients see it; `value` only for export (and for the types whose
+/// value is always shown: opaque objects and certificates).
+pub(crate) fn sobject(key: &Sobject, value: Option<Vec<u8>>) -> wire::Sobject {
+    let links = (key.replacement.is_some() || key.replaced.is_some()).then(|| wire::KeyLinks {
+        replacement: key.replacement.map(|k| k.uuid()),
+        replaced: key.replaced.map(|k| k.uuid()),
+    });
+    let revocation = key.revocation.as_ref();
+    wire::Sobject {
+        kid: Some(key.id.uuid()),
+        name: key.name.clone(),
+        description: key.description.clone(),
+        acct_id: key.account.uuid(),
+        group_id: Some(key.group.uuid()),
+        creator: principal(key.creator),
+        obj_type: wire_object_type(key.obj_type),
+        key_size: key.key_size,
+        elliptic_curve: key.curve.map(wire_curve),
+        key_ops: key.key_ops.iter().copied().map(wire_key_op).collect(),
+        enabled: key.enabled,
+        state: Some(match key.state {
+            KeyState::PreActive => wire::SobjectState::PreActive,
+            KeyState::Active => wire::SobjectState::Active,
+            KeyState::Deactivated => wire::SobjectState::Deactivated,
+            KeyState::Compromised => wire::SobjectState::Compromised,
+        }),
+        origin: match key.origin {
+            KeyOrigin::Generated => wire::ObjectOrigin::FortanixHsm,
+            KeyOrigin::External => wire::ObjectOrigin::External,
+        },
+        created_at: time(key.created_at),
+        lastused_at: wire::CompactTime::saturating_from_unix_seconds(0),
+        activation_date: key.activation_date.map(time),
+        deactivation_date: key.deactivation_date.map(time),
+        compromise_date: revocation.and_then(|r| r.compromise_date).map(time),
+        revocation_reason: None,
+        never_exportable: Some(key.never_exportable),
+        public_only: key.public_only(),
+        compliant_with_policies: Some(true),
+        deterministic_signatures: None,
+        custom_metadata: (!key.custom_metadata.is_empty()).then(|| key.custom_metadata.clone()),
+        rsa: (key.obj_type == ObjectType::Rsa).then(wire::RsaOptions::default),
+        pub_key: key.public_key.clone().map(wire::Blob),
+        value: value.map(wire::Blob),
+        transient_key: None,
+        links,
+        kcv: None,
+    }
+}

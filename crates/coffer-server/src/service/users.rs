@@ -1,0 +1,632 @@
+//! Users: signup, invitation, listing, reading, changing, leaving an account, deleting oneself,
+//! the caller's accounts and password changes.
+//!
+//! Users are seen through the caller's selected account: `account_role` and `groups` in the
+//! answers describe the user's place in that account. Every account keeps at least one
+//! administrator, and the cluster at least one sysadmin.
+//!
+//! An invited user whose email was unknown gets a password hash under [`INVITATION_SALT`]: its
+//! password is random and thrown away, so nobody can log in with it, and login attempts cost
+//! the same argon2 work as for any other user. The salt marks the state; it shows as
+//! `PENDINGINVITE` and `has_password: false`.
+
+use super::accounts::{self, Standing};
+use super::{convert, passwords};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::node::{Node, now};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, Salt};
+use coffer_api as wire;
+use coffer_core::{AccountId, AccountRole, Command, GroupId, GroupRole, Membership, State, User, UserId};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// The salt of the password hash an invited user gets until they have a password of their own:
+/// B64 of `coffer-invitation` (17 bytes, so it never equals a generated 16-byte salt).
+const INVITATION_SALT: &str = "Y29mZmVyLWludml0YXRpb24";
+/// The largest page `GET /sys/v1/users` returns.
+const MAX_LIMIT: u64 = 1000;
+/// The page size when the request names none.
+const DEFAULT_LIMIT: u64 = 100;
+
+/// Registers a new user without account (`POST /sys/v1/users`, no authentication).
+pub(crate) async fn signup(node: &Node, request: wire::SignupRequest) -> ApiResult<User> {
+    let email = checked_email(&request.user_email)?;
+    if let Some(rule) = passwords::policy_violation(&request.user_password) {
+        return Err(ApiError::bad_request(format!("user_password: {rule}")));
+    }
+    if node.cluster.state().read().user_by_email(&email).is_some() {
+        return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
+    }
+    let password_hash = blocking(move || passwords::hash(&request.user_password)).await?;
+    let user = User {
+        id: UserId::new(Uuid::new_v4()),
+        email,
+        password_hash,
+        sysadmin: false,
+        first_name: request.first_name,
+        last_name: request.last_name,
+        description: None,
+        created_at: now(),
+        memberships: BTreeMap::new(),
+    };
+    node.propose(Command::CreateUser(user.clone())).await?;
+    Ok(user)
+}
+
+/// Adds a user to the caller's account (`POST /sys/v1/users/invite`): an existing user by email
+/// becomes a member at once; an unknown email becomes a new user awaiting a password.
+pub(crate) async fn invite(node: &Node, caller: &Caller, request: wire::UserRequest) -> ApiResult<User> {
+    let email = checked_email(request.user_email.as_deref().ok_or_else(|| ApiError::bad_request("user_email is required"))?)?;
+    let (account, membership, existing) = {
+        let state = node.cluster.state();
+        let state = state.read();
+        let (account, membership) = plan_invitation(&state, caller, &request)?;
+        (account, membership, state.user_by_email(&email).cloned())
+    };
+    let user = match existing {
+        Some(mut user) => {
+            if user.memberships.contains_key(&account) {
+                return Err(ApiError::Conflict(format!("{email} is already a member of this account")));
+            }
+            user.memberships.insert(account, membership);
+            node.propose(Command::UpdateUser(user.clone())).await?;
+            user
+        }
+        None => {
+            let user = User {
+                id: UserId::new(Uuid::new_v4()),
+                email,
+                password_hash: blocking(invitation_hash).await?,
+                sysadmin: false,
+                first_name: request.first_name,
+                last_name: request.last_name,
+                description: request.description,
+                created_at: now(),
+                memberships: BTreeMap::from([(account, membership)]),
+            };
+            node.propose(Command::CreateUser(user.clone())).await?;
+            user
+        }
+    };
+    Ok(user)
+}
+
+/// The users the caller can see, as `GET /sys/v1/users` asks, in their wire form.
+pub(crate) fn list(node: &Node, caller: &Caller, params: &wire::ListUsersParams) -> ApiResult<Vec<wire::User>> {
+    let state = node.cluster.state();
+    let state = state.read();
+    let (users, account) = select(&state, caller, params)?;
+    Ok(users.into_iter().map(|u| view(u, account)).collect())
+}
+
+/// One user, if the caller can see them.
+pub(crate) fn get(node: &Node, caller: &Caller, id: UserId) -> ApiResult<User> {
+    let state = node.cluster.state();
+    let state = state.read();
+    find(&state, caller, id).cloned()
+}
+
+/// Applies a partial update (`PATCH /sys/v1/users/{id}`).
+pub(crate) async fn update(node: &Node, caller: &Caller, id: UserId, request: wire::UserRequest) -> ApiResult<User> {
+    let user = {
+        let state = node.cluster.state();
+        let state = state.read();
+        plan_update(&state, caller, id, request)?
+    };
+    node.propose(Command::UpdateUser(user.clone())).await?;
+    Ok(user)
+}
+
+/// Removes a user from the caller's account (`DELETE /sys/v1/users/{id}/accounts`): the user
+/// themselves, or an account administrator.
+pub(crate) async fn leave_account(node: &Node, caller: &Caller, id: UserId) -> ApiResult<User> {
+    let user = {
+        let state = node.cluster.state();
+        let state = state.read();
+        plan_leave(&state, caller, id)?
+    };
+    node.propose(Command::UpdateUser(user.clone())).await?;
+    Ok(user)
+}
+
+/// Deletes the calling user (`DELETE /sys/v1/users`).
+pub(crate) async fn delete_self(node: &Node, caller: &Caller) -> ApiResult<User> {
+    let user = {
+        let state = node.cluster.state();
+        let state = state.read();
+        plan_delete_self(&state, caller)?
+    };
+    node.propose(Command::DeleteUser(user.id)).await?;
+    Ok(user)
+}
+
+/// The calling user's accounts and roles (`GET /sys/v1/users/accounts`).
+pub(crate) fn accounts(node: &Node, caller: &Caller) -> ApiResult<wire::UserAccounts> {
+    let id = caller.user()?;
+    let state = node.cluster.state();
+    let state = state.read();
+    let user = state.user(id).ok_or_else(|| not_found(id))?;
+    Ok(user.memberships.keys().map(|account| (account.uuid(), account_flags(user, Some(*account)))).collect())
+}
+
+/// Changes the calling user's password (`POST /sys/v1/users/change_password`).
+pub(crate) async fn change_password(node: &Node, caller: &Caller, request: wire::ChangePasswordRequest) -> ApiResult<User> {
+    let id = caller.user()?;
+    if let Some(rule) = passwords::policy_violation(&request.new_password) {
+        return Err(ApiError::bad_request(format!("new_password: {rule}")));
+    }
+    if request.new_password == request.current_password {
+        return Err(ApiError::bad_request("new_password must differ from current_password"));
+    }
+    let stored = node.cluster.state().read().user(id).map(|u| u.password_hash.clone()).ok_or_else(|| not_found(id))?;
+    let current = request.current_password;
+    if !blocking(move || Ok(passwords::verify(&current, &stored))).await? {
+        return Err(ApiError::bad_request("current_password is not correct"));
+    }
+    let new = request.new_password;
+    let password_hash = blocking(move || passwords::hash(&new)).await?;
+    let mut user = node.cluster.state().read().user(id).cloned().ok_or_else(|| not_found(id))?;
+    user.password_hash = password_hash;
+    node.propose(Command::UpdateUser(user.clone())).await?;
+    Ok(user)
+}
+
+/// The wire form of a user, describing their place in `account`.
+pub(crate) fn view(user: &User, account: Option<AccountId>) -> wire::User {
+    let membership = account.and_then(|a| user.memberships.get(&a));
+    wire::User {
+        user_id: user.id.uuid(),
+        account_role: account_flags(user, account),
+        groups: membership
+            .map(|m| m.groups.iter().map(|(g, r)| (g.uuid(), wire::GroupRoleEntry(wire_group_role(*r)))).collect())
+            .unwrap_or_default(),
+        u2f_devices: Vec::new(),
+        user_email: Some(user.email.clone()),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        email_verified: None,
+        has_password: Some(!awaits_password(user)),
+        created_at: Some(convert::time(user.created_at)),
+        last_logged_in_at: None,
+        description: user.description.clone(),
+        new_email: None,
+    }
+}
+
+/// True for an invited user who has no password yet.
+pub(crate) fn awaits_password(user: &User) -> bool {
+    PasswordHash::new(&user.password_hash).is_ok_and(|hash| hash.salt.is_some_and(|salt| salt.as_str() == INVITATION_SALT))
+}
+
+fn not_found(id: UserId) -> ApiError {
+    ApiError::NotFound(format!("user {id} not found"))
+}
+
+/// `account_role` of a user in an account: roles, then the state flags.
+fn account_flags(user: &User, account: Option<AccountId>) -> Vec<wire::UserAccountFlag> {
+    let Some(membership) = account.and_then(|a| user.memberships.get(&a)) else { return Vec::new() };
+    let mut flags: Vec<wire::UserAccountFlag> = membership
+        .roles
+        .iter()
+        .map(|role| match role {
+            AccountRole::Administrator => wire::UserAccountFlag::AccountAdministrator,
+            AccountRole::Member => wire::UserAccountFlag::AccountMember,
+            AccountRole::Auditor => wire::UserAccountFlag::AccountAuditor,
+        })
+        .collect();
+    flags.push(wire::UserAccountFlag::StateEnabled);
+    if awaits_password(user) {
+        flags.push(wire::UserAccountFlag::PendingInvite);
+    }
+    flags
+}
+
+/// The user, if the caller can see them: themselves; users of the caller's account for its
+/// members; anybody for sysadmins. 404 otherwise.
+fn find<'s>(state: &'s State, caller: &Caller, id: UserId) -> ApiResult<&'s User> {
+    let me = caller.user()?;
+    let user = state.user(id).ok_or_else(|| not_found(id))?;
+    let shares_account = caller
+        .account
+        .is_some_and(|a| user.memberships.contains_key(&a) && accounts::standing(state, caller, a) >= Standing::Member);
+    if me == id || caller.sysadmin || shares_account { Ok(user) } else { Err(not_found(id)) }
+}
+
+/// True when the caller administers `account` and `user` belongs to it.
+fn administers(state: &State, caller: &Caller, account: Option<AccountId>, user: &User) -> bool {
+    account.is_some_and(|a| user.memberships.contains_key(&a) && accounts::standing(state, caller, a) == Standing::Administrator)
+}
+
+fn select<'s>(state: &'s State, caller: &Caller, params: &wire::ListUsersParams) -> ApiResult<(Vec<&'s User>, Option<AccountId>)> {
+    caller.user()?;
+    let by_email = match params.sort.as_ref().map(|s| s.field.as_str()) {
+        None | Some("user_id") => false,
+        Some("user_email") | Some("email") => true,
+        Some(other) => return Err(ApiError::bad_request(format!("sort: users sort by user_id or user_email, not {other}"))),
+    };
+    let descending = params.sort.as_ref().is_some_and(|s| s.order == wire::SortOrder::Descending);
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!("limit must be at most {MAX_LIMIT}")));
+    }
+    let (mut users, account): (Vec<&User>, Option<AccountId>) = if params.all_customers == Some(true) {
+        if !caller.sysadmin {
+            return Err(ApiError::Forbidden("all_customers is for sysadmins".into()));
+        }
+        (state.users().collect(), caller.account)
+    } else {
+        let account = match params.acct_id {
+            Some(id) => AccountId::new(id),
+            None => caller.account()?,
+        };
+        if accounts::standing(state, caller, account) == Standing::Outsider {
+            return Err(accounts::not_found(account));
+        }
+        (state.users().filter(|u| u.memberships.contains_key(&account)).collect(), Some(account))
+    };
+    if let Some(group) = params.group_id.map(GroupId::new) {
+        users.retain(|u| account.and_then(|a| u.memberships.get(&a)).is_some_and(|m| m.groups.contains_key(&group)));
+    }
+    let sort_key = |u: &&User| if by_email { u.email.to_lowercase() } else { u.id.to_string() };
+    users.sort_by_key(sort_key);
+    if descending {
+        users.reverse();
+    }
+    if let Some(start) = &params.start {
+        users.retain(|u| if descending { sort_key(u) < *start } else { sort_key(u) > *start });
+    }
+    let offset = usize::try_from(params.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    Ok((users.into_iter().skip(offset).take(limit as usize).collect(), account))
+}
+
+/// The account and membership an invitation grants; only account administrators invite.
+fn plan_invitation(state: &State, caller: &Caller, request: &wire::UserRequest) -> ApiResult<(AccountId, Membership)> {
+    caller.user()?;
+    let account = caller.account()?;
+    if accounts::standing(state, caller, account) != Standing::Administrator {
+        return Err(ApiError::Forbidden("only account administrators may invite users".into()));
+    }
+    if request.user_password.is_some() {
+        return Err(ApiError::bad_request("user_password: invited users choose their own password"));
+    }
+    let mut groups = BTreeMap::new();
+    for (group, role) in request.add_groups.iter().flatten() {
+        let group = group_of(state, account, *group)?;
+        groups.insert(group, group_role(role.0));
+    }
+    Ok((account, Membership { roles: roles(request.account_role.as_deref()), groups }))
+}
+
+fn plan_update(state: &State, caller: &Caller, id: UserId, request: wire::UserRequest) -> ApiResult<User> {
+    let me = caller.user()?;
+    let mut user = find(state, caller, id)?.clone();
+    let account = caller.account;
+    let is_admin = administers(state, caller, account, &user);
+    if me != id && !is_admin {
+        return Err(ApiError::Forbidden("only the user and the account's administrators may change a user".into()));
+    }
+    if request.user_email.as_ref().is_some_and(|e| !e.trim().eq_ignore_ascii_case(&user.email)) {
+        return Err(ApiError::bad_request("user_email cannot be changed"));
+    }
+    if request.user_password.is_some() {
+        return Err(ApiError::bad_request("user_password: use POST /sys/v1/users/change_password"));
+    }
+    if request.enable_flag() == Some(false) {
+        return Err(ApiError::bad_request("enable: disabling users is not supported; remove them from the account instead"));
+    }
+    if let Some(first_name) = request.first_name {
+        user.first_name = Some(first_name);
+    }
+    if let Some(last_name) = request.last_name {
+        user.last_name = Some(last_name);
+    }
+    if let Some(description) = request.description {
+        user.description = Some(description);
+    }
+    let touches_membership =
+        request.account_role.is_some() || request.add_groups.is_some() || request.mod_groups.is_some() || request.del_groups.is_some();
+    if !touches_membership {
+        return Ok(user);
+    }
+    let Some(account) = account.filter(|_| is_admin) else {
+        return Err(ApiError::Forbidden("only account administrators may change roles and groups".into()));
+    };
+    let was_admin = has_role(&user, account, AccountRole::Administrator);
+    let Some(membership) = user.memberships.get_mut(&account) else { return Err(not_found(id)) };
+    if let Some(flags) = request.account_role.as_deref() {
+        membership.roles = roles(Some(flags));
+    }
+    for group in request.del_groups.iter().flatten() {
+        membership.groups.remove(&GroupId::new(*group));
+    }
+    for (group, role) in request.add_groups.iter().flatten() {
+        membership.groups.insert(group_of(state, account, *group)?, group_role(role.0));
+    }
+    for (group, role) in request.mod_groups.iter().flatten() {
+        let Some(held) = membership.groups.get_mut(&GroupId::new(*group)) else {
+            return Err(ApiError::bad_request(format!("mod_groups: the user is not in group {group}; use add_groups")));
+        };
+        *held = group_role(role.0);
+    }
+    if was_admin && !has_role(&user, account, AccountRole::Administrator) && !other_administrator(state, account, id) {
+        return Err(last_administrator(account));
+    }
+    Ok(user)
+}
+
+fn plan_leave(state: &State, caller: &Caller, id: UserId) -> ApiResult<User> {
+    let me = caller.user()?;
+    let account = caller.account()?;
+    let mut user = find(state, caller, id)?.clone();
+    if !user.memberships.contains_key(&account) {
+        return Err(ApiError::NotFound(format!("user {id} is not a member of this account")));
+    }
+    if me != id && !administers(state, caller, Some(account), &user) {
+        return Err(ApiError::Forbidden("only the user and the account's administrators may remove a user from it".into()));
+    }
+    if has_role(&user, account, AccountRole::Administrator) && !other_administrator(state, account, id) {
+        return Err(last_administrator(account));
+    }
+    user.memberships.remove(&account);
+    Ok(user)
+}
+
+fn plan_delete_self(state: &State, caller: &Caller) -> ApiResult<User> {
+    let id = caller.user()?;
+    let user = state.user(id).ok_or_else(|| not_found(id))?;
+    if user.sysadmin && !state.users().any(|u| u.sysadmin && u.id != id) {
+        return Err(ApiError::Conflict("the last sysadmin cannot be deleted".into()));
+    }
+    let orphaned = user
+        .memberships
+        .keys()
+        .find(|a| has_role(user, **a, AccountRole::Administrator) && !other_administrator(state, **a, id));
+    if let Some(account) = orphaned {
+        return Err(last_administrator(*account));
+    }
+    Ok(user.clone())
+}
+
+fn has_role(user: &User, account: AccountId, role: AccountRole) -> bool {
+    user.memberships.get(&account).is_some_and(|m| m.roles.contains(&role))
+}
+
+fn other_administrator(state: &State, account: AccountId, except: UserId) -> bool {
+    state.users().any(|u| u.id != except && has_role(u, account, AccountRole::Administrator))
+}
+
+fn last_administrator(account: AccountId) -> ApiError {
+    ApiError::Conflict(format!(
+        "account {account} would be left without an administrator; name another administrator or delete the account first"
+    ))
+}
+
+/// A group of `account`, or 400 naming it.
+fn group_of(state: &State, account: AccountId, group: Uuid) -> ApiResult<GroupId> {
+    let group = GroupId::new(group);
+    match state.group(group) {
+        Some(g) if g.account == account => Ok(group),
+        _ => Err(ApiError::bad_request(format!("group {group} is not a group of this account"))),
+    }
+}
+
+/// Account roles from `account_role` flags; state flags are ignored, and no role means member.
+fn roles(flags: Option<&[wire::UserAccountFlag]>) -> BTreeSet<AccountRole> {
+    let roles: BTreeSet<AccountRole> = flags
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|flag| match flag {
+            wire::UserAccountFlag::AccountAdministrator => Some(AccountRole::Administrator),
+            wire::UserAccountFlag::AccountMember => Some(AccountRole::Member),
+            wire::UserAccountFlag::AccountAuditor => Some(AccountRole::Auditor),
+            wire::UserAccountFlag::StateEnabled | wire::UserAccountFlag::PendingInvite => None,
+        })
+        .collect();
+    if roles.is_empty() { BTreeSet::from([AccountRole::Member]) } else { roles }
+}
+
+fn group_role(role: wire::UserGroupRole) -> GroupRole {
+    match role {
+        wire::UserGroupRole::GroupAdministrator => GroupRole::Administrator,
+        wire::UserGroupRole::GroupAuditor => GroupRole::Auditor,
+    }
+}
+
+fn wire_group_role(role: GroupRole) -> wire::UserGroupRole {
+    match role {
+        GroupRole::Administrator => wire::UserGroupRole::GroupAdministrator,
+        GroupRole::Auditor => wire::UserGroupRole::GroupAuditor,
+    }
+}
+
+/// A login email: trimmed, `local@domain`, at most 254 characters, without spaces, control
+/// characters or `:` (Basic credentials split at the first colon).
+fn checked_email(email: &str) -> ApiResult<String> {
+    let email = email.trim();
+    let shaped = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    let clean = !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':');
+    if !shaped || !clean || email.len() > 254 {
+        return Err(ApiError::bad_request("user_email must be an email address (local@domain, no spaces or ':')"));
+    }
+    Ok(email.to_owned())
+}
+
+/// The password hash of an invited user: a random password nobody learns, under the marker salt.
+fn invitation_hash() -> anyhow::Result<String> {
+    let password = passwords::generate()?;
+    let salt = Salt::from_b64(INVITATION_SALT).map_err(|e| anyhow::anyhow!("the invitation salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing an invitation password: {e}"))
+}
+
+/// Runs CPU-heavy password work off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(ApiError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::accounts::fixtures::*;
+    use super::*;
+    use axum::http::StatusCode;
+
+    fn request(json: serde_json::Value) -> wire::UserRequest {
+        serde_json::from_value(json).expect("a valid user request")
+    }
+
+    fn status<T>(result: ApiResult<T>) -> Option<StatusCode> {
+        result.err().map(|e| e.status())
+    }
+
+    #[test]
+    fn invited_users_await_a_password_and_show_it() {
+        let mut user = User {
+            id: UserId::from_u128(1),
+            email: "new@example.com".into(),
+            password_hash: invitation_hash().expect("hashing works"),
+            sysadmin: false,
+            first_name: None,
+            last_name: None,
+            description: None,
+            created_at: coffer_core::UnixTime(0),
+            memberships: BTreeMap::from([(ACCOUNT, Membership { roles: BTreeSet::from([AccountRole::Member]), groups: BTreeMap::new() })]),
+        };
+        assert!(awaits_password(&user));
+        let json = serde_json::to_value(view(&user, Some(ACCOUNT))).expect("serializes");
+        assert_eq!(json["account_role"], serde_json::json!(["ACCOUNTMEMBER", "STATEENABLED", "PENDINGINVITE"]));
+        assert_eq!(json["has_password"], false);
+        user.password_hash = passwords::hash("Correct horse 9 battery").expect("hashing works");
+        assert!(!awaits_password(&user));
+        assert!(!awaits_password(&User { password_hash: String::new(), ..user }));
+    }
+
+    #[test]
+    fn users_render_groups_as_one_element_role_arrays_for_the_selected_account() {
+        let mut world = World::new();
+        let group = world.group(100, ACCOUNT);
+        let id = world.user(10, &[AccountRole::Administrator], &[(group, GroupRole::Administrator)]);
+        let user = world.state.user(id).expect("the user exists");
+        let json = serde_json::to_value(view(user, Some(ACCOUNT))).expect("serializes");
+        assert_eq!(json["groups"], serde_json::json!({ group.to_string(): ["GROUPADMINISTRATOR"] }));
+        assert_eq!(json["account_role"], serde_json::json!(["ACCOUNTADMINISTRATOR", "STATEENABLED"]));
+        assert_eq!(json["u2f_devices"], serde_json::json!([]));
+        assert_eq!(json["user_email"], "user10@example.com");
+        let elsewhere = serde_json::to_value(view(user, Some(OTHER))).expect("serializes");
+        assert_eq!((elsewhere["account_role"].clone(), elsewhere["groups"].clone()), (serde_json::json!([]), serde_json::json!({})));
+    }
+
+    #[test]
+    fn only_account_administrators_invite_and_only_into_their_groups() {
+        let mut world = World::new();
+        let group = world.group(100, ACCOUNT);
+        let elsewhere = world.group(102, OTHER);
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let member = world.user(12, &[AccountRole::Member], &[(group, GroupRole::Administrator)]);
+        let body = request(serde_json::json!({
+            "user_email": "new@example.com",
+            "account_role": ["ACCOUNTAUDITOR"],
+            "add_groups": { group.to_string(): ["GROUPAUDITOR"] },
+        }));
+        let (account, membership) = plan_invitation(&world.state, &user_caller(admin), &body).expect("admins invite");
+        assert_eq!(account, ACCOUNT);
+        assert_eq!(membership.roles, BTreeSet::from([AccountRole::Auditor]));
+        assert_eq!(membership.groups, BTreeMap::from([(group, GroupRole::Auditor)]));
+        assert_eq!(status(plan_invitation(&world.state, &user_caller(member), &body)), Some(StatusCode::FORBIDDEN));
+        assert_eq!(status(plan_invitation(&world.state, &sysadmin_caller(member), &body)), Some(StatusCode::FORBIDDEN));
+        let foreign = request(serde_json::json!({"user_email": "x@example.com", "add_groups": { elsewhere.to_string(): "GroupAdministrator" }}));
+        assert_eq!(status(plan_invitation(&world.state, &user_caller(admin), &foreign)), Some(StatusCode::BAD_REQUEST));
+        let plain = request(serde_json::json!({"user_email": "x@example.com"}));
+        let (_, membership) = plan_invitation(&world.state, &user_caller(admin), &plain).expect("admins invite");
+        assert_eq!(membership.roles, BTreeSet::from([AccountRole::Member]));
+    }
+
+    #[test]
+    fn users_change_their_names_and_administrators_their_roles() {
+        let mut world = World::new();
+        let group = world.group(100, ACCOUNT);
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let member = world.user(12, &[AccountRole::Member], &[]);
+        let other = world.user(13, &[AccountRole::Member], &[]);
+        let renamed = plan_update(&world.state, &user_caller(member), member, request(serde_json::json!({"first_name": "Ada"})))
+            .expect("users rename themselves");
+        assert_eq!(renamed.first_name.as_deref(), Some("Ada"));
+        let promote = || request(serde_json::json!({"account_role": ["ACCOUNTADMINISTRATOR"], "add_groups": { group.to_string(): ["GROUPADMINISTRATOR"] }}));
+        assert_eq!(status(plan_update(&world.state, &user_caller(member), member, promote())), Some(StatusCode::FORBIDDEN));
+        assert_eq!(status(plan_update(&world.state, &user_caller(member), other, request(serde_json::json!({"first_name": "Eve"})))), Some(StatusCode::FORBIDDEN));
+        let promoted = plan_update(&world.state, &user_caller(admin), member, promote()).expect("admins set roles");
+        let membership = &promoted.memberships[&ACCOUNT];
+        assert_eq!(membership.roles, BTreeSet::from([AccountRole::Administrator]));
+        assert_eq!(membership.groups, BTreeMap::from([(group, GroupRole::Administrator)]));
+        for refused in [
+            serde_json::json!({"user_password": "Another password 1"}),
+            serde_json::json!({"user_email": "someone@else.example"}),
+            serde_json::json!({"enable": false}),
+            serde_json::json!({"mod_groups": { group.to_string(): "GROUPAUDITOR" }}),
+        ] {
+            assert_eq!(status(plan_update(&world.state, &user_caller(admin), member, request(refused))), Some(StatusCode::BAD_REQUEST));
+        }
+    }
+
+    #[test]
+    fn an_account_keeps_its_last_administrator() {
+        let mut world = World::new();
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let member = world.user(12, &[AccountRole::Member], &[]);
+        let demote = request(serde_json::json!({"account_role": ["ACCOUNTMEMBER"]}));
+        assert_eq!(status(plan_update(&world.state, &user_caller(admin), admin, demote.clone())), Some(StatusCode::CONFLICT));
+        assert_eq!(status(plan_leave(&world.state, &user_caller(admin), admin)), Some(StatusCode::CONFLICT));
+        assert_eq!(status(plan_delete_self(&world.state, &user_caller(admin))), Some(StatusCode::CONFLICT));
+        let left = plan_leave(&world.state, &user_caller(admin), member).expect("admins remove members");
+        assert!(left.memberships.is_empty());
+        assert!(plan_leave(&world.state, &user_caller(member), member).is_ok(), "members may leave");
+        assert_eq!(status(plan_leave(&world.state, &user_caller(member), admin)), Some(StatusCode::FORBIDDEN));
+        world.user(11, &[AccountRole::Administrator], &[]);
+        assert!(plan_update(&world.state, &user_caller(admin), admin, demote).is_ok());
+        assert!(plan_delete_self(&world.state, &user_caller(admin)).is_ok());
+    }
+
+    #[test]
+    fn the_last_sysadmin_cannot_delete_itself() {
+        let mut world = World::new();
+        let root = world.user(10, &[], &[]);
+        let mut record = world.state.user(root).cloned().expect("the user exists");
+        record.sysadmin = true;
+        world.apply(Command::UpdateUser(record));
+        assert_eq!(status(plan_delete_self(&world.state, &sysadmin_caller(root))), Some(StatusCode::CONFLICT));
+    }
+
+    #[test]
+    fn listing_is_scoped_to_the_account_unless_a_sysadmin_asks_for_all() {
+        let mut world = World::new();
+        let group = world.group(100, ACCOUNT);
+        let member = world.user(12, &[AccountRole::Member], &[(group, GroupRole::Auditor)]);
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let stranger = world.user(13, &[], &[]);
+        let ids = |caller: Caller, query: &str| -> ApiResult<Vec<UserId>> {
+            let params: wire::ListUsersParams = coffer_api::parse_query(query).expect("valid query");
+            select(&world.state, &caller, &params).map(|(users, _)| users.iter().map(|u| u.id).collect())
+        };
+        assert_eq!(ids(user_caller(member), "").ok(), Some(vec![admin, member]));
+        assert_eq!(ids(user_caller(member), &format!("group_id={group}")).ok(), Some(vec![member]));
+        assert_eq!(ids(user_caller(admin), "sort=user_id:desc&limit=1").ok(), Some(vec![member]));
+        assert_eq!(status(ids(user_caller(stranger), "")), Some(StatusCode::NOT_FOUND));
+        assert_eq!(status(ids(user_caller(admin), "all_customers=true")), Some(StatusCode::FORBIDDEN));
+        assert_eq!(ids(sysadmin_caller(stranger), "all_customers=True").ok(), Some(vec![admin, member, stranger]));
+        assert!(find(&world.state, &user_caller(stranger), member).is_err());
+        assert!(find(&world.state, &user_caller(stranger), stranger).is_ok());
+    }
+
+    #[test]
+    fn emails_are_checked_and_trimmed() {
+        assert_eq!(checked_email(" a.b@example.com ").ok().as_deref(), Some("a.b@example.com"));
+        for bad in ["", "plain", "@example.com", "a@", "a@b@c", "a b@example.com", "a:b@example.com"] {
+            assert_eq!(status(checked_email(bad)), Some(StatusCode::BAD_REQUEST), "{bad}");
+        }
+    }
+}
