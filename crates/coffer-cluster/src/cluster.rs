@@ -6,7 +6,9 @@ use crate::metrics::ClusterMetrics;
 use crate::network::Network;
 use coffer_core::{ApplyError, Command};
 use coffer_store::{StateHandle, Store, TypeConfig};
-use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, InitializeError, RaftError};
+use openraft::error::{
+    CheckIsLeaderError, ClientWriteError, ForwardToLeader, InitializeError, RaftError,
+};
 use openraft::metrics::WaitError;
 use openraft::{BasicNode, Config, ServerState};
 use std::collections::BTreeMap;
@@ -40,7 +42,11 @@ impl Cluster {
     ///
     /// A new store gets the membership `{node_id: advertise_addr}`; a store that already has a
     /// membership keeps it (a restart), and its state is the one rebuilt by [`Store::open`].
-    pub async fn start_single(store: Store, node_id: u64, advertise_addr: String) -> Result<Cluster, ClusterError> {
+    pub async fn start_single(
+        store: Store,
+        node_id: u64,
+        advertise_addr: String,
+    ) -> Result<Cluster, ClusterError> {
         Self::start_single_with(raft_config(), store, node_id, advertise_addr).await
     }
 
@@ -51,8 +57,19 @@ impl Cluster {
         advertise_addr: String,
     ) -> Result<Cluster, ClusterError> {
         let config = config.validate().map_err(ClusterError::Config)?;
-        let raft = Raft::new(node_id, Arc::new(config), Network, store.log_store(), store.state_machine()).await?;
-        let cluster = Cluster { raft, store, node_id };
+        let raft = Raft::new(
+            node_id,
+            Arc::new(config),
+            Network,
+            store.log_store(),
+            store.state_machine(),
+        )
+        .await?;
+        let cluster = Cluster {
+            raft,
+            store,
+            node_id,
+        };
         if let Err(error) = cluster.lead_alone(advertise_addr).await {
             if let Err(shutdown) = cluster.shutdown().await {
                 tracing::warn!(%shutdown, "Raft did not shut down cleanly after a failed start");
@@ -70,7 +87,9 @@ impl Cluster {
     pub async fn propose(&self, command: Command) -> Result<Result<(), ApplyError>, ClusterError> {
         match self.raft.client_write(command).await {
             Ok(response) => Ok(response.data.outcome),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => Err(not_leader(forward)),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
+                Err(not_leader(forward))
+            }
             Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(error))) => {
                 Err(ClusterError::Membership(error))
             }
@@ -84,8 +103,12 @@ impl Cluster {
     pub async fn ensure_linearizable(&self) -> Result<(), ClusterError> {
         match self.raft.ensure_linearizable().await {
             Ok(_) => Ok(()),
-            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward))) => Err(not_leader(forward)),
-            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error))) => Err(ClusterError::NoQuorum(error)),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward))) => {
+                Err(not_leader(forward))
+            }
+            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error))) => {
+                Err(ClusterError::NoQuorum(error))
+            }
             Err(RaftError::Fatal(fatal)) => Err(fatal.into()),
         }
     }
@@ -93,9 +116,18 @@ impl Cluster {
     /// Stops Raft and waits (bounded) until its background tasks have released the store, so
     /// the file can be opened again once every `Cluster` clone and `Store` is dropped.
     pub async fn shutdown(&self) -> Result<(), ClusterError> {
-        self.raft.shutdown().await.map_err(ClusterError::ShutdownFailed)?;
-        if tokio::time::timeout(RELEASE_DEADLINE, self.store.raft_released()).await.is_err() {
-            tracing::warn!(node_id = self.node_id, "Raft tasks still hold the store after shutdown");
+        self.raft
+            .shutdown()
+            .await
+            .map_err(ClusterError::ShutdownFailed)?;
+        if tokio::time::timeout(RELEASE_DEADLINE, self.store.raft_released())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                node_id = self.node_id,
+                "Raft tasks still hold the store after shutdown"
+            );
         }
         tracing::info!(node_id = self.node_id, "Raft stopped");
         Ok(())
@@ -154,7 +186,9 @@ impl Cluster {
             )
             .await
             .map_err(|error| match error {
-                WaitError::Timeout(..) => ClusterError::NoLeadership { waited: START_DEADLINE },
+                WaitError::Timeout(..) => ClusterError::NoLeadership {
+                    waited: START_DEADLINE,
+                },
                 WaitError::ShuttingDown => ClusterError::Shutdown,
             })?;
         tracing::info!(node_id, term = metrics.current_term, last_applied = ?metrics.last_applied, "leading");
@@ -164,14 +198,23 @@ impl Cluster {
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cluster").field("node_id", &self.node_id).field("store", &self.store.path()).finish()
+        f.debug_struct("Cluster")
+            .field("node_id", &self.node_id)
+            .field("store", &self.store.path())
+            .finish()
     }
 }
 
 fn not_leader(forward: ForwardToLeader<u64, BasicNode>) -> ClusterError {
-    ClusterError::NotLeader { leader_id: forward.leader_id, leader_addr: forward.leader_node.map(|node| node.addr) }
+    ClusterError::NotLeader {
+        leader_id: forward.leader_id,
+        leader_addr: forward.leader_node.map(|node| node.addr),
+    }
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests;

@@ -9,8 +9,8 @@ use coffer_store::TypeConfig;
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::RPCOption;
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
-    VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
 };
 use openraft::{BasicNode, RaftNetwork, RaftNetworkFactory};
 
@@ -22,7 +22,10 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = PeerConnection;
 
     async fn new_client(&mut self, target: u64, node: &BasicNode) -> PeerConnection {
-        PeerConnection { target, addr: node.addr.clone() }
+        PeerConnection {
+            target,
+            addr: node.addr.clone(),
+        }
     }
 }
 
@@ -36,7 +39,9 @@ pub(crate) struct PeerConnection {
 impl PeerConnection {
     fn unreachable<E: std::error::Error>(&self) -> RPCError<u64, BasicNode, E> {
         tracing::trace!(target_node = self.target, addr = %self.addr, "no cluster transport yet");
-        RPCError::Unreachable(Unreachable::new(&NoTransport { target: self.target }))
+        RPCError::Unreachable(Unreachable::new(&NoTransport {
+            target: self.target,
+        }))
     }
 }
 
@@ -53,7 +58,10 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         &mut self,
         _rpc: InstallSnapshotRequest<TypeConfig>,
         _option: RPCOption,
-    ) -> Result<InstallSnapshotResponse<u64>, RPCError<u64, BasicNode, RaftError<u64, InstallSnapshotError>>> {
+    ) -> Result<
+        InstallSnapshotResponse<u64>,
+        RPCError<u64, BasicNode, RaftError<u64, InstallSnapshotError>>,
+    > {
         Err(self.unreachable())
     }
 

@@ -51,7 +51,13 @@ impl KeyAccess for App {
         let usable = match key.state {
             KeyState::Active => true,
             KeyState::Deactivated | KeyState::Compromised => {
-                matches!(op, KeyOperation::Decrypt | KeyOperation::Verify | KeyOperation::MacVerify | KeyOperation::UnwrapKey)
+                matches!(
+                    op,
+                    KeyOperation::Decrypt
+                        | KeyOperation::Verify
+                        | KeyOperation::MacVerify
+                        | KeyOperation::UnwrapKey
+                )
             }
             KeyState::PreActive => false,
         };

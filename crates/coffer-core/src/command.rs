@@ -13,6 +13,14 @@ use serde::{Deserialize, Serialize};
 pub enum Command {
     /// Adds an account.
     CreateAccount(Account),
+    /// Adds an account and makes an existing user its administrator, in one step, so that no
+    /// account is ever left without one.
+    CreateAccountWithAdministrator {
+        /// The new account.
+        account: Account,
+        /// The user who becomes its ACCOUNTADMINISTRATOR.
+        administrator: UserId,
+    },
     /// Replaces an account.
     UpdateAccount(Account),
     /// Deletes an account with its groups, apps and keys, and drops its memberships.

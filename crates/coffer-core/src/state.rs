@@ -70,7 +70,10 @@ impl RecordKey {
     /// The inverse of [`RecordKey::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let (&table, id) = bytes.split_first()?;
-        Some(Self { table: Table::from_u8(table)?, id: Uuid::from_slice(id).ok()? })
+        Some(Self {
+            table: Table::from_u8(table)?,
+            id: Uuid::from_slice(id).ok()?,
+        })
     }
 }
 
@@ -112,13 +115,20 @@ impl State {
         let mut changed = Vec::new();
         let outcome = self.apply_inner(command, &mut changed);
         if outcome.is_err() {
-            debug_assert!(changed.is_empty(), "a refused command must not change anything");
+            debug_assert!(
+                changed.is_empty(),
+                "a refused command must not change anything"
+            );
             changed.clear();
         }
         Applied { outcome, changed }
     }
 
-    fn apply_inner(&mut self, command: &Command, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+    fn apply_inner(
+        &mut self,
+        command: &Command,
+        changed: &mut Vec<RecordKey>,
+    ) -> Result<(), ApplyError> {
         match command {
             Command::CreateAccount(account) => {
                 self.ensure_new_id(account.id.uuid())?;
@@ -126,8 +136,30 @@ impl State {
                 self.accounts.insert(account.id, account.clone());
                 changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
             }
+            Command::CreateAccountWithAdministrator {
+                account,
+                administrator,
+            } => {
+                self.ensure_new_id(account.id.uuid())?;
+                self.ensure_account_name_free(&account.name, None)?;
+                let user = self
+                    .users
+                    .get_mut(administrator)
+                    .ok_or(ApplyError::UserNotFound(*administrator))?;
+                user.memberships
+                    .entry(account.id)
+                    .or_default()
+                    .roles
+                    .insert(crate::records::AccountRole::Administrator);
+                self.accounts.insert(account.id, account.clone());
+                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
+                changed.push(RecordKey::new(Table::Users, administrator.uuid()));
+            }
             Command::UpdateAccount(account) => {
-                let old = self.accounts.get(&account.id).ok_or(ApplyError::AccountNotFound(account.id))?;
+                let old = self
+                    .accounts
+                    .get(&account.id)
+                    .ok_or(ApplyError::AccountNotFound(account.id))?;
                 if old.created_at != account.created_at {
                     return Err(ApplyError::Immutable("an account's creation time".into()));
                 }
@@ -144,7 +176,10 @@ impl State {
                 changed.push(RecordKey::new(Table::Groups, group.id.uuid()));
             }
             Command::UpdateGroup(group) => {
-                let old = self.groups.get(&group.id).ok_or(ApplyError::GroupNotFound(group.id))?;
+                let old = self
+                    .groups
+                    .get(&group.id)
+                    .ok_or(ApplyError::GroupNotFound(group.id))?;
                 if old.account != group.account {
                     return Err(ApplyError::Immutable("a group's account".into()));
                 }
@@ -160,7 +195,10 @@ impl State {
                 changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
             }
             Command::UpdateApp(app) => {
-                let old = self.apps.get(&app.id).ok_or(ApplyError::AppNotFound(app.id))?;
+                let old = self
+                    .apps
+                    .get(&app.id)
+                    .ok_or(ApplyError::AppNotFound(app.id))?;
                 if old.account != app.account {
                     return Err(ApplyError::Immutable("an app's account".into()));
                 }
@@ -180,7 +218,10 @@ impl State {
                 changed.push(RecordKey::new(Table::Users, user.id.uuid()));
             }
             Command::UpdateUser(user) => {
-                let old = self.users.get(&user.id).ok_or(ApplyError::UserNotFound(user.id))?;
+                let old = self
+                    .users
+                    .get(&user.id)
+                    .ok_or(ApplyError::UserNotFound(user.id))?;
                 let old_email = old.email.to_lowercase();
                 self.check_user(user, Some(user.id))?;
                 self.user_emails.remove(&old_email);
@@ -199,7 +240,10 @@ impl State {
                 self.insert_sobject(key.clone(), changed);
             }
             Command::UpdateSobject(key) => {
-                let old = self.sobjects.get(&key.id).ok_or(ApplyError::SobjectNotFound(key.id))?;
+                let old = self
+                    .sobjects
+                    .get(&key.id)
+                    .ok_or(ApplyError::SobjectNotFound(key.id))?;
                 if old.account != key.account {
                     return Err(ApplyError::Immutable("a security object's account".into()));
                 }
@@ -211,9 +255,14 @@ impl State {
                 self.insert_sobject(key.clone(), changed);
             }
             Command::RekeySobject { old, new } => {
-                let previous = self.sobjects.get(old).ok_or(ApplyError::SobjectNotFound(*old))?;
+                let previous = self
+                    .sobjects
+                    .get(old)
+                    .ok_or(ApplyError::SobjectNotFound(*old))?;
                 if previous.account != new.account || previous.replacement.is_some() {
-                    return Err(ApplyError::BadReference(format!("security object {old} cannot be rotated")));
+                    return Err(ApplyError::BadReference(format!(
+                        "security object {old} cannot be rotated"
+                    )));
                 }
                 self.ensure_new_id(new.id.uuid())?;
                 self.check_sobject(new, &[*old])?;
@@ -233,13 +282,24 @@ impl State {
                 self.remove_sobject(*id, changed);
             }
             Command::DropPrivateKey(id) => {
-                let key = self.sobjects.get_mut(id).ok_or(ApplyError::SobjectNotFound(*id))?;
+                let key = self
+                    .sobjects
+                    .get_mut(id)
+                    .ok_or(ApplyError::SobjectNotFound(*id))?;
                 if key.public_key.is_none() {
-                    return Err(ApplyError::BadReference(format!("security object {id} has no public half to keep")));
+                    return Err(ApplyError::BadReference(format!(
+                        "security object {id} has no public half to keep"
+                    )));
                 }
                 key.material = None;
                 key.key_ops.retain(|op| {
-                    matches!(op, KeyOperation::Verify | KeyOperation::Encrypt | KeyOperation::WrapKey | KeyOperation::AppManageable)
+                    matches!(
+                        op,
+                        KeyOperation::Verify
+                            | KeyOperation::Encrypt
+                            | KeyOperation::WrapKey
+                            | KeyOperation::AppManageable
+                    )
                 });
                 changed.push(RecordKey::new(Table::Sobjects, id.uuid()));
             }
@@ -248,10 +308,21 @@ impl State {
                 self.revoked_sessions.insert(*session, *until);
                 changed.push(RecordKey::new(Table::RevokedSessions, session.uuid()));
             }
-            Command::SelectAccount { session, account, until, at } => {
+            Command::SelectAccount {
+                session,
+                account,
+                until,
+                at,
+            } => {
                 self.ensure_account(*account)?;
                 self.prune_sessions(*at, changed);
-                self.session_accounts.insert(*session, SessionAccount { account: *account, until: *until });
+                self.session_accounts.insert(
+                    *session,
+                    SessionAccount {
+                        account: *account,
+                        until: *until,
+                    },
+                );
                 changed.push(RecordKey::new(Table::SessionAccounts, session.uuid()));
             }
         }
@@ -299,7 +370,9 @@ impl State {
 
     /// A user by email, case-insensitively.
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
-        self.user_emails.get(&email.to_lowercase()).and_then(|id| self.users.get(id))
+        self.user_emails
+            .get(&email.to_lowercase())
+            .and_then(|id| self.users.get(id))
     }
 
     /// Every user, by id.
@@ -314,7 +387,9 @@ impl State {
 
     /// A security object by name within an account.
     pub fn sobject_by_name(&self, account: AccountId, name: &str) -> Option<&Sobject> {
-        self.key_names.get(&(account, name.to_owned())).and_then(|id| self.sobjects.get(id))
+        self.key_names
+            .get(&(account, name.to_owned()))
+            .and_then(|id| self.sobjects.get(id))
     }
 
     /// The security objects of an account, by kid.
@@ -343,8 +418,14 @@ impl State {
             Table::Apps => self.apps.get(&AppId(id)).map(serde_json::to_vec),
             Table::Users => self.users.get(&UserId(id)).map(serde_json::to_vec),
             Table::Sobjects => self.sobjects.get(&KeyId(id)).map(serde_json::to_vec),
-            Table::RevokedSessions => self.revoked_sessions.get(&SessionId(id)).map(serde_json::to_vec),
-            Table::SessionAccounts => self.session_accounts.get(&SessionId(id)).map(serde_json::to_vec),
+            Table::RevokedSessions => self
+                .revoked_sessions
+                .get(&SessionId(id))
+                .map(serde_json::to_vec),
+            Table::SessionAccounts => self
+                .session_accounts
+                .get(&SessionId(id))
+                .map(serde_json::to_vec),
         };
         // Serializing these plain data types cannot fail: no maps with non-string keys that
         // serde_json rejects are serialized at the top level, and ids serialize as strings.
@@ -356,10 +437,12 @@ impl State {
         let id = key.id;
         match key.table {
             Table::Accounts => {
-                self.accounts.insert(AccountId(id), serde_json::from_slice(bytes)?);
+                self.accounts
+                    .insert(AccountId(id), serde_json::from_slice(bytes)?);
             }
             Table::Groups => {
-                self.groups.insert(GroupId(id), serde_json::from_slice(bytes)?);
+                self.groups
+                    .insert(GroupId(id), serde_json::from_slice(bytes)?);
             }
             Table::Apps => {
                 self.apps.insert(AppId(id), serde_json::from_slice(bytes)?);
@@ -377,10 +460,12 @@ impl State {
                 self.sobjects.insert(KeyId(id), key);
             }
             Table::RevokedSessions => {
-                self.revoked_sessions.insert(SessionId(id), serde_json::from_slice(bytes)?);
+                self.revoked_sessions
+                    .insert(SessionId(id), serde_json::from_slice(bytes)?);
             }
             Table::SessionAccounts => {
-                self.session_accounts.insert(SessionId(id), serde_json::from_slice(bytes)?);
+                self.session_accounts
+                    .insert(SessionId(id), serde_json::from_slice(bytes)?);
             }
         }
         Ok(())
@@ -392,13 +477,38 @@ impl State {
             .accounts
             .keys()
             .map(|id| RecordKey::new(Table::Accounts, id.uuid()))
-            .chain(self.groups.keys().map(|id| RecordKey::new(Table::Groups, id.uuid())))
-            .chain(self.apps.keys().map(|id| RecordKey::new(Table::Apps, id.uuid())))
-            .chain(self.users.keys().map(|id| RecordKey::new(Table::Users, id.uuid())))
-            .chain(self.sobjects.keys().map(|id| RecordKey::new(Table::Sobjects, id.uuid())))
-            .chain(self.revoked_sessions.keys().map(|id| RecordKey::new(Table::RevokedSessions, id.uuid())))
-            .chain(self.session_accounts.keys().map(|id| RecordKey::new(Table::SessionAccounts, id.uuid())));
-        keys.filter_map(|key| self.encode_record(key).map(|bytes| (key, bytes))).collect()
+            .chain(
+                self.groups
+                    .keys()
+                    .map(|id| RecordKey::new(Table::Groups, id.uuid())),
+            )
+            .chain(
+                self.apps
+                    .keys()
+                    .map(|id| RecordKey::new(Table::Apps, id.uuid())),
+            )
+            .chain(
+                self.users
+                    .keys()
+                    .map(|id| RecordKey::new(Table::Users, id.uuid())),
+            )
+            .chain(
+                self.sobjects
+                    .keys()
+                    .map(|id| RecordKey::new(Table::Sobjects, id.uuid())),
+            )
+            .chain(
+                self.revoked_sessions
+                    .keys()
+                    .map(|id| RecordKey::new(Table::RevokedSessions, id.uuid())),
+            )
+            .chain(
+                self.session_accounts
+                    .keys()
+                    .map(|id| RecordKey::new(Table::SessionAccounts, id.uuid())),
+            );
+        keys.filter_map(|key| self.encode_record(key).map(|bytes| (key, bytes)))
+            .collect()
     }
 
     // ---- helpers ----
@@ -409,29 +519,64 @@ impl State {
             || self.apps.contains_key(&AppId(id))
             || self.users.contains_key(&UserId(id))
             || self.sobjects.contains_key(&KeyId(id));
-        if taken { Err(ApplyError::IdTaken(id)) } else { Ok(()) }
+        if taken {
+            Err(ApplyError::IdTaken(id))
+        } else {
+            Ok(())
+        }
     }
 
     fn ensure_account(&self, id: AccountId) -> Result<&Account, ApplyError> {
-        self.accounts.get(&id).ok_or(ApplyError::AccountNotFound(id))
+        self.accounts
+            .get(&id)
+            .ok_or(ApplyError::AccountNotFound(id))
     }
 
     fn ensure_group_in(&self, id: GroupId, account: AccountId) -> Result<(), ApplyError> {
         match self.groups.get(&id) {
             Some(group) if group.account == account => Ok(()),
-            Some(_) => Err(ApplyError::BadReference(format!("group {id} belongs to another account"))),
+            Some(_) => Err(ApplyError::BadReference(format!(
+                "group {id} belongs to another account"
+            ))),
             None => Err(ApplyError::GroupNotFound(id)),
         }
     }
 
-    fn ensure_account_name_free(&self, name: &str, except: Option<AccountId>) -> Result<(), ApplyError> {
-        let clash = self.accounts.values().any(|a| a.name == name && Some(a.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "an account".into(), name: name.to_owned() }) } else { Ok(()) }
+    fn ensure_account_name_free(
+        &self,
+        name: &str,
+        except: Option<AccountId>,
+    ) -> Result<(), ApplyError> {
+        let clash = self
+            .accounts
+            .values()
+            .any(|a| a.name == name && Some(a.id) != except);
+        if clash {
+            Err(ApplyError::NameTaken {
+                kind: "an account".into(),
+                name: name.to_owned(),
+            })
+        } else {
+            Ok(())
+        }
     }
 
-    fn ensure_group_name_free(&self, group: &Group, except: Option<GroupId>) -> Result<(), ApplyError> {
-        let clash = self.groups_of(group.account).any(|g| g.name == group.name && Some(g.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "a group".into(), name: group.name.clone() }) } else { Ok(()) }
+    fn ensure_group_name_free(
+        &self,
+        group: &Group,
+        except: Option<GroupId>,
+    ) -> Result<(), ApplyError> {
+        let clash = self
+            .groups_of(group.account)
+            .any(|g| g.name == group.name && Some(g.id) != except);
+        if clash {
+            Err(ApplyError::NameTaken {
+                kind: "a group".into(),
+                name: group.name.clone(),
+            })
+        } else {
+            Ok(())
+        }
     }
 
     fn check_app(&self, app: &App, except: Option<AppId>) -> Result<(), ApplyError> {
@@ -442,10 +587,21 @@ impl State {
         if let Some(default) = app.default_group
             && !app.groups.contains_key(&default)
         {
-            return Err(ApplyError::BadReference(format!("default group {default} is not one of the app's groups")));
+            return Err(ApplyError::BadReference(format!(
+                "default group {default} is not one of the app's groups"
+            )));
         }
-        let clash = self.apps_of(app.account).any(|a| a.name == app.name && Some(a.id) != except);
-        if clash { Err(ApplyError::NameTaken { kind: "an app".into(), name: app.name.clone() }) } else { Ok(()) }
+        let clash = self
+            .apps_of(app.account)
+            .any(|a| a.name == app.name && Some(a.id) != except);
+        if clash {
+            Err(ApplyError::NameTaken {
+                kind: "an app".into(),
+                name: app.name.clone(),
+            })
+        } else {
+            Ok(())
+        }
     }
 
     fn check_user(&self, user: &User, except: Option<UserId>) -> Result<(), ApplyError> {
@@ -456,9 +612,10 @@ impl State {
             }
         }
         match self.user_emails.get(&user.email.to_lowercase()) {
-            Some(other) if Some(*other) != except => {
-                Err(ApplyError::NameTaken { kind: "a user".into(), name: user.email.clone() })
-            }
+            Some(other) if Some(*other) != except => Err(ApplyError::NameTaken {
+                kind: "a user".into(),
+                name: user.email.clone(),
+            }),
             _ => Ok(()),
         }
     }
@@ -471,7 +628,10 @@ impl State {
             && let Some(holder) = self.key_names.get(&(key.account, name.clone()))
             && !except.contains(holder)
         {
-            return Err(ApplyError::NameTaken { kind: "a security object".into(), name: name.clone() });
+            return Err(ApplyError::NameTaken {
+                kind: "a security object".into(),
+                name: name.clone(),
+            });
         }
         Ok(())
     }
@@ -495,7 +655,11 @@ impl State {
         }
     }
 
-    fn delete_group(&mut self, id: GroupId, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+    fn delete_group(
+        &mut self,
+        id: GroupId,
+        changed: &mut Vec<RecordKey>,
+    ) -> Result<(), ApplyError> {
         if !self.groups.contains_key(&id) {
             return Err(ApplyError::GroupNotFound(id));
         }
@@ -504,7 +668,11 @@ impl State {
         }
         self.groups.remove(&id);
         changed.push(RecordKey::new(Table::Groups, id.uuid()));
-        for app in self.apps.values_mut().filter(|a| a.groups.contains_key(&id)) {
+        for app in self
+            .apps
+            .values_mut()
+            .filter(|a| a.groups.contains_key(&id))
+        {
             app.groups.remove(&id);
             if app.default_group == Some(id) {
                 app.default_group = app.groups.keys().next().copied();
@@ -523,7 +691,11 @@ impl State {
         Ok(())
     }
 
-    fn delete_account(&mut self, id: AccountId, changed: &mut Vec<RecordKey>) -> Result<(), ApplyError> {
+    fn delete_account(
+        &mut self,
+        id: AccountId,
+        changed: &mut Vec<RecordKey>,
+    ) -> Result<(), ApplyError> {
         if self.accounts.remove(&id).is_none() {
             return Err(ApplyError::AccountNotFound(id));
         }
@@ -547,8 +719,12 @@ impl State {
                 changed.push(RecordKey::new(Table::Users, user.id.uuid()));
             }
         }
-        let sessions: Vec<SessionId> =
-            self.session_accounts.iter().filter(|(_, s)| s.account == id).map(|(k, _)| *k).collect();
+        let sessions: Vec<SessionId> = self
+            .session_accounts
+            .iter()
+            .filter(|(_, s)| s.account == id)
+            .map(|(k, _)| *k)
+            .collect();
         for session in sessions {
             self.session_accounts.remove(&session);
             changed.push(RecordKey::new(Table::SessionAccounts, session.uuid()));
@@ -558,14 +734,22 @@ impl State {
 
     /// Drops session records that can no longer matter at time `at`.
     fn prune_sessions(&mut self, at: UnixTime, changed: &mut Vec<RecordKey>) {
-        let expired: Vec<SessionId> =
-            self.revoked_sessions.iter().filter(|(_, until)| **until < at).map(|(id, _)| *id).collect();
+        let expired: Vec<SessionId> = self
+            .revoked_sessions
+            .iter()
+            .filter(|(_, until)| **until < at)
+            .map(|(id, _)| *id)
+            .collect();
         for id in expired {
             self.revoked_sessions.remove(&id);
             changed.push(RecordKey::new(Table::RevokedSessions, id.uuid()));
         }
-        let expired: Vec<SessionId> =
-            self.session_accounts.iter().filter(|(_, s)| s.until < at).map(|(id, _)| *id).collect();
+        let expired: Vec<SessionId> = self
+            .session_accounts
+            .iter()
+            .filter(|(_, s)| s.until < at)
+            .map(|(id, _)| *id)
+            .collect();
         for id in expired {
             self.session_accounts.remove(&id);
             changed.push(RecordKey::new(Table::SessionAccounts, id.uuid()));

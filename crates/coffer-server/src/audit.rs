@@ -14,7 +14,10 @@ use coffer_api::{AuditActionType, AuditActorType, AuditLogEntry, AuditSeverity, 
 use coffer_store::AuditLog;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 /// Records waiting for the writer at most.
@@ -53,12 +56,30 @@ pub(crate) struct AuditNote {
     pub(crate) object: Option<Uuid>,
     /// The groups the object belongs to.
     pub(crate) groups: Vec<Uuid>,
+    /// The account the entry belongs to, when it is not the caller's (creating an account).
+    pub(crate) account: Option<coffer_core::AccountId>,
 }
 
 impl AuditNote {
     /// A note about `object`.
-    pub(crate) fn new(action: ActionType, message: impl Into<String>, object: Option<Uuid>) -> Self {
-        Self { action, message: message.into(), object, groups: Vec::new() }
+    pub(crate) fn new(
+        action: ActionType,
+        message: impl Into<String>,
+        object: Option<Uuid>,
+    ) -> Self {
+        Self {
+            action,
+            message: message.into(),
+            object,
+            groups: Vec::new(),
+            account: None,
+        }
+    }
+
+    /// The same note, filed under `account` rather than the caller's account.
+    pub(crate) fn in_account(mut self, account: coffer_core::AccountId) -> Self {
+        self.account = Some(account);
+        self
     }
 
     /// The same note, naming the object's group.
@@ -122,7 +143,10 @@ impl AuditRecord {
                 Severity::Info => AuditSeverity::Info,
                 Severity::Warning => AuditSeverity::Warning,
             },
-            time: coffer_api::format_rfc3339(self.time_nanos / 1_000_000_000, (self.time_nanos % 1_000_000_000) as u32),
+            time: coffer_api::format_rfc3339(
+                self.time_nanos / 1_000_000_000,
+                (self.time_nanos % 1_000_000_000) as u32,
+            ),
             client_ip: self.client_ip.map(|ip| ip.to_string()),
             response_time: Some(ResponseTime {
                 secs: self.response_time_nanos / 1_000_000_000,
@@ -144,7 +168,10 @@ mod principal_serde {
         User(Uuid),
     }
 
-    pub(super) fn serialize<S: Serializer>(actor: &Option<Principal>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        actor: &Option<Principal>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         actor
             .map(|p| match p {
                 Principal::App(id) => Stored::App(id.uuid()),
@@ -153,7 +180,9 @@ mod principal_serde {
             .serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Principal>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Principal>, D::Error> {
         Ok(Option::<Stored>::deserialize(d)?.map(|s| match s {
             Stored::App(id) => Principal::App(AppId::new(id)),
             Stored::User(id) => Principal::User(UserId::new(id)),
@@ -165,34 +194,61 @@ mod principal_serde {
 #[derive(Clone)]
 pub(crate) struct AuditSink {
     queue: mpsc::Sender<AuditRecord>,
+    /// Records handed over so far.
+    handed: Arc<AtomicU64>,
+    /// Records the writer has finished with (committed, or failed and logged) so far.
+    done: watch::Receiver<u64>,
 }
 
 impl AuditSink {
     /// Starts the writer task over the node's audit table.
     pub(crate) fn start(log: AuditLog) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write_loop(log, receiver));
-        Self { queue }
+        let (done_tx, done) = watch::channel(0);
+        tokio::spawn(write_loop(log, receiver, done_tx));
+        Self {
+            queue,
+            handed: Arc::new(AtomicU64::new(0)),
+            done,
+        }
     }
 
     /// Hands a record to the writer; waits while the queue is full.
     pub(crate) async fn record(&self, record: AuditRecord) {
+        // Counted before the send so that a concurrent `flushed` never waits for less than
+        // what has been handed over.
+        self.handed.fetch_add(1, Ordering::SeqCst);
         if self.queue.send(record).await.is_err() {
             tracing::error!("audit writer stopped; an audit record was not stored");
         }
     }
+
+    /// Waits (up to `limit`) until every record handed over before this call was written, so a
+    /// reader of the audit log sees the actions that already got their responses.
+    pub(crate) async fn flushed(&self, limit: Duration) {
+        let target = self.handed.load(Ordering::SeqCst);
+        let mut done = self.done.clone();
+        let _ = tokio::time::timeout(limit, done.wait_for(|&n| n >= target)).await;
+    }
 }
 
-async fn write_loop(log: AuditLog, mut receiver: mpsc::Receiver<AuditRecord>) {
+async fn write_loop(
+    log: AuditLog,
+    mut receiver: mpsc::Receiver<AuditRecord>,
+    done: watch::Sender<u64>,
+) {
     let mut last_id = log.last_id().ok().flatten().unwrap_or(0);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let count = batch.len() as u64;
         let rows: Vec<(u64, Vec<u8>)> = batch
             .drain(..)
             .filter_map(|record| {
                 // Ids are the arrival time in nanoseconds, made strictly increasing.
                 last_id = record.time_nanos.max(last_id + 1);
-                serde_json::to_vec(&record).ok().map(|bytes| (last_id, bytes))
+                serde_json::to_vec(&record)
+                    .ok()
+                    .map(|bytes| (last_id, bytes))
             })
             .collect();
         let log = log.clone();
@@ -202,5 +258,6 @@ async fn write_loop(log: AuditLog, mut receiver: mpsc::Receiver<AuditRecord>) {
             Ok(Err(error)) => tracing::error!(%error, "audit batch could not be written"),
             Err(error) => tracing::error!(%error, "audit writer task failed"),
         }
+        done.send_modify(|n| *n += count);
     }
 }

@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber. `RUST_LOG` may narrow or widen it; the default is `info`.
 pub(crate) fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,openraft=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,openraft=warn"));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)

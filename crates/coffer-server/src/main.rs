@@ -57,7 +57,10 @@ struct ServerArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("coffer: cannot start the async runtime: {error}");
@@ -79,7 +82,9 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     if !args.dev {
-        bail!("only the single-node evaluation mode is available so far: run `coffer server --dev`");
+        bail!(
+            "only the single-node evaluation mode is available so far: run `coffer server --dev`"
+        );
     }
     let dir = &args.data_dir;
     std::fs::DirBuilder::new()
@@ -89,7 +94,10 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating the data directory {}", dir.display()))?;
 
     let store = coffer_store::Store::open(&dir.join("coffer.redb")).context("opening the store")?;
-    let platform_path = args.platform_secret.clone().unwrap_or_else(|| dir.join("platform.secret"));
+    let platform_path = args
+        .platform_secret
+        .clone()
+        .unwrap_or_else(|| dir.join("platform.secret"));
     let sealing = node::seal::sealing_key(&node::seal::platform_secret(&platform_path)?)?;
     let cmk = node::seal::unseal_or_create_cmk(&store, &sealing)?;
     let audit = audit::AuditSink::start(store.audit());
@@ -100,22 +108,34 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
 
     let secrets = node::dev::ensure_principals(&node).await?;
     let identity = tls::bootstrap_identity(&node, args.listen.ip())?;
-    let tcp = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let tcp = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     let local = tcp.local_addr()?;
     let config = identity.config.clone();
-    let listener = TlsListener::start(tcp, Arc::new(move || tokio_rustls::TlsAcceptor::from(config.clone())))?;
+    let listener = TlsListener::start(
+        tcp,
+        Arc::new(move || tokio_rustls::TlsAcceptor::from(config.clone())),
+    )?;
 
-    let host = if local.ip().is_loopback() { "127.0.0.1".to_owned() } else { local.ip().to_string() };
+    let host = if local.ip().is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        local.ip().to_string()
+    };
     let url = format!("https://{host}:{}", local.port());
     node::dev::write_credentials(dir, &url, &secrets, &identity.ca_cert_pem)?;
     print_banner(dir, &url, &secrets);
     tracing::info!(%url, "serving");
 
     let router = http::router(node.clone());
-    axum::serve(listener, router.into_make_service_with_connect_info::<ClientAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTPS")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTPS")?;
     if let Err(error) = node.cluster.shutdown().await {
         tracing::warn!(%error, "the cluster did not shut down cleanly");
     }
@@ -125,12 +145,18 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
 
 fn print_banner(dir: &Path, url: &str, secrets: &node::dev::DevSecrets) {
     println!("Coffer is serving at {url} (bootstrap certificate; evaluation only)");
-    println!("  sysadmin:  {} / {}", secrets.sysadmin_email, secrets.sysadmin_password);
+    println!(
+        "  sysadmin:  {} / {}",
+        secrets.sysadmin_email, secrets.sysadmin_password
+    );
     println!("  account:   {}", secrets.account_id);
     println!("  group:     {}", secrets.group_id);
     println!("  app:       {}", secrets.app_id);
     println!("  API key:   {}", secrets.api_key);
-    println!("  all of it: {}", dir.join(node::dev::CREDENTIALS_FILE).display());
+    println!(
+        "  all of it: {}",
+        dir.join(node::dev::CREDENTIALS_FILE).display()
+    );
 }
 
 async fn shutdown_signal() {

@@ -67,7 +67,8 @@ impl SessionKeys {
         token.extend_from_slice(principal.as_bytes());
         token.extend_from_slice(&claims.issued_at.0.to_be_bytes());
         // HMAC-SHA-256 is always available; an error here would mean the library is broken.
-        let mac = coffer_crypto::hmac(DigestAlgorithm::Sha256, self.key.expose(), &token).unwrap_or_default();
+        let mac = coffer_crypto::hmac(DigestAlgorithm::Sha256, self.key.expose(), &token)
+            .unwrap_or_default();
         token.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(token)
     }
@@ -80,7 +81,9 @@ impl SessionKeys {
             return None;
         }
         let (body, mac) = bytes.split_at(BODY_LEN);
-        if !coffer_crypto::hmac_verify(DigestAlgorithm::Sha256, self.key.expose(), body, mac).unwrap_or(false) {
+        if !coffer_crypto::hmac_verify(DigestAlgorithm::Sha256, self.key.expose(), body, mac)
+            .unwrap_or(false)
+        {
             return None;
         }
         let id = SessionId::new(Uuid::from_slice(&body[1..17]).ok()?);
@@ -91,7 +94,11 @@ impl SessionKeys {
             _ => return None,
         };
         let issued_at = UnixTime(u64::from_be_bytes(body[34..42].try_into().ok()?));
-        Some(SessionClaims { id, principal, issued_at })
+        Some(SessionClaims {
+            id,
+            principal,
+            issued_at,
+        })
     }
 }
 
@@ -107,8 +114,14 @@ impl SessionActivity {
         if now.0 >= claims.issued_at.0.saturating_add(MAX_LIFETIME_SECS) {
             return false;
         }
-        let Ok(mut last_use) = self.last_use.lock() else { return false };
-        let last = last_use.get(&claims.id).copied().unwrap_or(claims.issued_at.0).max(claims.issued_at.0);
+        let Ok(mut last_use) = self.last_use.lock() else {
+            return false;
+        };
+        let last = last_use
+            .get(&claims.id)
+            .copied()
+            .unwrap_or(claims.issued_at.0)
+            .max(claims.issued_at.0);
         if now.0 > last.saturating_add(IDLE_TIMEOUT_SECS) {
             last_use.remove(&claims.id);
             return false;
@@ -153,7 +166,10 @@ mod tests {
     #[test]
     fn a_token_under_another_key_or_tampered_is_refused() {
         let token = keys().issue(claims());
-        assert_eq!(SessionKeys::new(Secret::new(vec![8; 32])).verify(&token), None);
+        assert_eq!(
+            SessionKeys::new(Secret::new(vec![8; 32])).verify(&token),
+            None
+        );
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).expect("own encoding");
         bytes[20] ^= 1;
         assert_eq!(keys().verify(&URL_SAFE_NO_PAD.encode(bytes)), None);

@@ -81,7 +81,10 @@ impl AuditLog {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests {
     use crate::{Store, StoreError};
 
@@ -96,20 +99,46 @@ mod tests {
         let audit = store.audit();
         assert_eq!(audit.last_id().expect("last id"), None);
 
-        audit.append(&[(1, entry("login alice")), (2, entry("create key")), (3, entry("login bob"))]).expect("batch 1");
-        audit.append(&[(5, entry("delete key")), (8, entry("login carol"))]).expect("batch 2");
+        audit
+            .append(&[
+                (1, entry("login alice")),
+                (2, entry("create key")),
+                (3, entry("login bob")),
+            ])
+            .expect("batch 1");
+        audit
+            .append(&[(5, entry("delete key")), (8, entry("login carol"))])
+            .expect("batch 2");
         assert_eq!(audit.last_id().expect("last id"), Some(8));
 
         let all = audit.scan_newest_first(None, 10, |_| true).expect("scan");
-        assert_eq!(all.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![8, 5, 3, 2, 1]);
+        assert_eq!(
+            all.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            vec![8, 5, 3, 2, 1]
+        );
 
-        let page = audit.scan_newest_first(None, 2, |_| true).expect("first page");
-        assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![8, 5]);
-        let page = audit.scan_newest_first(Some(5), 2, |_| true).expect("second page");
-        assert_eq!(page, vec![(3, entry("login bob")), (2, entry("create key"))]);
+        let page = audit
+            .scan_newest_first(None, 2, |_| true)
+            .expect("first page");
+        assert_eq!(
+            page.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            vec![8, 5]
+        );
+        let page = audit
+            .scan_newest_first(Some(5), 2, |_| true)
+            .expect("second page");
+        assert_eq!(
+            page,
+            vec![(3, entry("login bob")), (2, entry("create key"))]
+        );
 
-        let logins = audit.scan_newest_first(Some(8), 10, |e| e.starts_with(b"login")).expect("filtered");
-        assert_eq!(logins, vec![(3, entry("login bob")), (1, entry("login alice"))]);
+        let logins = audit
+            .scan_newest_first(Some(8), 10, |e| e.starts_with(b"login"))
+            .expect("filtered");
+        assert_eq!(
+            logins,
+            vec![(3, entry("login bob")), (1, entry("login alice"))]
+        );
     }
 
     #[test]
@@ -119,9 +148,24 @@ mod tests {
         let audit = store.audit();
         audit.append(&[(10, entry("a"))]).expect("first");
         let refused = audit.append(&[(11, entry("b")), (11, entry("c"))]);
-        assert!(matches!(refused, Err(StoreError::AuditOutOfOrder { id: 11, last: Some(11) })));
+        assert!(matches!(
+            refused,
+            Err(StoreError::AuditOutOfOrder {
+                id: 11,
+                last: Some(11)
+            })
+        ));
         let refused = audit.append(&[(9, entry("d"))]);
-        assert!(matches!(refused, Err(StoreError::AuditOutOfOrder { id: 9, last: Some(10) })));
-        assert_eq!(audit.scan_newest_first(None, 10, |_| true).expect("scan"), vec![(10, entry("a"))]);
+        assert!(matches!(
+            refused,
+            Err(StoreError::AuditOutOfOrder {
+                id: 9,
+                last: Some(10)
+            })
+        ));
+        assert_eq!(
+            audit.scan_newest_first(None, 10, |_| true).expect("scan"),
+            vec![(10, entry("a"))]
+        );
     }
 }

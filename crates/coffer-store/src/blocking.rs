@@ -11,5 +11,7 @@ where
     F: FnOnce() -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await.map_err(StoreError::Task)?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(StoreError::Task)?
 }

@@ -12,9 +12,9 @@ pub(crate) fn get<T: DeserializeOwned>(
     key: &'static str,
 ) -> Result<Option<T>, StoreError> {
     match table.get(key)? {
-        Some(value) => {
-            serde_json::from_slice(value.value()).map(Some).map_err(|source| StoreError::Codec { what: key, source })
-        }
+        Some(value) => serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|source| StoreError::Codec { what: key, source }),
         None => Ok(None),
     }
 }
@@ -36,6 +36,9 @@ pub(crate) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<
 }
 
 /// Decodes `bytes`; `what` names them in the error.
-pub(crate) fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Codec { what, source })
 }

@@ -19,7 +19,9 @@ pub enum StoreError {
         source: redb::DatabaseError,
     },
     /// The file was written by a build with another table layout.
-    #[error("the store file {path} has schema version {found}, but this build only reads version {supported}")]
+    #[error(
+        "the store file {path} has schema version {found}, but this build only reads version {supported}"
+    )]
     UnsupportedSchema {
         /// The file.
         path: PathBuf,
@@ -138,4 +140,10 @@ macro_rules! from_redb {
     };
 }
 
-from_redb!(redb::Error, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);

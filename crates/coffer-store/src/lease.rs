@@ -12,13 +12,17 @@ pub(crate) struct Leases {
 
 impl Leases {
     pub(crate) fn new() -> Self {
-        Self { live: Arc::new(watch::Sender::new(0)) }
+        Self {
+            live: Arc::new(watch::Sender::new(0)),
+        }
     }
 
     /// A new lease, held until dropped.
     pub(crate) fn take(&self) -> Lease {
         self.live.send_modify(|n| *n += 1);
-        Lease { live: Arc::clone(&self.live) }
+        Lease {
+            live: Arc::clone(&self.live),
+        }
     }
 
     /// Resolves once no lease is alive.
@@ -38,7 +42,9 @@ pub(crate) struct Lease {
 impl Clone for Lease {
     fn clone(&self) -> Self {
         self.live.send_modify(|n| *n += 1);
-        Self { live: Arc::clone(&self.live) }
+        Self {
+            live: Arc::clone(&self.live),
+        }
     }
 }
 

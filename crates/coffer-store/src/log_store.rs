@@ -7,7 +7,9 @@ use crate::lease::Lease;
 use crate::schema::{COMMITTED, LAST_PURGED, RAFT_LOG, RAFT_META, VOTE};
 use crate::type_config::{Entry, LogId, TypeConfig};
 use openraft::storage::{LogFlushed, RaftLogStorage};
-use openraft::{AnyError, LogState, OptionalSend, RaftLogReader, StorageError, StorageIOError, Vote};
+use openraft::{
+    AnyError, LogState, OptionalSend, RaftLogReader, StorageError, StorageIOError, Vote,
+};
 use redb::{Database, ReadableDatabase, ReadableTable};
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -51,16 +53,26 @@ impl LogStore {
             Some((_, value)) => Some(codec::decode::<Entry>("log entry", value.value())?.log_id),
             None => last_purged_log_id,
         };
-        Ok(LogState { last_purged_log_id, last_log_id })
+        Ok(LogState {
+            last_purged_log_id,
+            last_log_id,
+        })
     }
 
-    fn meta<T: serde::de::DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, StoreError> {
+    fn meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &'static str,
+    ) -> Result<Option<T>, StoreError> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(RAFT_META)?;
         codec::get(&meta, key)
     }
 
-    async fn put_meta<T: serde::Serialize>(&self, key: &'static str, value: &T) -> Result<(), StoreError> {
+    async fn put_meta<T: serde::Serialize>(
+        &self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), StoreError> {
         let bytes = codec::encode(key, value)?;
         let db = Arc::clone(&self.db);
         blocking::run(move || {
@@ -90,8 +102,14 @@ impl LogStore {
 
     /// Removes the entries in `range`; with `purged`, records it as the last purged log id in
     /// the same transaction.
-    async fn remove_entries(&self, range: (Bound<u64>, Bound<u64>), purged: Option<LogId>) -> Result<(), StoreError> {
-        let purged = purged.map(|id| codec::encode(LAST_PURGED, &id)).transpose()?;
+    async fn remove_entries(
+        &self,
+        range: (Bound<u64>, Bound<u64>),
+        purged: Option<LogId>,
+    ) -> Result<(), StoreError> {
+        let purged = purged
+            .map(|id| codec::encode(LAST_PURGED, &id))
+            .transpose()?;
         let db = Arc::clone(&self.db);
         blocking::run(move || {
             let txn = db.begin_write()?;
@@ -99,7 +117,8 @@ impl LogStore {
                 let mut log = txn.open_table(RAFT_LOG)?;
                 log.retain_in::<u64, _>(range, |_, _| false)?;
                 if let Some(bytes) = &purged {
-                    txn.open_table(RAFT_META)?.insert(LAST_PURGED, bytes.as_slice())?;
+                    txn.open_table(RAFT_META)?
+                        .insert(LAST_PURGED, bytes.as_slice())?;
                 }
             }
             txn.commit()?;
@@ -115,7 +134,8 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError<u64>> {
         let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
-        self.entries(bounds).map_err(|e| StorageIOError::read_logs(AnyError::new(&e)).into())
+        self.entries(bounds)
+            .map_err(|e| StorageIOError::read_logs(AnyError::new(&e)).into())
     }
 }
 
@@ -123,7 +143,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<u64>> {
-        self.log_state().map_err(|e| StorageIOError::read_logs(AnyError::new(&e)).into())
+        self.log_state()
+            .map_err(|e| StorageIOError::read_logs(AnyError::new(&e)).into())
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -131,31 +152,43 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError<u64>> {
-        self.put_meta(VOTE, vote).await.map_err(|e| StorageIOError::write_vote(AnyError::new(&e)).into())
+        self.put_meta(VOTE, vote)
+            .await
+            .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError<u64>> {
-        self.meta(VOTE).map_err(|e| StorageIOError::read_vote(AnyError::new(&e)).into())
+        self.meta(VOTE)
+            .map_err(|e| StorageIOError::read_vote(AnyError::new(&e)).into())
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError<u64>> {
-        self.put_meta(COMMITTED, &committed).await.map_err(|e| StorageIOError::write(AnyError::new(&e)).into())
+        self.put_meta(COMMITTED, &committed)
+            .await
+            .map_err(|e| StorageIOError::write(AnyError::new(&e)).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError<u64>> {
         // Stored as JSON of `Option<LogId>`; an absent row and a stored `null` both mean none.
-        let committed: Option<Option<LogId>> =
-            self.meta(COMMITTED).map_err(|e| StorageIOError::read(AnyError::new(&e)))?;
+        let committed: Option<Option<LogId>> = self
+            .meta(COMMITTED)
+            .map_err(|e| StorageIOError::read(AnyError::new(&e)))?;
         Ok(committed.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError<u64>>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError<u64>>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let encoded: Result<Vec<(u64, Vec<u8>)>, StoreError> =
-            entries.into_iter().map(|entry| Ok((entry.log_id.index, codec::encode("log entry", &entry)?))).collect();
+        let encoded: Result<Vec<(u64, Vec<u8>)>, StoreError> = entries
+            .into_iter()
+            .map(|entry| Ok((entry.log_id.index, codec::encode("log entry", &entry)?)))
+            .collect();
         let written = match encoded {
             Ok(encoded) => self.write_entries(encoded).await,
             Err(error) => Err(error),
@@ -181,8 +214,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError<u64>> {
         tracing::debug!(%log_id, "purging the log");
-        self.remove_entries((Bound::Unbounded, Bound::Included(log_id.index)), Some(log_id))
-            .await
-            .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)).into())
+        self.remove_entries(
+            (Bound::Unbounded, Bound::Included(log_id.index)),
+            Some(log_id),
+        )
+        .await
+        .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)).into())
     }
 }

@@ -46,7 +46,10 @@ impl NodeLocal {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests {
     use crate::Store;
 
@@ -65,7 +68,10 @@ mod tests {
             assert!(!local.delete("identity").expect("second delete"));
         }
         let store = Store::open(&path).expect("store reopens");
-        assert_eq!(store.node_local().get("cmk").expect("read"), Some(b"sealed-2".to_vec()));
+        assert_eq!(
+            store.node_local().get("cmk").expect("read"),
+            Some(b"sealed-2".to_vec())
+        );
         assert_eq!(store.node_local().get("identity").expect("read"), None);
     }
 }

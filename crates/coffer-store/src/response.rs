@@ -19,7 +19,10 @@ impl CommandResponse {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests {
     use super::*;
     use coffer_core::{AccountId, AppId, GroupId, KeyId, UserId};
@@ -39,7 +42,10 @@ mod tests {
             ApplyError::UserNotFound(UserId::from_u128(4)),
             ApplyError::SobjectNotFound(KeyId::from_u128(5)),
             ApplyError::IdTaken(uuid::Uuid::from_u128(6)),
-            ApplyError::NameTaken { kind: "a security object".into(), name: "k1".into() },
+            ApplyError::NameTaken {
+                kind: "a security object".into(),
+                name: "k1".into(),
+            },
             ApplyError::GroupNotEmpty(GroupId::from_u128(7)),
             ApplyError::BadReference("group 8 belongs to another account".into()),
             ApplyError::Immutable("a security object's material".into()),

@@ -47,19 +47,29 @@ pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audi
 /// Checks the schema version of the file (writing it into a new, empty file) and creates any
 /// missing table, so that read transactions never meet an absent table.
 pub(crate) fn prepare(txn: &WriteTransaction, path: &Path) -> Result<(), StoreError> {
-    let fresh = txn.list_tables()?.all(|table| table.name() == SCHEMA.name());
+    let fresh = txn
+        .list_tables()?
+        .all(|table| table.name() == SCHEMA.name());
     {
         let mut schema = txn.open_table(SCHEMA)?;
         let found = schema.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
         match found {
             Some(SCHEMA_VERSION) => {}
             Some(found) => {
-                return Err(StoreError::UnsupportedSchema { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+                return Err(StoreError::UnsupportedSchema {
+                    path: path.to_owned(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
             }
             None if fresh => {
                 schema.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
             }
-            None => return Err(StoreError::NotAStore { path: path.to_owned() }),
+            None => {
+                return Err(StoreError::NotAStore {
+                    path: path.to_owned(),
+                });
+            }
         }
     }
     txn.open_table(RAFT_LOG)?;

@@ -49,11 +49,19 @@ impl Encoder {
         out.extend_from_slice(&header);
         let count_at = out.len();
         out.extend_from_slice(&0u64.to_be_bytes());
-        Ok(Self { out, count_at, count: 0 })
+        Ok(Self {
+            out,
+            count_at,
+            count: 0,
+        })
     }
 
     /// Appends one record; callers pass keys in increasing order (the records table's order).
-    pub(crate) fn record(&mut self, key: &[u8; KEY_LEN], value: &[u8]) -> Result<(), SnapshotFormatError> {
+    pub(crate) fn record(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        value: &[u8],
+    ) -> Result<(), SnapshotFormatError> {
         let len = len_u32(value.len())?;
         self.out.extend_from_slice(key);
         self.out.extend_from_slice(&len.to_be_bytes());
@@ -87,7 +95,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, SnapshotFormatError> {
         return Err(SnapshotFormatError::UnsupportedVersion(version));
     }
     let header_len = input.u32()? as usize;
-    let header = serde_json::from_slice(input.take(header_len)?).map_err(SnapshotFormatError::Header)?;
+    let header =
+        serde_json::from_slice(input.take(header_len)?).map_err(SnapshotFormatError::Header)?;
     let count = input.u64()?;
     let mut records = Vec::new();
     let mut previous: Option<&[u8]> = None;
@@ -139,7 +148,10 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests {
     use super::*;
     use coffer_core::Table;
@@ -149,7 +161,10 @@ mod tests {
     }
 
     fn sample() -> Vec<u8> {
-        let header = Header { last_applied: None, membership: StoredMembership::default() };
+        let header = Header {
+            last_applied: None,
+            membership: StoredMembership::default(),
+        };
         let mut encoder = Encoder::new(&header).expect("header encodes");
         encoder.record(&key(1), b"{\"a\":1}").expect("record fits");
         encoder.record(&key(2), b"").expect("record fits");
@@ -171,7 +186,10 @@ mod tests {
     fn every_truncation_is_rejected() {
         let bytes = sample();
         for end in 0..bytes.len() {
-            assert!(decode(&bytes[..end]).is_err(), "a snapshot cut at {end} bytes was accepted");
+            assert!(
+                decode(&bytes[..end]).is_err(),
+                "a snapshot cut at {end} bytes was accepted"
+            );
         }
     }
 
@@ -179,7 +197,10 @@ mod tests {
     fn trailing_bytes_and_bad_magic_are_rejected() {
         let mut bytes = sample();
         bytes.push(0);
-        assert!(matches!(decode(&bytes), Err(SnapshotFormatError::TrailingBytes(1))));
+        assert!(matches!(
+            decode(&bytes),
+            Err(SnapshotFormatError::TrailingBytes(1))
+        ));
         let mut bytes = sample();
         bytes[0] = b'X';
         assert!(matches!(decode(&bytes), Err(SnapshotFormatError::BadMagic)));
@@ -187,10 +208,16 @@ mod tests {
 
     #[test]
     fn out_of_order_keys_are_rejected() {
-        let header = Header { last_applied: None, membership: StoredMembership::default() };
+        let header = Header {
+            last_applied: None,
+            membership: StoredMembership::default(),
+        };
         let mut encoder = Encoder::new(&header).expect("header encodes");
         encoder.record(&key(2), b"{}").expect("record fits");
         encoder.record(&key(1), b"{}").expect("record fits");
-        assert!(matches!(decode(&encoder.finish()), Err(SnapshotFormatError::BadKey { .. })));
+        assert!(matches!(
+            decode(&encoder.finish()),
+            Err(SnapshotFormatError::BadKey { .. })
+        ));
     }
 }

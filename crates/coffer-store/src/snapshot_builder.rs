@@ -8,7 +8,9 @@ use crate::schema::{RECORDS, SNAPSHOT, SNAPSHOT_DATA, SNAPSHOT_META};
 use crate::snapshot::{Encoder, Header};
 use crate::state_machine;
 use crate::type_config::TypeConfig;
-use openraft::{AnyError, BasicNode, RaftSnapshotBuilder, Snapshot, SnapshotMeta, StorageError, StorageIOError};
+use openraft::{
+    AnyError, BasicNode, RaftSnapshotBuilder, Snapshot, SnapshotMeta, StorageError, StorageIOError,
+};
 use redb::{Database, ReadableDatabase, ReadableTable};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -37,7 +39,10 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             .await
             .map_err(|e| StorageIOError::write_snapshot(None, AnyError::new(&e)))?;
         tracing::info!(%meta, bytes = data.len(), "snapshot built");
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
     }
 }
 
@@ -45,7 +50,10 @@ fn build(db: &Database) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), Store
     let (header, data) = {
         let txn = db.begin_read()?;
         let (last_applied, membership) = state_machine::read_applied(&txn)?;
-        let header = Header { last_applied, membership };
+        let header = Header {
+            last_applied,
+            membership,
+        };
         let mut encoder = Encoder::new(&header)?;
         for row in txn.open_table(RECORDS)?.iter()? {
             let (key, value) = row?;
@@ -63,7 +71,11 @@ fn build(db: &Database) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), Store
 }
 
 /// Stores the snapshot unless a newer one (say, installed meanwhile) is already current.
-fn keep_as_current(db: &Database, meta: &SnapshotMeta<u64, BasicNode>, data: &[u8]) -> Result<(), StoreError> {
+fn keep_as_current(
+    db: &Database,
+    meta: &SnapshotMeta<u64, BasicNode>,
+    data: &[u8],
+) -> Result<(), StoreError> {
     let meta_bytes = codec::encode(SNAPSHOT_META, meta)?;
     let txn = db.begin_write()?;
     {
@@ -83,9 +95,15 @@ fn keep_as_current(db: &Database, meta: &SnapshotMeta<u64, BasicNode>, data: &[u
 
 /// Unique per build: the last applied log id, then the build time in milliseconds.
 fn snapshot_id(last_applied: &Option<crate::type_config::LogId>) -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
     match last_applied {
-        Some(log_id) => format!("{}-{}-{}-{millis}", log_id.leader_id.term, log_id.leader_id.node_id, log_id.index),
+        Some(log_id) => format!(
+            "{}-{}-{}-{millis}",
+            log_id.leader_id.term, log_id.leader_id.node_id, log_id.index
+        ),
         None => format!("empty-{millis}"),
     }
 }

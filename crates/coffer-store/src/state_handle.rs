@@ -20,7 +20,9 @@ pub struct StateHandle {
 impl StateHandle {
     /// A read guard on the current state.
     pub fn read(&self) -> StateGuard<'_> {
-        StateGuard { replica: self.replica.read() }
+        StateGuard {
+            replica: self.replica.read(),
+        }
     }
 
     /// The log id of the last entry applied to the state, `None` before the first.
@@ -29,7 +31,9 @@ impl StateHandle {
     }
 
     pub(crate) fn from_replica(replica: Replica) -> Self {
-        Self { replica: Arc::new(RwLock::new(replica)) }
+        Self {
+            replica: Arc::new(RwLock::new(replica)),
+        }
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Replica> {

@@ -5,14 +5,19 @@ use crate::codec;
 use crate::error::{SnapshotFormatError, StoreError};
 use crate::lease::Lease;
 use crate::response::CommandResponse;
-use crate::schema::{LAST_APPLIED, MEMBERSHIP, RECORDS, SM_META, SNAPSHOT, SNAPSHOT_DATA, SNAPSHOT_META};
+use crate::schema::{
+    LAST_APPLIED, MEMBERSHIP, RECORDS, SM_META, SNAPSHOT, SNAPSHOT_DATA, SNAPSHOT_META,
+};
 use crate::snapshot;
 use crate::snapshot_builder::SnapshotBuilder;
 use crate::state_handle::StateHandle;
 use crate::type_config::{Entry, LogId, StoredMembership, TypeConfig};
 use coffer_core::State;
 use openraft::storage::RaftStateMachine;
-use openraft::{AnyError, BasicNode, EntryPayload, OptionalSend, Snapshot, SnapshotMeta, StorageError, StorageIOError};
+use openraft::{
+    AnyError, BasicNode, EntryPayload, OptionalSend, Snapshot, SnapshotMeta, StorageError,
+    StorageIOError,
+};
 use parking_lot::RwLockWriteGuard;
 use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 use std::collections::BTreeSet;
@@ -59,7 +64,10 @@ impl StateMachineStore {
     }
 
     /// Applies a batch in memory; returns the responses and what to persist.
-    fn apply_in_memory(&self, entries: impl IntoIterator<Item = Entry>) -> (Vec<CommandResponse>, Option<Persist>) {
+    fn apply_in_memory(
+        &self,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> (Vec<CommandResponse>, Option<Persist>) {
         let mut replica = self.state.write();
         let mut responses = Vec::new();
         let mut changed = BTreeSet::new();
@@ -72,7 +80,9 @@ impl StateMachineStore {
                         tracing::debug!(log_id = %entry.log_id, %refusal, "command refused");
                     }
                     changed.extend(applied.changed);
-                    CommandResponse { outcome: applied.outcome }
+                    CommandResponse {
+                        outcome: applied.outcome,
+                    }
                 }
                 EntryPayload::Membership(membership) => {
                     tracing::info!(log_id = %entry.log_id, %membership, "membership applied");
@@ -88,24 +98,39 @@ impl StateMachineStore {
         }
         // Encoding needs only shared access; let readers in while it runs.
         let replica = RwLockWriteGuard::downgrade(replica);
-        let records = changed.into_iter().map(|key| (key.to_bytes(), replica.state.encode_record(key))).collect();
-        let persist = Persist { records, last_applied: replica.last_applied, membership: replica.membership.clone() };
+        let records = changed
+            .into_iter()
+            .map(|key| (key.to_bytes(), replica.state.encode_record(key)))
+            .collect();
+        let persist = Persist {
+            records,
+            last_applied: replica.last_applied,
+            membership: replica.membership.clone(),
+        };
         (responses, Some(persist))
     }
 
-    async fn install(&self, meta: &SnapshotMeta<u64, BasicNode>, data: Vec<u8>) -> Result<(), StoreError> {
+    async fn install(
+        &self,
+        meta: &SnapshotMeta<u64, BasicNode>,
+        data: Vec<u8>,
+    ) -> Result<(), StoreError> {
         let meta_bytes = codec::encode(SNAPSHOT_META, meta)?;
         let last_applied = meta.last_log_id;
         let membership = meta.last_membership.clone();
         let db = Arc::clone(&self.db);
         let state = blocking::run(move || {
             let decoded = snapshot::decode(&data)?;
-            if decoded.header.last_applied != last_applied || decoded.header.membership != membership {
+            if decoded.header.last_applied != last_applied
+                || decoded.header.membership != membership
+            {
                 return Err(SnapshotFormatError::MetaMismatch.into());
             }
             let mut state = State::default();
             for (key, bytes) in &decoded.records {
-                state.load_record(*key, bytes).map_err(|source| SnapshotFormatError::Record { key: *key, source })?;
+                state
+                    .load_record(*key, bytes)
+                    .map_err(|source| SnapshotFormatError::Record { key: *key, source })?;
             }
             let txn = db.begin_write()?;
             {
@@ -138,15 +163,23 @@ impl StateMachineStore {
         let Some(meta) = codec::get::<SnapshotMeta<u64, BasicNode>>(&stored, SNAPSHOT_META)? else {
             return Ok(None);
         };
-        let data = stored.get(SNAPSHOT_DATA)?.map(|v| v.value().to_vec()).unwrap_or_default();
-        Ok(Some(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) }))
+        let data = stored
+            .get(SNAPSHOT_DATA)?
+            .map(|v| v.value().to_vec())
+            .unwrap_or_default();
+        Ok(Some(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
     }
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachineStore {
     type SnapshotBuilder = SnapshotBuilder;
 
-    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError<u64>> {
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId>, StoredMembership), StorageError<u64>> {
         let replica = self.state.replica();
         Ok((replica.last_applied, replica.membership.clone()))
     }
@@ -170,7 +203,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         SnapshotBuilder::new(Arc::clone(&self.db), self.lease.clone())
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
@@ -182,11 +217,16 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         tracing::info!(%meta, "installing snapshot");
         self.install(meta, snapshot.into_inner())
             .await
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::new(&e)).into())
+            .map_err(|e| {
+                StorageIOError::write_snapshot(Some(meta.signature()), AnyError::new(&e)).into()
+            })
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<u64>> {
-        self.current_snapshot().map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<Snapshot<TypeConfig>>, StorageError<u64>> {
+        self.current_snapshot()
+            .map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
     }
 }
 
@@ -217,7 +257,9 @@ impl Persist {
 }
 
 /// The last applied log id and membership as stored (none and empty in a new file).
-pub(crate) fn read_applied(txn: &ReadTransaction) -> Result<(Option<LogId>, StoredMembership), StoreError> {
+pub(crate) fn read_applied(
+    txn: &ReadTransaction,
+) -> Result<(Option<LogId>, StoredMembership), StoreError> {
     let meta = txn.open_table(SM_META)?;
     let last_applied: Option<Option<LogId>> = codec::get(&meta, LAST_APPLIED)?;
     let membership: Option<StoredMembership> = codec::get(&meta, MEMBERSHIP)?;

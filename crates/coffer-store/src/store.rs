@@ -34,8 +34,12 @@ impl Store {
     /// schema version is not [`SCHEMA_VERSION`](crate::SCHEMA_VERSION), or if a record does not
     /// decode.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db =
-            Database::builder().create(path).map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
+        let db = Database::builder()
+            .create(path)
+            .map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
         let txn = db.begin_write()?;
         match schema::prepare(&txn, path) {
             Ok(()) => txn.commit()?,
@@ -105,12 +109,22 @@ fn load_replica(db: &Database) -> Result<Replica, StoreError> {
     for row in records.iter()? {
         let (key, value) = row?;
         let raw = key.value();
-        let key = RecordKey::from_bytes(raw).ok_or_else(|| StoreError::UnknownRecordKey { key: raw.to_vec() })?;
-        state.load_record(key, value.value()).map_err(|source| StoreError::CorruptRecord { key, source })?;
+        let key = RecordKey::from_bytes(raw)
+            .ok_or_else(|| StoreError::UnknownRecordKey { key: raw.to_vec() })?;
+        state
+            .load_record(key, value.value())
+            .map_err(|source| StoreError::CorruptRecord { key, source })?;
     }
-    Ok(Replica { state, last_applied, membership })
+    Ok(Replica {
+        state,
+        last_applied,
+        membership,
+    })
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 mod tests;

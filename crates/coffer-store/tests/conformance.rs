@@ -1,6 +1,9 @@
 //! openraft's storage conformance suite against the redb store.
 
-#![allow(clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#![allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 
 use coffer_store::{LogStore, StateMachineStore, Store, TypeConfig};
 use openraft::StorageError;

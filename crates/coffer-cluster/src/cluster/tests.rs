@@ -15,7 +15,11 @@ fn eager_snapshots() -> Config {
 }
 
 fn account(n: u128) -> Command {
-    Command::CreateAccount(Account::new(AccountId::from_u128(n), format!("account-{n}"), T0))
+    Command::CreateAccount(Account::new(
+        AccountId::from_u128(n),
+        format!("account-{n}"),
+        T0,
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,9 +28,14 @@ async fn a_restart_after_a_snapshot_and_a_purged_log_keeps_the_state() {
     let path = dir.path().join("node.redb");
 
     tracing::info!("--- propose enough to snapshot and purge");
-    let cluster = Cluster::start_single_with(eager_snapshots(), Store::open(&path).expect("store"), 1, "a".into())
-        .await
-        .expect("starts");
+    let cluster = Cluster::start_single_with(
+        eager_snapshots(),
+        Store::open(&path).expect("store"),
+        1,
+        "a".into(),
+    )
+    .await
+    .expect("starts");
     for n in 1..=10 {
         assert_eq!(cluster.propose(account(n)).await.expect("proposed"), Ok(()));
     }
@@ -34,7 +43,10 @@ async fn a_restart_after_a_snapshot_and_a_purged_log_keeps_the_state() {
     let metrics = cluster
         .raft
         .wait(Some(Duration::from_secs(10)))
-        .metrics(|m| m.purged.is_some() && m.snapshot.is_some_and(|s| s.index + 3 > last), "snapshot and purge")
+        .metrics(
+            |m| m.purged.is_some() && m.snapshot.is_some_and(|s| s.index + 3 > last),
+            "snapshot and purge",
+        )
         .await
         .expect("snapshot built and log purged");
     tracing::info!(snapshot = ?metrics.snapshot, purged = ?metrics.purged, "--- snapshot taken");
@@ -43,10 +55,14 @@ async fn a_restart_after_a_snapshot_and_a_purged_log_keeps_the_state() {
     drop(cluster);
 
     tracing::info!("--- restart with the default settings");
-    let cluster =
-        Cluster::start_single(Store::open(&path).expect("store reopens"), 1, "a".into()).await.expect("restarts");
+    let cluster = Cluster::start_single(Store::open(&path).expect("store reopens"), 1, "a".into())
+        .await
+        .expect("restarts");
     assert_eq!(*cluster.state().read(), before);
-    assert_eq!(cluster.propose(account(11)).await.expect("proposed"), Ok(()));
+    assert_eq!(
+        cluster.propose(account(11)).await.expect("proposed"),
+        Ok(())
+    );
     assert_eq!(cluster.state().read().accounts().count(), 11);
     cluster.shutdown().await.expect("shutdown");
 }

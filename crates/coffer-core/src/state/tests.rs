@@ -1,5 +1,7 @@
 use super::*;
-use crate::records::{AppPermission, Creator, KeyOperation, KeyOrigin, KeyState, ObjectType, Sealed};
+use crate::records::{
+    AppPermission, Creator, KeyOperation, KeyOrigin, KeyState, ObjectType, Sealed,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 const T0: UnixTime = UnixTime(1_700_000_000);
@@ -12,7 +14,14 @@ fn account() -> Account {
 }
 
 fn group(id: GroupId, name: &str) -> Group {
-    Group { id, account: ACCOUNT, name: name.into(), description: None, created_at: T0, creator: Creator::App(APP) }
+    Group {
+        id,
+        account: ACCOUNT,
+        name: name.into(),
+        description: None,
+        created_at: T0,
+        creator: Creator::App(APP),
+    }
 }
 
 fn app() -> App {
@@ -63,7 +72,11 @@ fn key(n: u128, name: &str) -> Sobject {
 /// A state with one account, one group and one app.
 fn seeded() -> State {
     let mut state = State::default();
-    for command in [Command::CreateAccount(account()), Command::CreateGroup(group(GROUP, "main")), Command::CreateApp(app())] {
+    for command in [
+        Command::CreateAccount(account()),
+        Command::CreateGroup(group(GROUP, "main")),
+        Command::CreateApp(app()),
+    ] {
         assert_eq!(state.apply(&command).outcome, Ok(()));
     }
     state
@@ -81,8 +94,17 @@ fn reload(state: &State) -> State {
 fn create_key_reports_exactly_the_new_record() {
     let mut state = seeded();
     let applied = state.apply(&Command::CreateSobject(key(10, "k1")));
-    assert_eq!(applied, Applied { outcome: Ok(()), changed: vec![RecordKey::new(Table::Sobjects, KeyId::from_u128(10).uuid())] });
-    assert_eq!(state.sobject_by_name(ACCOUNT, "k1").map(|k| k.id), Some(KeyId::from_u128(10)));
+    assert_eq!(
+        applied,
+        Applied {
+            outcome: Ok(()),
+            changed: vec![RecordKey::new(Table::Sobjects, KeyId::from_u128(10).uuid())]
+        }
+    );
+    assert_eq!(
+        state.sobject_by_name(ACCOUNT, "k1").map(|k| k.id),
+        Some(KeyId::from_u128(10))
+    );
 }
 
 #[test]
@@ -91,7 +113,13 @@ fn duplicate_key_name_is_refused_and_changes_nothing() {
     state.apply(&Command::CreateSobject(key(10, "k1")));
     let before = state.clone();
     let applied = state.apply(&Command::CreateSobject(key(11, "k1")));
-    assert_eq!(applied.outcome, Err(ApplyError::NameTaken { kind: "a security object".into(), name: "k1".into() }));
+    assert_eq!(
+        applied.outcome,
+        Err(ApplyError::NameTaken {
+            kind: "a security object".into(),
+            name: "k1".into()
+        })
+    );
     assert!(applied.changed.is_empty());
     assert_eq!(state, before);
 }
@@ -103,23 +131,35 @@ fn key_in_a_group_of_another_account_is_refused() {
     state.apply(&Command::CreateAccount(Account::new(other, "other", T0)));
     let mut foreign = key(10, "k1");
     foreign.account = other;
-    assert!(matches!(state.apply(&Command::CreateSobject(foreign)).outcome, Err(ApplyError::BadReference(_))));
+    assert!(matches!(
+        state.apply(&Command::CreateSobject(foreign)).outcome,
+        Err(ApplyError::BadReference(_))
+    ));
 }
 
 #[test]
 fn rekey_moves_the_name_and_links_both_keys() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
-    let applied = state.apply(&Command::RekeySobject { old: KeyId::from_u128(10), new: key(11, "k1") });
+    let applied = state.apply(&Command::RekeySobject {
+        old: KeyId::from_u128(10),
+        new: key(11, "k1"),
+    });
     assert_eq!(applied.outcome, Ok(()));
     assert_eq!(applied.changed.len(), 2);
     let new = state.sobject_by_name(ACCOUNT, "k1").expect("name resolves");
     assert_eq!(new.id, KeyId::from_u128(11));
     assert_eq!(new.replaced, Some(KeyId::from_u128(10)));
     let old = state.sobject(KeyId::from_u128(10)).expect("old key kept");
-    assert_eq!((old.name.as_deref(), old.replacement), (None, Some(KeyId::from_u128(11))));
+    assert_eq!(
+        (old.name.as_deref(), old.replacement),
+        (None, Some(KeyId::from_u128(11)))
+    );
     // A key already replaced cannot be rotated again.
-    let again = state.apply(&Command::RekeySobject { old: KeyId::from_u128(10), new: key(12, "k1") });
+    let again = state.apply(&Command::RekeySobject {
+        old: KeyId::from_u128(10),
+        new: key(12, "k1"),
+    });
     assert!(again.outcome.is_err());
 }
 
@@ -129,7 +169,10 @@ fn update_cannot_change_key_material() {
     state.apply(&Command::CreateSobject(key(10, "k1")));
     let mut changed = key(10, "k1");
     changed.material = Some(Sealed(vec![9; 60]));
-    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Err(ApplyError::Immutable("a security object's material".into())));
+    assert_eq!(
+        state.apply(&Command::UpdateSobject(changed)).outcome,
+        Err(ApplyError::Immutable("a security object's material".into()))
+    );
 }
 
 #[test]
@@ -138,18 +181,31 @@ fn update_can_rename_a_key() {
     state.apply(&Command::CreateSobject(key(10, "k1")));
     let mut renamed = key(10, "k2");
     renamed.enabled = false;
-    assert_eq!(state.apply(&Command::UpdateSobject(renamed)).outcome, Ok(()));
+    assert_eq!(
+        state.apply(&Command::UpdateSobject(renamed)).outcome,
+        Ok(())
+    );
     assert!(state.sobject_by_name(ACCOUNT, "k1").is_none());
-    assert_eq!(state.sobject_by_name(ACCOUNT, "k2").map(|k| k.enabled), Some(false));
+    assert_eq!(
+        state.sobject_by_name(ACCOUNT, "k2").map(|k| k.enabled),
+        Some(false)
+    );
 }
 
 #[test]
 fn second_delete_reports_not_found() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
-    assert_eq!(state.apply(&Command::DeleteSobject(KeyId::from_u128(10))).outcome, Ok(()));
     assert_eq!(
-        state.apply(&Command::DeleteSobject(KeyId::from_u128(10))).outcome,
+        state
+            .apply(&Command::DeleteSobject(KeyId::from_u128(10)))
+            .outcome,
+        Ok(())
+    );
+    assert_eq!(
+        state
+            .apply(&Command::DeleteSobject(KeyId::from_u128(10)))
+            .outcome,
         Err(ApplyError::SobjectNotFound(KeyId::from_u128(10)))
     );
     assert!(state.sobject_by_name(ACCOUNT, "k1").is_none());
@@ -159,7 +215,10 @@ fn second_delete_reports_not_found() {
 fn group_holding_keys_cannot_be_deleted() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
-    assert_eq!(state.apply(&Command::DeleteGroup(GROUP)).outcome, Err(ApplyError::GroupNotEmpty(GROUP)));
+    assert_eq!(
+        state.apply(&Command::DeleteGroup(GROUP)).outcome,
+        Err(ApplyError::GroupNotEmpty(GROUP))
+    );
 }
 
 #[test]
@@ -173,9 +232,18 @@ fn deleting_an_empty_group_removes_it_from_apps() {
     let applied = state.apply(&Command::DeleteGroup(spare));
     assert_eq!(
         applied.changed,
-        vec![RecordKey::new(Table::Groups, spare.uuid()), RecordKey::new(Table::Apps, APP.uuid())]
+        vec![
+            RecordKey::new(Table::Groups, spare.uuid()),
+            RecordKey::new(Table::Apps, APP.uuid())
+        ]
     );
-    assert!(!state.app(APP).expect("app kept").groups.contains_key(&spare));
+    assert!(
+        !state
+            .app(APP)
+            .expect("app kept")
+            .groups
+            .contains_key(&spare)
+    );
 }
 
 #[test]
@@ -202,9 +270,22 @@ fn user_emails_are_unique_case_insensitively() {
         created_at: T0,
         memberships: BTreeMap::new(),
     };
-    assert_eq!(state.apply(&Command::CreateUser(user(30, "Ann@example.com"))).outcome, Ok(()));
-    assert!(state.apply(&Command::CreateUser(user(31, "ann@EXAMPLE.com"))).outcome.is_err());
-    assert_eq!(state.user_by_email("ANN@example.com").map(|u| u.id), Some(UserId::from_u128(30)));
+    assert_eq!(
+        state
+            .apply(&Command::CreateUser(user(30, "Ann@example.com")))
+            .outcome,
+        Ok(())
+    );
+    assert!(
+        state
+            .apply(&Command::CreateUser(user(31, "ann@EXAMPLE.com")))
+            .outcome
+            .is_err()
+    );
+    assert_eq!(
+        state.user_by_email("ANN@example.com").map(|u| u.id),
+        Some(UserId::from_u128(30))
+    );
 }
 
 #[test]
@@ -212,9 +293,17 @@ fn expired_session_records_are_pruned_by_later_commands() {
     let mut state = seeded();
     let s1 = SessionId::from_u128(100);
     let s2 = SessionId::from_u128(101);
-    state.apply(&Command::RevokeSession { session: s1, until: UnixTime(T0.0 + 10), at: T0 });
+    state.apply(&Command::RevokeSession {
+        session: s1,
+        until: UnixTime(T0.0 + 10),
+        at: T0,
+    });
     assert!(state.session_revoked(s1));
-    let applied = state.apply(&Command::RevokeSession { session: s2, until: UnixTime(T0.0 + 100), at: UnixTime(T0.0 + 11) });
+    let applied = state.apply(&Command::RevokeSession {
+        session: s2,
+        until: UnixTime(T0.0 + 100),
+        at: UnixTime(T0.0 + 11),
+    });
     assert!(!state.session_revoked(s1));
     assert_eq!(applied.changed.len(), 2);
 }
@@ -223,7 +312,12 @@ fn expired_session_records_are_pruned_by_later_commands() {
 fn reloading_records_rebuilds_an_equal_state_with_indexes() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
-    state.apply(&Command::SelectAccount { session: SessionId::from_u128(7), account: ACCOUNT, until: T0, at: T0 });
+    state.apply(&Command::SelectAccount {
+        session: SessionId::from_u128(7),
+        account: ACCOUNT,
+        until: T0,
+        at: T0,
+    });
     let reloaded = reload(&state);
     assert_eq!(reloaded, state);
     assert!(reloaded.sobject_by_name(ACCOUNT, "k1").is_some());
@@ -242,10 +336,15 @@ mod properties {
 
     fn command() -> impl Strategy<Value = Command> {
         prop_oneof![
-            (10u128..16, 0usize..3).prop_map(|(n, name)| Command::CreateSobject(key(n, ["a", "b", "c"][name]))),
+            (10u128..16, 0usize..3)
+                .prop_map(|(n, name)| Command::CreateSobject(key(n, ["a", "b", "c"][name]))),
             (10u128..16).prop_map(|n| Command::DeleteSobject(KeyId::from_u128(n))),
-            (10u128..16, 16u128..22).prop_map(|(old, new)| Command::RekeySobject { old: KeyId::from_u128(old), new: key(new, "a") }),
-            (10u128..16, 0usize..3).prop_map(|(n, name)| Command::UpdateSobject(key(n, ["a", "b", "c"][name]))),
+            (10u128..16, 16u128..22).prop_map(|(old, new)| Command::RekeySobject {
+                old: KeyId::from_u128(old),
+                new: key(new, "a")
+            }),
+            (10u128..16, 0usize..3)
+                .prop_map(|(n, name)| Command::UpdateSobject(key(n, ["a", "b", "c"][name]))),
         ]
     }
 
@@ -275,13 +374,70 @@ fn dropping_the_private_half_keeps_only_public_operations() {
     let mut rsa = key(10, "rsa");
     rsa.obj_type = ObjectType::Rsa;
     rsa.public_key = Some(vec![0x30, 0x00]);
-    rsa.key_ops = BTreeSet::from([KeyOperation::Sign, KeyOperation::Verify, KeyOperation::Decrypt, KeyOperation::Encrypt]);
+    rsa.key_ops = BTreeSet::from([
+        KeyOperation::Sign,
+        KeyOperation::Verify,
+        KeyOperation::Decrypt,
+        KeyOperation::Encrypt,
+    ]);
     state.apply(&Command::CreateSobject(rsa));
-    assert_eq!(state.apply(&Command::DropPrivateKey(KeyId::from_u128(10))).outcome, Ok(()));
+    assert_eq!(
+        state
+            .apply(&Command::DropPrivateKey(KeyId::from_u128(10)))
+            .outcome,
+        Ok(())
+    );
     let kept = state.sobject(KeyId::from_u128(10)).expect("key kept");
     assert!(kept.public_only());
-    assert_eq!(kept.key_ops, BTreeSet::from([KeyOperation::Verify, KeyOperation::Encrypt]));
+    assert_eq!(
+        kept.key_ops,
+        BTreeSet::from([KeyOperation::Verify, KeyOperation::Encrypt])
+    );
     // A symmetric key has no public half to keep.
     state.apply(&Command::CreateSobject(key(11, "aes")));
-    assert!(state.apply(&Command::DropPrivateKey(KeyId::from_u128(11))).outcome.is_err());
+    assert!(
+        state
+            .apply(&Command::DropPrivateKey(KeyId::from_u128(11)))
+            .outcome
+            .is_err()
+    );
+}
+
+#[test]
+fn an_account_created_with_an_administrator_is_never_without_one() {
+    let mut state = State::default();
+    let admin = UserId::from_u128(40);
+    let new = Account::new(AccountId::from_u128(41), "solo", T0);
+    let refused = state.apply(&Command::CreateAccountWithAdministrator {
+        account: new.clone(),
+        administrator: admin,
+    });
+    assert_eq!(refused.outcome, Err(ApplyError::UserNotFound(admin)));
+    assert!(state.account(new.id).is_none());
+    let user = User {
+        id: admin,
+        email: "a@example.com".into(),
+        password_hash: String::new(),
+        sysadmin: false,
+        first_name: None,
+        last_name: None,
+        description: None,
+        created_at: T0,
+        memberships: BTreeMap::new(),
+    };
+    state.apply(&Command::CreateUser(user));
+    let applied = state.apply(&Command::CreateAccountWithAdministrator {
+        account: new.clone(),
+        administrator: admin,
+    });
+    assert_eq!(applied.outcome, Ok(()));
+    assert_eq!(
+        applied.changed,
+        vec![
+            RecordKey::new(Table::Accounts, new.id.uuid()),
+            RecordKey::new(Table::Users, admin.uuid())
+        ]
+    );
+    let roles = &state.user(admin).expect("user").memberships[&new.id].roles;
+    assert!(roles.contains(&crate::records::AccountRole::Administrator));
 }

@@ -18,12 +18,17 @@ use uuid::Uuid;
 pub(super) fn routes() -> Router<Arc<Node>> {
     Router::new()
         .route("/sys/v1/accounts", get(list).post(create))
-        .route("/sys/v1/accounts/{id}", get(get_one).patch(update).delete(remove))
+        .route(
+            "/sys/v1/accounts/{id}",
+            get(get_one).patch(update).delete(remove),
+        )
 }
 
 /// An account id from the path; a malformed one is a 404 like an unknown one.
 fn account_id(text: &str) -> ApiResult<AccountId> {
-    text.parse::<Uuid>().map(AccountId::new).map_err(|_| ApiError::NotFound(format!("account {text} not found")))
+    text.parse::<Uuid>()
+        .map(AccountId::new)
+        .map_err(|_| ApiError::NotFound(format!("account {text} not found")))
 }
 
 fn shown(node: &Node, account: &Account, params: &wire::GetAccountParams) -> wire::Account {
@@ -32,12 +37,23 @@ fn shown(node: &Node, account: &Account, params: &wire::GetAccountParams) -> wir
 }
 
 fn note(action: &str, account: &Account) -> AuditNote {
-    AuditNote::new(ActionType::Administrative, format!("{action} account {}", account.name), Some(account.id.uuid()))
+    AuditNote::new(
+        ActionType::Administrative,
+        format!("{action} account {}", account.name),
+        Some(account.id.uuid()),
+    )
+    .in_account(account.id)
 }
 
-async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::GetAccountParams>) -> ApiResult<Json<Vec<wire::Account>>> {
+async fn list(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Query(params): Query<wire::GetAccountParams>,
+) -> ApiResult<Json<Vec<wire::Account>>> {
     let found = accounts::list(&node, &caller)?;
-    Ok(Json(found.iter().map(|a| shown(&node, a, &params)).collect()))
+    Ok(Json(
+        found.iter().map(|a| shown(&node, a, &params)).collect(),
+    ))
 }
 
 async fn get_one(
@@ -50,9 +66,17 @@ async fn get_one(
     Ok(Json(shown(&node, &account, &params)))
 }
 
-async fn create(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::AccountRequest>) -> ApiResult<Response> {
+async fn create(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::AccountRequest>,
+) -> ApiResult<Response> {
     let account = accounts::create(&node, &caller, request).await?;
-    Ok((Extension(note("Created", &account)), Json(accounts::view(&account, None))).into_response())
+    Ok((
+        Extension(note("Created", &account)),
+        Json(accounts::view(&account, None)),
+    )
+        .into_response())
 }
 
 async fn update(
@@ -62,10 +86,18 @@ async fn update(
     Body(request): Body<wire::AccountRequest>,
 ) -> ApiResult<Response> {
     let account = accounts::update(&node, &caller, account_id(&id)?, request).await?;
-    Ok((Extension(note("Updated", &account)), Json(accounts::view(&account, None))).into_response())
+    Ok((
+        Extension(note("Updated", &account)),
+        Json(accounts::view(&account, None)),
+    )
+        .into_response())
 }
 
-async fn remove(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn remove(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let account = accounts::delete(&node, &caller, account_id(&id)?).await?;
     Ok((no_content(), Extension(note("Deleted", &account))).into_response())
 }

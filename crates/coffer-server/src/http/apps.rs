@@ -18,22 +18,37 @@ use uuid::Uuid;
 pub(super) fn routes() -> Router<Arc<Node>> {
     Router::new()
         .route("/sys/v1/apps", get(list).post(create))
-        .route("/sys/v1/apps/{id}", get(get_one).patch(update).delete(remove))
+        .route(
+            "/sys/v1/apps/{id}",
+            get(get_one).patch(update).delete(remove),
+        )
         .route("/sys/v1/apps/{id}/credential", get(credential))
         .route("/sys/v1/apps/{id}/reset_secret", post(reset_secret))
 }
 
 /// An app id from the path; a malformed one is a 404 like an unknown one.
 fn app_id(text: &str) -> ApiResult<AppId> {
-    text.parse::<Uuid>().map(AppId::new).map_err(|_| ApiError::NotFound(format!("app {text} not found")))
+    text.parse::<Uuid>()
+        .map(AppId::new)
+        .map_err(|_| ApiError::NotFound(format!("app {text} not found")))
 }
 
 fn note(action: &str, app: &App) -> AuditNote {
-    let note = AuditNote::new(ActionType::Administrative, format!("{action} app {}", app.name), Some(app.id.uuid()));
-    app.groups.keys().fold(note, |note, group| note.in_group(group.uuid()))
+    let note = AuditNote::new(
+        ActionType::Administrative,
+        format!("{action} app {}", app.name),
+        Some(app.id.uuid()),
+    );
+    app.groups
+        .keys()
+        .fold(note, |note, group| note.in_group(group.uuid()))
 }
 
-async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::ListAppsParams>) -> ApiResult<Json<Vec<wire::App>>> {
+async fn list(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Query(params): Query<wire::ListAppsParams>,
+) -> ApiResult<Json<Vec<wire::App>>> {
     let apps = app_admin::list(&node, &caller, &params)?;
     let map = params.group_permissions == Some(true);
     Ok(Json(apps.iter().map(|a| app_admin::view(a, map)).collect()))
@@ -46,7 +61,10 @@ async fn get_one(
     Query(params): Query<wire::GetAppParams>,
 ) -> ApiResult<Json<wire::App>> {
     let app = app_admin::get(&node, &caller, app_id(&id)?)?;
-    Ok(Json(app_admin::view(&app, params.group_permissions == Some(true))))
+    Ok(Json(app_admin::view(
+        &app,
+        params.group_permissions == Some(true),
+    )))
 }
 
 async fn create(
@@ -72,16 +90,31 @@ async fn update(
     Ok((Extension(note("Updated", &app)), Json(shown)).into_response())
 }
 
-async fn remove(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn remove(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let app = app_admin::delete(&node, &caller, app_id(&id)?).await?;
     Ok((no_content(), Extension(note("Deleted", &app))).into_response())
 }
 
 /// The app's secret. Reading it is audited like a change.
-async fn credential(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn credential(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let (app, secret) = app_admin::credential(&node, &caller, app_id(&id)?)?;
-    let body = wire::AppCredentialResponse { app_id: app.id.uuid(), credential: wire::AppCredential::Secret(secret) };
-    Ok((Extension(note("Viewed the credential of", &app)), Json(body)).into_response())
+    let body = wire::AppCredentialResponse {
+        app_id: app.id.uuid(),
+        credential: wire::AppCredential::Secret(secret),
+    };
+    Ok((
+        Extension(note("Viewed the credential of", &app)),
+        Json(body),
+    )
+        .into_response())
 }
 
 async fn reset_secret(
@@ -91,5 +124,9 @@ async fn reset_secret(
     Body(request): Body<wire::ResetSecretRequest>,
 ) -> ApiResult<Response> {
     let app = app_admin::reset_secret(&node, &caller, app_id(&id)?, request).await?;
-    Ok((Extension(note("Reset the secret of", &app)), Json(app_admin::view(&app, false))).into_response())
+    Ok((
+        Extension(note("Reset the secret of", &app)),
+        Json(app_admin::view(&app, false)),
+    )
+        .into_response())
 }

@@ -51,7 +51,9 @@ impl Caller {
     pub(crate) fn app(&self) -> Result<AppId, ApiError> {
         match self.principal {
             Principal::App(app) => Ok(app),
-            Principal::User(_) => Err(ApiError::Forbidden("this operation needs an app's credentials".into())),
+            Principal::User(_) => Err(ApiError::Forbidden(
+                "this operation needs an app's credentials".into(),
+            )),
         }
     }
 
@@ -59,13 +61,17 @@ impl Caller {
     pub(crate) fn user(&self) -> Result<UserId, ApiError> {
         match self.principal {
             Principal::User(user) => Ok(user),
-            Principal::App(_) => Err(ApiError::Forbidden("this operation needs a user session".into())),
+            Principal::App(_) => Err(ApiError::Forbidden(
+                "this operation needs a user session".into(),
+            )),
         }
     }
 
     /// The account the caller works in, or 400 when a user has not selected one.
     pub(crate) fn account(&self) -> Result<AccountId, ApiError> {
-        self.account.ok_or_else(|| ApiError::bad_request("no account selected: call /sys/v1/session/select_account"))
+        self.account.ok_or_else(|| {
+            ApiError::bad_request("no account selected: call /sys/v1/session/select_account")
+        })
     }
 }
 
@@ -73,7 +79,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().copied().ok_or(ApiError::Unauthorized("authentication required"))
+        parts
+            .extensions
+            .get::<Caller>()
+            .copied()
+            .ok_or(ApiError::Unauthorized("authentication required"))
     }
 }
 
@@ -96,7 +106,9 @@ pub(crate) async fn authenticate(
             Err(error) => {
                 let response = error.into_response();
                 let claimed = node.claimed_identity(value.as_bytes());
-                if let Some(record) = finish(&method, &path, claimed.as_ref(), client, started, &response) {
+                if let Some(record) =
+                    finish(&method, &path, claimed.as_ref(), client, started, &response)
+                {
                     node.audit.record(record).await;
                 }
                 return response;
@@ -145,10 +157,18 @@ fn finish(
     if is_public(path) || !(note.is_some() || failed_auth || mutating) {
         return None;
     }
+    let account = note
+        .as_ref()
+        .and_then(|n| n.account)
+        .or(caller.and_then(|c| c.account));
     let (action, message, object, groups) = match note {
         Some(note) => (note.action, note.message, note.object, note.groups),
         None => {
-            let error = response.extensions().get::<super::error::ErrorText>().map(|e| e.0.as_str()).unwrap_or("");
+            let error = response
+                .extensions()
+                .get::<super::error::ErrorText>()
+                .map(|e| e.0.as_str())
+                .unwrap_or("");
             let action = if failed_auth || path.starts_with("/sys/v1/session") {
                 ActionType::Auth
             } else if path.starts_with("/crypto/") {
@@ -156,7 +176,12 @@ fn finish(
             } else {
                 ActionType::Administrative
             };
-            (action, format!("{method} {path} failed with {}: {error}", status.as_u16()), None, Vec::new())
+            (
+                action,
+                format!("{method} {path} failed with {}: {error}", status.as_u16()),
+                None,
+                Vec::new(),
+            )
         }
     };
     let severity = if status.is_success() {
@@ -168,7 +193,7 @@ fn finish(
     };
     Some(AuditRecord {
         time_nanos: crate::node::now_nanos(),
-        account: caller.and_then(|c| c.account),
+        account,
         action,
         actor: caller.map(|c| c.principal),
         object,
@@ -184,7 +209,9 @@ fn finish(
 /// Splits a Basic credential into principal and password.
 pub(crate) fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
     let value = std::str::from_utf8(header).ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
     let decoded = STANDARD.decode(encoded.trim()).ok()?;
     // UTF-8 first; the Python client encodes user credentials as Latin-1.
     let text = match String::from_utf8(decoded) {
@@ -198,7 +225,9 @@ pub(crate) fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
 /// The token of a Bearer credential.
 pub(crate) fn bearer_token(header: &[u8]) -> Option<&str> {
     let value = std::str::from_utf8(header).ok()?;
-    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
 }
 
 impl Node {
@@ -209,7 +238,8 @@ impl Node {
         if let Some(token) = bearer_token(header) {
             return self.authenticate_session(token);
         }
-        let (principal, password) = basic_credentials(header).ok_or(ApiError::Unauthorized("malformed Authorization header"))?;
+        let (principal, password) = basic_credentials(header)
+            .ok_or(ApiError::Unauthorized("malformed Authorization header"))?;
         if let Ok(app) = principal.parse::<uuid::Uuid>() {
             return self.authenticate_app(AppId::new(app), password.as_bytes(), None);
         }
@@ -227,10 +257,20 @@ impl Node {
         let state = state.read();
         if let Ok(id) = principal.parse::<uuid::Uuid>() {
             let app = state.app(AppId::new(id))?;
-            return Some(Caller { principal: Principal::App(app.id), account: Some(app.account), sysadmin: false, session: None });
+            return Some(Caller {
+                principal: Principal::App(app.id),
+                account: Some(app.account),
+                sysadmin: false,
+                session: None,
+            });
         }
         let user = state.user_by_email(&principal)?;
-        Some(Caller { principal: Principal::User(user.id), account: only_account(user), sysadmin: false, session: None })
+        Some(Caller {
+            principal: Principal::User(user.id),
+            account: only_account(user),
+            sysadmin: false,
+            session: None,
+        })
     }
 
     fn authenticate_session(&self, token: &str) -> Result<Caller, ApiError> {
@@ -247,33 +287,67 @@ impl Node {
         match claims.principal {
             SessionPrincipal::App(id) => {
                 let app = state.app(id).filter(|a| a.enabled).ok_or(EXPIRED)?;
-                Ok(Caller { principal: Principal::App(id), account: Some(app.account), sysadmin: false, session: Some(claims) })
+                Ok(Caller {
+                    principal: Principal::App(id),
+                    account: Some(app.account),
+                    sysadmin: false,
+                    session: Some(claims),
+                })
             }
             SessionPrincipal::User(id) => {
                 let user = state.user(id).ok_or(EXPIRED)?;
-                let account = state.selected_account(claims.id).or_else(|| only_account(user));
-                Ok(Caller { principal: Principal::User(id), account, sysadmin: user.sysadmin, session: Some(claims) })
+                let account = state
+                    .selected_account(claims.id)
+                    .or_else(|| only_account(user));
+                Ok(Caller {
+                    principal: Principal::User(id),
+                    account,
+                    sysadmin: user.sysadmin,
+                    session: Some(claims),
+                })
             }
         }
     }
 
-    fn authenticate_app(&self, id: AppId, secret: &[u8], session: Option<SessionClaims>) -> Result<Caller, ApiError> {
+    fn authenticate_app(
+        &self,
+        id: AppId,
+        secret: &[u8],
+        session: Option<SessionClaims>,
+    ) -> Result<Caller, ApiError> {
         let digest = self.app_secret_digest(secret)?;
         let state = self.cluster.state();
         let state = state.read();
-        let app = state.app(id).ok_or(ApiError::Unauthorized("invalid credentials"))?;
-        let matches: bool = subtle::ConstantTimeEq::ct_eq(digest.as_slice(), app.secret_digest.as_slice()).into();
+        let app = state
+            .app(id)
+            .ok_or(ApiError::Unauthorized("invalid credentials"))?;
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(digest.as_slice(), app.secret_digest.as_slice()).into();
         if !matches || !app.enabled || !state.account(app.account).is_some_and(|a| a.enabled) {
             return Err(ApiError::Unauthorized("invalid credentials"));
         }
-        Ok(Caller { principal: Principal::App(id), account: Some(app.account), sysadmin: false, session })
+        Ok(Caller {
+            principal: Principal::App(id),
+            account: Some(app.account),
+            sysadmin: false,
+            session,
+        })
     }
 
-    fn authenticate_user_password(&self, email: &str, password: &str, session: Option<SessionClaims>) -> Result<Caller, ApiError> {
+    fn authenticate_user_password(
+        &self,
+        email: &str,
+        password: &str,
+        session: Option<SessionClaims>,
+    ) -> Result<Caller, ApiError> {
         let user = self.cluster.state().read().user_by_email(email).cloned();
         // Verify against a fixed hash when the user is unknown, so timing does not reveal which
         // emails exist.
-        let hash = user.as_ref().map_or(crate::service::passwords::DUMMY_HASH, |u| u.password_hash.as_str());
+        let hash = user
+            .as_ref()
+            .map_or(crate::service::passwords::DUMMY_HASH, |u| {
+                u.password_hash.as_str()
+            });
         let valid = crate::service::passwords::verify(password, hash);
         match user {
             Some(user) if valid => Ok(Caller {

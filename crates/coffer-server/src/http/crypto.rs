@@ -42,7 +42,9 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 type Node_ = State<Arc<Node>>;
 
 fn path_kid(text: &str) -> ApiResult<KeyId> {
-    text.parse::<Uuid>().map(KeyId::new).map_err(|_| ApiError::key_not_found())
+    text.parse::<Uuid>()
+        .map(KeyId::new)
+        .map_err(|_| ApiError::key_not_found())
 }
 
 /// Runs one operation and attaches its audit note.
@@ -57,77 +59,249 @@ fn operate<T: Serialize>(
 ) -> ApiResult<Response> {
     let key = crypto::usable(node, caller, &crypto::locate(kid, descriptor)?, op)?;
     let body = run(&key)?;
-    let note = AuditNote::new(ActionType::CryptoOperation, format!("{verb} with key {}", key.record.id), Some(key.record.id.uuid()))
-        .in_group(key.record.group.uuid());
+    let note = AuditNote::new(
+        ActionType::CryptoOperation,
+        format!("{verb} with key {}", key.record.id),
+        Some(key.record.id.uuid()),
+    )
+    .in_group(key.record.group.uuid());
     Ok((Extension(note), Json(body)).into_response())
 }
 
-async fn encrypt_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::EncryptRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::Encrypt, "Encrypted data", |k| crypto::encrypt(k, &r))
+async fn encrypt_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::EncryptRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::Encrypt,
+        "Encrypted data",
+        |k| crypto::encrypt(k, &r),
+    )
 }
 
-async fn encrypt(State(node): Node_, caller: Caller, Body(r): Body<wire::EncryptRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::Encrypt, "Encrypted data", |k| crypto::encrypt(k, &r))
+async fn encrypt(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::EncryptRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::Encrypt,
+        "Encrypted data",
+        |k| crypto::encrypt(k, &r),
+    )
 }
 
-async fn decrypt_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::DecryptRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::Decrypt, "Decrypted data", |k| crypto::decrypt(k, &r))
+async fn decrypt_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::DecryptRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::Decrypt,
+        "Decrypted data",
+        |k| crypto::decrypt(k, &r),
+    )
 }
 
-async fn decrypt(State(node): Node_, caller: Caller, Body(r): Body<wire::DecryptRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::Decrypt, "Decrypted data", |k| crypto::decrypt(k, &r))
+async fn decrypt(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::DecryptRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::Decrypt,
+        "Decrypted data",
+        |k| crypto::decrypt(k, &r),
+    )
 }
 
-async fn sign_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::SignRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::Sign, "Signed data", |k| crypto::sign(k, &r))
+async fn sign_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::SignRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::Sign,
+        "Signed data",
+        |k| crypto::sign(k, &r),
+    )
 }
 
-async fn sign(State(node): Node_, caller: Caller, Body(r): Body<wire::SignRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::Sign, "Signed data", |k| crypto::sign(k, &r))
+async fn sign(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::SignRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::Sign,
+        "Signed data",
+        |k| crypto::sign(k, &r),
+    )
 }
 
-async fn verify_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::VerifyRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::Verify, "Verified a signature", |k| crypto::verify(k, &r))
+async fn verify_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::VerifyRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::Verify,
+        "Verified a signature",
+        |k| crypto::verify(k, &r),
+    )
 }
 
-async fn verify(State(node): Node_, caller: Caller, Body(r): Body<wire::VerifyRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::Verify, "Verified a signature", |k| crypto::verify(k, &r))
+async fn verify(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::VerifyRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::Verify,
+        "Verified a signature",
+        |k| crypto::verify(k, &r),
+    )
 }
 
-async fn mac_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::MacRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::MacGenerate, "Computed a MAC", |k| crypto::mac(k, &r))
+async fn mac_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::MacRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::MacGenerate,
+        "Computed a MAC",
+        |k| crypto::mac(k, &r),
+    )
 }
 
-async fn mac(State(node): Node_, caller: Caller, Body(r): Body<wire::MacRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::MacGenerate, "Computed a MAC", |k| crypto::mac(k, &r))
+async fn mac(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::MacRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::MacGenerate,
+        "Computed a MAC",
+        |k| crypto::mac(k, &r),
+    )
 }
 
-async fn mac_verify_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::MacVerifyRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, Some(path_kid(&kid)?), None, KeyOperation::MacVerify, "Verified a MAC", |k| crypto::mac_verify(k, &r))
+async fn mac_verify_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::MacVerifyRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        Some(path_kid(&kid)?),
+        None,
+        KeyOperation::MacVerify,
+        "Verified a MAC",
+        |k| crypto::mac_verify(k, &r),
+    )
 }
 
-async fn mac_verify(State(node): Node_, caller: Caller, Body(r): Body<wire::MacVerifyRequest>) -> ApiResult<Response> {
-    operate(&node, &caller, None, r.key.clone(), KeyOperation::MacVerify, "Verified a MAC", |k| crypto::mac_verify(k, &r))
+async fn mac_verify(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::MacVerifyRequest>,
+) -> ApiResult<Response> {
+    operate(
+        &node,
+        &caller,
+        None,
+        r.key.clone(),
+        KeyOperation::MacVerify,
+        "Verified a MAC",
+        |k| crypto::mac_verify(k, &r),
+    )
 }
 
 async fn digest(Body(r): Body<wire::DigestRequest>) -> ApiResult<Json<wire::DigestResponse>> {
     crypto::digest(&r).map(Json)
 }
 
-async fn wrap_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::WrapKeyRequest>) -> ApiResult<Response> {
+async fn wrap_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::WrapKeyRequest>,
+) -> ApiResult<Response> {
     wrap_with(&node, &caller, Some(path_kid(&kid)?), r)
 }
 
-async fn wrap(State(node): Node_, caller: Caller, Body(r): Body<wire::WrapKeyRequest>) -> ApiResult<Response> {
+async fn wrap(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::WrapKeyRequest>,
+) -> ApiResult<Response> {
     wrap_with(&node, &caller, None, r)
 }
 
 /// Wraps the subject key (which must allow EXPORT) under the wrapping key (WRAPKEY).
-fn wrap_with(node: &Node, caller: &Caller, kid: Option<KeyId>, r: wire::WrapKeyRequest) -> ApiResult<Response> {
+fn wrap_with(
+    node: &Node,
+    caller: &Caller,
+    kid: Option<KeyId>,
+    r: wire::WrapKeyRequest,
+) -> ApiResult<Response> {
     let subject = match (&r.subject, r.kid) {
         (Some(subject), _) => subject.clone(),
         (None, Some(kid)) => wire::SobjectDescriptor::Kid(kid),
-        (None, None) => return Err(ApiError::bad_request("the key to wrap is required: give kid or subject")),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "the key to wrap is required: give kid or subject",
+            ));
+        }
     };
     let subject = {
         let state = node.cluster.state();
@@ -136,20 +310,47 @@ fn wrap_with(node: &Node, caller: &Caller, kid: Option<KeyId>, r: wire::WrapKeyR
     };
     let value = sobjects::export(node, caller, &subject)?;
     let descriptor = r.key.clone();
-    operate(node, caller, kid, descriptor, KeyOperation::WrapKey, &format!("Wrapped key {}", subject.id), |k| crypto::wrap(k, &value, &r))
+    operate(
+        node,
+        caller,
+        kid,
+        descriptor,
+        KeyOperation::WrapKey,
+        &format!("Wrapped key {}", subject.id),
+        |k| crypto::wrap(k, &value, &r),
+    )
 }
 
-async fn unwrap_at(State(node): Node_, caller: Caller, Path(kid): Path<String>, Body(r): Body<wire::UnwrapKeyRequest>) -> ApiResult<Response> {
+async fn unwrap_at(
+    State(node): Node_,
+    caller: Caller,
+    Path(kid): Path<String>,
+    Body(r): Body<wire::UnwrapKeyRequest>,
+) -> ApiResult<Response> {
     unwrap_with(&node, &caller, Some(path_kid(&kid)?), r).await
 }
 
-async fn unwrap(State(node): Node_, caller: Caller, Body(r): Body<wire::UnwrapKeyRequest>) -> ApiResult<Response> {
+async fn unwrap(
+    State(node): Node_,
+    caller: Caller,
+    Body(r): Body<wire::UnwrapKeyRequest>,
+) -> ApiResult<Response> {
     unwrap_with(&node, &caller, None, r).await
 }
 
 /// Unwraps a key under the unwrapping key (UNWRAPKEY) and stores it as a new object.
-async fn unwrap_with(node: &Node, caller: &Caller, kid: Option<KeyId>, r: wire::UnwrapKeyRequest) -> ApiResult<Response> {
-    let unwrapping = crypto::usable(node, caller, &crypto::locate(kid, r.key.clone())?, KeyOperation::UnwrapKey)?;
+async fn unwrap_with(
+    node: &Node,
+    caller: &Caller,
+    kid: Option<KeyId>,
+    r: wire::UnwrapKeyRequest,
+) -> ApiResult<Response> {
+    let unwrapping = crypto::usable(
+        node,
+        caller,
+        &crypto::locate(kid, r.key.clone())?,
+        KeyOperation::UnwrapKey,
+    )?;
     let value = crypto::unwrap(&unwrapping, &r)?;
     let request = wire::SobjectRequest {
         name: r.name.clone(),
@@ -171,5 +372,9 @@ async fn unwrap_with(node: &Node, caller: &Caller, kid: Option<KeyId>, r: wire::
         Some(key.id.uuid()),
     )
     .in_group(key.group.uuid());
-    Ok((Extension(note), Json(crate::service::convert::sobject(&key, None))).into_response())
+    Ok((
+        Extension(note),
+        Json(crate::service::convert::sobject(&key, None)),
+    )
+        .into_response())
 }

@@ -65,12 +65,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(error) = &self {
-            tracing::error!(error = format!("{error:#}"), "request failed on a server fault");
+            tracing::error!(
+                error = format!("{error:#}"),
+                "request failed on a server fault"
+            );
         }
         let status = self.status();
         let text = self.to_string();
         let mut response = (status, text.clone()).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         response.extensions_mut().insert(ErrorText(text));
         response
     }
@@ -84,10 +90,12 @@ impl From<ApplyError> for ApiError {
             | ApplyError::AppNotFound(_)
             | ApplyError::UserNotFound(_) => Self::NotFound(error.to_string()),
             ApplyError::SobjectNotFound(_) => Self::key_not_found(),
-            ApplyError::NameTaken { .. } | ApplyError::IdTaken(_) | ApplyError::GroupNotEmpty(_) => {
-                Self::Conflict(error.to_string())
+            ApplyError::NameTaken { .. }
+            | ApplyError::IdTaken(_)
+            | ApplyError::GroupNotEmpty(_) => Self::Conflict(error.to_string()),
+            ApplyError::BadReference(_) | ApplyError::Immutable(_) => {
+                Self::BadRequest(error.to_string())
             }
-            ApplyError::BadReference(_) | ApplyError::Immutable(_) => Self::BadRequest(error.to_string()),
             other => Self::BadRequest(other.to_string()),
         }
     }
@@ -98,7 +106,9 @@ impl From<Denied> for ApiError {
         match denied {
             Denied::NotVisible => Self::key_not_found(),
             Denied::Disabled | Denied::NotActive => Self::BadRequest(denied.to_string()),
-            Denied::MissingPermission(_) | Denied::OperationNotAllowed(_) => Self::Forbidden(denied.to_string()),
+            Denied::MissingPermission(_) | Denied::OperationNotAllowed(_) => {
+                Self::Forbidden(denied.to_string())
+            }
         }
     }
 }

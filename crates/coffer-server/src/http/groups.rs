@@ -18,29 +18,60 @@ use uuid::Uuid;
 pub(super) fn routes() -> Router<Arc<Node>> {
     Router::new()
         .route("/sys/v1/groups", get(list).post(create))
-        .route("/sys/v1/groups/{id}", get(get_one).patch(update).delete(remove))
+        .route(
+            "/sys/v1/groups/{id}",
+            get(get_one).patch(update).delete(remove),
+        )
 }
 
 /// A group id from the path; a malformed one is a 404 like an unknown one.
 fn group_id(text: &str) -> ApiResult<GroupId> {
-    text.parse::<Uuid>().map(GroupId::new).map_err(|_| ApiError::NotFound(format!("group {text} not found")))
+    text.parse::<Uuid>()
+        .map(GroupId::new)
+        .map_err(|_| ApiError::NotFound(format!("group {text} not found")))
 }
 
 fn note(action: &str, group: &Group) -> AuditNote {
-    AuditNote::new(ActionType::Administrative, format!("{action} group {}", group.name), Some(group.id.uuid())).in_group(group.id.uuid())
+    AuditNote::new(
+        ActionType::Administrative,
+        format!("{action} group {}", group.name),
+        Some(group.id.uuid()),
+    )
+    .in_group(group.id.uuid())
 }
 
 async fn list(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Json<Vec<wire::Group>>> {
-    Ok(Json(groups::list(&node, &caller)?.iter().map(groups::view).collect()))
+    Ok(Json(
+        groups::list(&node, &caller)?
+            .iter()
+            .map(groups::view)
+            .collect(),
+    ))
 }
 
-async fn get_one(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<wire::Group>> {
-    Ok(Json(groups::view(&groups::get(&node, &caller, group_id(&id)?)?)))
+async fn get_one(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Group>> {
+    Ok(Json(groups::view(&groups::get(
+        &node,
+        &caller,
+        group_id(&id)?,
+    )?)))
 }
 
-async fn create(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::GroupRequest>) -> ApiResult<Response> {
+async fn create(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::GroupRequest>,
+) -> ApiResult<Response> {
     let group = groups::create(&node, &caller, request).await?;
-    Ok((Extension(note("Created", &group)), Json(groups::view(&group))).into_response())
+    Ok((
+        Extension(note("Created", &group)),
+        Json(groups::view(&group)),
+    )
+        .into_response())
 }
 
 async fn update(
@@ -50,10 +81,18 @@ async fn update(
     Body(request): Body<wire::GroupRequest>,
 ) -> ApiResult<Response> {
     let group = groups::update(&node, &caller, group_id(&id)?, request).await?;
-    Ok((Extension(note("Updated", &group)), Json(groups::view(&group))).into_response())
+    Ok((
+        Extension(note("Updated", &group)),
+        Json(groups::view(&group)),
+    )
+        .into_response())
 }
 
-async fn remove(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn remove(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let group = groups::delete(&node, &caller, group_id(&id)?).await?;
     Ok((no_content(), Extension(note("Deleted", &group))).into_response())
 }

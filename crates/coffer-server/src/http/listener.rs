@@ -36,7 +36,10 @@ pub(crate) struct TlsListener {
 impl TlsListener {
     /// Starts accepting on `tcp`; `acceptor` is read for every new connection, so swapping the
     /// certificate behind it takes effect without a restart.
-    pub(crate) fn start(tcp: TcpListener, acceptor: Arc<dyn Fn() -> TlsAcceptor + Send + Sync>) -> io::Result<Self> {
+    pub(crate) fn start(
+        tcp: TcpListener,
+        acceptor: Arc<dyn Fn() -> TlsAcceptor + Send + Sync>,
+    ) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(1024);
         tokio::spawn(accept_loop(tcp, acceptor, tx));

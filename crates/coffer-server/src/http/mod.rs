@@ -40,7 +40,10 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .merge(crypto::routes())
         .merge(logs::routes())
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
-        .layer(axum::middleware::from_fn_with_state(node.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(node)
 }

@@ -42,23 +42,40 @@ async fn login(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Respo
     let token = node.sessions.issue(claims);
     node.activity.touch(&claims, claims.issued_at);
     let body = AuthResponse::bearer(token, IDLE_TIMEOUT_SECS as u32, entity);
-    let note = AuditNote::new(ActionType::Auth, format!("{} logged in", describe(caller.principal)), Some(entity));
+    let note = AuditNote::new(
+        ActionType::Auth,
+        format!("{} logged in", describe(caller.principal)),
+        Some(entity),
+    );
     Ok((axum::Extension(note), Json(body)).into_response())
 }
 
 /// Extends the session; the middleware already recorded the use.
 async fn refresh(caller: Caller) -> ApiResult<StatusCode> {
-    caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    caller
+        .session
+        .ok_or(ApiError::Unauthorized("a session token is required"))?;
     Ok(no_content())
 }
 
 /// Ends the session on every node.
 async fn terminate(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
-    let session = caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    let session = caller
+        .session
+        .ok_or(ApiError::Unauthorized("a session token is required"))?;
     let until = UnixTime(session.issued_at.0 + MAX_LIFETIME_SECS);
-    node.propose(Command::RevokeSession { session: session.id, until, at: now() }).await?;
+    node.propose(Command::RevokeSession {
+        session: session.id,
+        until,
+        at: now(),
+    })
+    .await?;
     node.activity.forget(session.id);
-    let note = AuditNote::new(ActionType::Auth, format!("{} logged out", describe(caller.principal)), None);
+    let note = AuditNote::new(
+        ActionType::Auth,
+        format!("{} logged out", describe(caller.principal)),
+        None,
+    );
     Ok((no_content(), axum::Extension(note)).into_response())
 }
 
@@ -67,22 +84,44 @@ async fn select_account(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Body(request): Body<SelectAccountRequest>,
-) -> ApiResult<Json<SelectAccountResponse>> {
+) -> ApiResult<Response> {
     let user = caller.user()?;
-    let session = caller.session.ok_or(ApiError::Unauthorized("a session token is required"))?;
+    let session = caller
+        .session
+        .ok_or(ApiError::Unauthorized("a session token is required"))?;
     let account = AccountId::new(request.acct_id);
     let allowed = {
         let state = node.cluster.state();
         let state = state.read();
-        let member = state.user(user).is_some_and(|u| u.memberships.contains_key(&account));
+        let member = state
+            .user(user)
+            .is_some_and(|u| u.memberships.contains_key(&account));
         member || (caller.sysadmin && state.account(account).is_some())
     };
     if !allowed {
-        return Err(ApiError::Forbidden(format!("the user is not a member of account {account}")));
+        return Err(ApiError::Forbidden(format!(
+            "the user is not a member of account {account}"
+        )));
     }
     let until = UnixTime(session.issued_at.0 + MAX_LIFETIME_SECS);
-    node.propose(Command::SelectAccount { session: session.id, account, until, at: now() }).await?;
-    Ok(Json(SelectAccountResponse::default()))
+    node.propose(Command::SelectAccount {
+        session: session.id,
+        account,
+        until,
+        at: now(),
+    })
+    .await?;
+    let note = AuditNote::new(
+        ActionType::Auth,
+        format!("{} selected account {account}", describe(caller.principal)),
+        Some(account.uuid()),
+    )
+    .in_account(account);
+    Ok((
+        axum::Extension(note),
+        Json(SelectAccountResponse::default()),
+    )
+        .into_response())
 }
 
 fn describe(principal: Principal) -> String {

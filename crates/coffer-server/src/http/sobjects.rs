@@ -21,7 +21,10 @@ pub(super) fn routes() -> Router<Arc<Node>> {
         .route("/crypto/v1/keys/info", post(info))
         .route("/crypto/v1/keys/export", post(export_by_descriptor))
         .route("/crypto/v1/keys/rekey", post(rekey))
-        .route("/crypto/v1/keys/{kid}", get(get_one).patch(update).delete(remove))
+        .route(
+            "/crypto/v1/keys/{kid}",
+            get(get_one).patch(update).delete(remove),
+        )
         .route("/crypto/v1/keys/{kid}/export", get(export_by_kid))
         .route("/crypto/v1/keys/{kid}/activate", post(activate))
         .route("/crypto/v1/keys/{kid}/revoke", post(revoke))
@@ -30,42 +33,74 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 
 /// A kid from the path; a malformed one is a 404 like an unknown one.
 fn kid(text: &str) -> ApiResult<KeyId> {
-    text.parse::<Uuid>().map(KeyId::new).map_err(|_| ApiError::key_not_found())
+    text.parse::<Uuid>()
+        .map(KeyId::new)
+        .map_err(|_| ApiError::key_not_found())
 }
 
 /// The wire form of a key read by the caller.
 fn shown(node: &Node, key: &Sobject) -> ApiResult<wire::Sobject> {
-    let value = if sobjects::value_always_shown(key) { Some(sobjects::value(node, key)?) } else { None };
+    let value = if sobjects::value_always_shown(key) {
+        Some(sobjects::value(node, key)?)
+    } else {
+        None
+    };
     Ok(convert::sobject(key, value))
 }
 
 fn note(action: &str, key: &Sobject) -> AuditNote {
     let name = key.name.as_deref().unwrap_or("(unnamed)");
-    AuditNote::new(ActionType::Administrative, format!("{action} key {name} ({:?})", key.obj_type), Some(key.id.uuid()))
-        .in_group(key.group.uuid())
+    AuditNote::new(
+        ActionType::Administrative,
+        format!("{action} key {name} ({:?})", key.obj_type),
+        Some(key.id.uuid()),
+    )
+    .in_group(key.group.uuid())
 }
 
-async fn generate(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::SobjectRequest>) -> ApiResult<Response> {
+async fn generate(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::SobjectRequest>,
+) -> ApiResult<Response> {
     let key = sobjects::generate(&node, &caller, request).await?;
     Ok((Extension(note("Created", &key)), Json(shown(&node, &key)?)).into_response())
 }
 
-async fn import(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::SobjectRequest>) -> ApiResult<Response> {
+async fn import(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::SobjectRequest>,
+) -> ApiResult<Response> {
     let key = sobjects::import(&node, &caller, request).await?;
     Ok((Extension(note("Imported", &key)), Json(shown(&node, &key)?)).into_response())
 }
 
-async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::ListSobjectsParams>) -> ApiResult<Json<Vec<wire::Sobject>>> {
+async fn list(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Query(params): Query<wire::ListSobjectsParams>,
+) -> ApiResult<Json<Vec<wire::Sobject>>> {
     let keys = sobjects::list(&node, &caller, &params)?;
-    Ok(Json(keys.iter().map(|k| convert::sobject(k, None)).collect()))
+    Ok(Json(
+        keys.iter().map(|k| convert::sobject(k, None)).collect(),
+    ))
 }
 
-async fn get_one(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<wire::Sobject>> {
+async fn get_one(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Sobject>> {
     let key = sobjects::get(&node, &caller, kid(&id)?)?;
     Ok(Json(shown(&node, &key)?))
 }
 
-async fn info(State(node): State<Arc<Node>>, caller: Caller, Body(descriptor): Body<wire::SobjectDescriptor>) -> ApiResult<Json<wire::Sobject>> {
+async fn info(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(descriptor): Body<wire::SobjectDescriptor>,
+) -> ApiResult<Json<wire::Sobject>> {
     let key = {
         let state = node.cluster.state();
         let state = state.read();
@@ -84,22 +119,42 @@ async fn update(
     Ok((Extension(note("Updated", &key)), Json(shown(&node, &key)?)).into_response())
 }
 
-async fn rekey(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::SobjectRequest>) -> ApiResult<Response> {
+async fn rekey(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::SobjectRequest>,
+) -> ApiResult<Response> {
     let key = sobjects::rekey(&node, &caller, request).await?;
     Ok((Extension(note("Rotated", &key)), Json(shown(&node, &key)?)).into_response())
 }
 
-async fn remove(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn remove(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let key = sobjects::delete(&node, &caller, kid(&id)?).await?;
     Ok((no_content(), Extension(note("Deleted", &key))).into_response())
 }
 
-async fn remove_private(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn remove_private(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let key = sobjects::delete_private(&node, &caller, kid(&id)?).await?;
-    Ok((no_content(), Extension(note("Deleted the private half of", &key))).into_response())
+    Ok((
+        no_content(),
+        Extension(note("Deleted the private half of", &key)),
+    )
+        .into_response())
 }
 
-async fn activate(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn activate(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let key = sobjects::set_state(&node, &caller, kid(&id)?, None).await?;
     Ok((no_content(), Extension(note("Activated", &key))).into_response())
 }
@@ -114,15 +169,31 @@ async fn revoke(
     Ok((no_content(), Extension(note("Revoked", &key))).into_response())
 }
 
-async fn export_by_kid(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    export(&node, &caller, wire::SobjectDescriptor::Kid(kid(&id)?.uuid()))
+async fn export_by_kid(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    export(
+        &node,
+        &caller,
+        wire::SobjectDescriptor::Kid(kid(&id)?.uuid()),
+    )
 }
 
-async fn export_by_descriptor(State(node): State<Arc<Node>>, caller: Caller, Body(descriptor): Body<wire::SobjectDescriptor>) -> ApiResult<Response> {
+async fn export_by_descriptor(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(descriptor): Body<wire::SobjectDescriptor>,
+) -> ApiResult<Response> {
     export(&node, &caller, descriptor)
 }
 
-fn export(node: &Node, caller: &Caller, descriptor: wire::SobjectDescriptor) -> ApiResult<Response> {
+fn export(
+    node: &Node,
+    caller: &Caller,
+    descriptor: wire::SobjectDescriptor,
+) -> ApiResult<Response> {
     let key = {
         let state = node.cluster.state();
         let state = state.read();

@@ -18,7 +18,11 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 
 /// 204 while the node can serve requests, 503 otherwise.
 async fn health(State(node): State<Arc<Node>>) -> StatusCode {
-    if node.cluster.is_serving() { StatusCode::NO_CONTENT } else { StatusCode::SERVICE_UNAVAILABLE }
+    if node.cluster.is_serving() {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 async fn version() -> Json<VersionResponse> {

@@ -28,30 +28,47 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 
 /// A user id from the path; a malformed one is a 404 like an unknown one.
 fn user_id(text: &str) -> ApiResult<UserId> {
-    text.parse::<Uuid>().map(UserId::new).map_err(|_| ApiError::NotFound(format!("user {text} not found")))
+    text.parse::<Uuid>()
+        .map(UserId::new)
+        .map_err(|_| ApiError::NotFound(format!("user {text} not found")))
 }
 
 fn note(message: String, user: &User) -> AuditNote {
     AuditNote::new(ActionType::Administrative, message, Some(user.id.uuid()))
 }
 
-async fn list(State(node): State<Arc<Node>>, caller: Caller, Query(params): Query<wire::ListUsersParams>) -> ApiResult<Json<Vec<wire::User>>> {
+async fn list(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Query(params): Query<wire::ListUsersParams>,
+) -> ApiResult<Json<Vec<wire::User>>> {
     Ok(Json(users::list(&node, &caller, &params)?))
 }
 
-async fn get_one(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<wire::User>> {
+async fn get_one(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::User>> {
     let user = users::get(&node, &caller, user_id(&id)?)?;
     Ok(Json(users::view(&user, caller.account)))
 }
 
 /// Open registration: no credentials needed.
-async fn signup(State(node): State<Arc<Node>>, Body(request): Body<wire::SignupRequest>) -> ApiResult<Response> {
+async fn signup(
+    State(node): State<Arc<Node>>,
+    Body(request): Body<wire::SignupRequest>,
+) -> ApiResult<Response> {
     let user = users::signup(&node, request).await?;
     let note = note(format!("User {} signed up", user.email), &user);
     Ok((Extension(note), Json(users::view(&user, None))).into_response())
 }
 
-async fn invite(State(node): State<Arc<Node>>, caller: Caller, Body(request): Body<wire::UserRequest>) -> ApiResult<Response> {
+async fn invite(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Body(request): Body<wire::UserRequest>,
+) -> ApiResult<Response> {
     let user = users::invite(&node, &caller, request).await?;
     let note = note(format!("Invited user {} to the account", user.email), &user);
     Ok((Extension(note), Json(users::view(&user, caller.account))).into_response())
@@ -68,9 +85,16 @@ async fn update(
     Ok((Extension(note), Json(users::view(&user, caller.account))).into_response())
 }
 
-async fn leave_account(State(node): State<Arc<Node>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn leave_account(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let user = users::leave_account(&node, &caller, user_id(&id)?).await?;
-    let note = note(format!("Removed user {} from the account", user.email), &user);
+    let note = note(
+        format!("Removed user {} from the account", user.email),
+        &user,
+    );
     Ok((no_content(), Extension(note)).into_response())
 }
 
@@ -80,7 +104,10 @@ async fn delete_self(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult
     Ok((no_content(), Extension(note)).into_response())
 }
 
-async fn accounts(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Json<wire::UserAccounts>> {
+async fn accounts(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> ApiResult<Json<wire::UserAccounts>> {
     Ok(Json(users::accounts(&node, &caller)?))
 }
 

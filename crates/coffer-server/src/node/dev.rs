@@ -6,8 +6,8 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use coffer_core::{
-    Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group, GroupId, Membership, User,
-    UserId,
+    Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group, GroupId,
+    Membership, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +58,9 @@ struct CredentialsFile<'a> {
 pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets> {
     let local = node.cluster.store().node_local();
     if let Some(sealed) = local.get(DEV_SECRETS)? {
-        let plain = node.unseal(DEV_AAD, &coffer_core::Sealed(sealed)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let plain = node
+            .unseal(DEV_AAD, &coffer_core::Sealed(sealed))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return serde_json::from_slice(plain.expose()).context("reading the dev credentials");
     }
     let now = super::now();
@@ -69,7 +71,13 @@ pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets>
     let password = passwords::generate()?;
     let secret = apps::generate_secret(apps::DEFAULT_SECRET_SIZE)?;
 
-    node.propose(Command::CreateAccount(Account::new(account, "Dev Account", now))).await.map_err(api)?;
+    node.propose(Command::CreateAccount(Account::new(
+        account,
+        "Dev Account",
+        now,
+    )))
+    .await
+    .map_err(api)?;
     node.propose(Command::CreateGroup(Group {
         id: group,
         account,
@@ -122,13 +130,20 @@ pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets>
         app_id: app,
         api_key: STANDARD.encode(format!("{app}:{secret}")),
     };
-    let sealed = node.seal(DEV_AAD, &serde_json::to_vec(&secrets)?).map_err(api)?;
+    let sealed = node
+        .seal(DEV_AAD, &serde_json::to_vec(&secrets)?)
+        .map_err(api)?;
     local.put(DEV_SECRETS, &sealed.0)?;
     Ok(secrets)
 }
 
 /// Writes `dev-credentials.json` (mode 0600) atomically: readers never see half a file.
-pub(crate) fn write_credentials(dir: &Path, url: &str, secrets: &DevSecrets, ca_cert_pem: &str) -> anyhow::Result<()> {
+pub(crate) fn write_credentials(
+    dir: &Path,
+    url: &str,
+    secrets: &DevSecrets,
+    ca_cert_pem: &str,
+) -> anyhow::Result<()> {
     let file = CredentialsFile {
         url,
         api_key: &secrets.api_key,
@@ -143,7 +158,11 @@ pub(crate) fn write_credentials(dir: &Path, url: &str, secrets: &DevSecrets, ca_
     let path = dir.join(CREDENTIALS_FILE);
     let partial = dir.join(format!(".{CREDENTIALS_FILE}.partial"));
     let _ = std::fs::remove_file(&partial);
-    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial)?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)?;
     out.write_all(&serde_json::to_vec_pretty(&file)?)?;
     out.sync_all()?;
     std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;

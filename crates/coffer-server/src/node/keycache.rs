@@ -20,8 +20,17 @@ pub(crate) struct KeyCache {
 
 impl KeyCache {
     /// The cached handle for `kid`, or the one `load` makes (then cached).
-    pub(crate) fn get_or_load<E>(&self, kid: KeyId, load: impl FnOnce() -> Result<KeyHandle, E>) -> Result<Arc<KeyHandle>, E> {
-        if let Some(handle) = self.entries.read().ok().and_then(|entries| entries.get(&kid).cloned()) {
+    pub(crate) fn get_or_load<E>(
+        &self,
+        kid: KeyId,
+        load: impl FnOnce() -> Result<KeyHandle, E>,
+    ) -> Result<Arc<KeyHandle>, E> {
+        if let Some(handle) = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.get(&kid).cloned())
+        {
             return Ok(handle);
         }
         let handle = Arc::new(load()?);

@@ -35,7 +35,9 @@ pub(crate) struct Node {
 impl Node {
     /// A node over a started cluster, with its unsealed master key.
     pub(crate) fn new(cluster: Cluster, cmk: SealingKey, audit: AuditSink) -> anyhow::Result<Self> {
-        let derive = |info: &str| coffer_crypto::hkdf_sha256(cmk.to_secret().expose(), b"coffer", info.as_bytes(), 32);
+        let derive = |info: &str| {
+            coffer_crypto::hkdf_sha256(cmk.to_secret().expose(), b"coffer", info.as_bytes(), 32)
+        };
         Ok(Self {
             sessions: SessionKeys::new(derive("session-mac-v1")?),
             app_secret_key: derive("app-secret-digest-v1")?,
@@ -49,18 +51,27 @@ impl Node {
 
     /// Seals a secret under the master key, bound to the id of the record that holds it.
     pub(crate) fn seal(&self, owner: Uuid, plaintext: &[u8]) -> ApiResult<Sealed> {
-        self.cmk.seal(owner.as_bytes(), plaintext).map(Sealed).map_err(|e| ApiError::Internal(e.into()))
+        self.cmk
+            .seal(owner.as_bytes(), plaintext)
+            .map(Sealed)
+            .map_err(|e| ApiError::Internal(e.into()))
     }
 
     /// Opens a secret sealed by [`Node::seal`] for the same owner.
     pub(crate) fn unseal(&self, owner: Uuid, sealed: &Sealed) -> ApiResult<Secret> {
-        self.cmk.unseal(owner.as_bytes(), &sealed.0).map_err(|e| ApiError::Internal(e.into()))
+        self.cmk
+            .unseal(owner.as_bytes(), &sealed.0)
+            .map_err(|e| ApiError::Internal(e.into()))
     }
 
     /// The keyed hash stored in place of an app secret for authentication.
     pub(crate) fn app_secret_digest(&self, secret: &[u8]) -> ApiResult<Vec<u8>> {
-        coffer_crypto::hmac(DigestAlgorithm::Sha256, self.app_secret_key.expose(), secret)
-            .map_err(|e| ApiError::Internal(e.into()))
+        coffer_crypto::hmac(
+            DigestAlgorithm::Sha256,
+            self.app_secret_key.expose(),
+            secret,
+        )
+        .map_err(|e| ApiError::Internal(e.into()))
     }
 
     /// Proposes a command and waits until it is committed and applied on this node.
@@ -71,10 +82,16 @@ impl Node {
 
 /// The node's clock, in whole seconds.
 pub(crate) fn now() -> UnixTime {
-    UnixTime(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
 }
 
 /// The node's clock, in nanoseconds.
 pub(crate) fn now_nanos() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

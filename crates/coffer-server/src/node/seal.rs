@@ -21,22 +21,39 @@ const PLATFORM_SECRET_LEN: usize = 32;
 
 /// Reads the platform secret, creating it (mode 0600) on first start.
 pub(crate) fn platform_secret(path: &Path) -> anyhow::Result<Secret> {
-    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
         Ok(mut file) => {
             let secret = Secret::new(coffer_crypto::random::random_vec(PLATFORM_SECRET_LEN)?);
-            file.write_all(secret.expose()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))?;
+            file.write_all(secret.expose())
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("writing {}", path.display()))?;
             tracing::info!(path = %path.display(), "created the platform secret");
             Ok(secret)
         }
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
             let mode = fs::metadata(path)?.permissions().mode();
             if mode & 0o077 != 0 {
-                bail!("{} is readable by other users (mode {:o}); it must be 0600", path.display(), mode & 0o777);
+                bail!(
+                    "{} is readable by other users (mode {:o}); it must be 0600",
+                    path.display(),
+                    mode & 0o777
+                );
             }
             let mut bytes = Vec::new();
-            fs::File::open(path)?.read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
+            fs::File::open(path)?
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("reading {}", path.display()))?;
             if bytes.len() != PLATFORM_SECRET_LEN {
-                bail!("{} is damaged: {} bytes instead of {PLATFORM_SECRET_LEN}", path.display(), bytes.len());
+                bail!(
+                    "{} is damaged: {} bytes instead of {PLATFORM_SECRET_LEN}",
+                    path.display(),
+                    bytes.len()
+                );
             }
             Ok(Secret::new(bytes))
         }
@@ -46,12 +63,16 @@ pub(crate) fn platform_secret(path: &Path) -> anyhow::Result<Secret> {
 
 /// The sealing key of the `sgx` policy: derived from the platform secret alone.
 pub(crate) fn sealing_key(platform: &Secret) -> anyhow::Result<SealingKey> {
-    let key = coffer_crypto::hkdf_sha256(platform.expose(), b"coffer-sealing", b"policy=sgx v1", 32)?;
+    let key =
+        coffer_crypto::hkdf_sha256(platform.expose(), b"coffer-sealing", b"policy=sgx v1", 32)?;
     Ok(SealingKey::from_bytes(key.expose())?)
 }
 
 /// Unseals the node's CMK, or makes and seals a new one when the node has none yet.
-pub(crate) fn unseal_or_create_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<SealingKey> {
+pub(crate) fn unseal_or_create_cmk(
+    store: &Store,
+    sealing: &SealingKey,
+) -> anyhow::Result<SealingKey> {
     let local = store.node_local();
     if let Some(sealed) = local.get(SEALED_CMK)? {
         let cmk = sealing.unseal(CMK_AAD, &sealed).context(
@@ -60,7 +81,10 @@ pub(crate) fn unseal_or_create_cmk(store: &Store, sealing: &SealingKey) -> anyho
         return Ok(SealingKey::from_bytes(cmk.expose())?);
     }
     let cmk = SealingKey::generate()?;
-    local.put(SEALED_CMK, &sealing.seal(CMK_AAD, cmk.to_secret().expose())?)?;
+    local.put(
+        SEALED_CMK,
+        &sealing.seal(CMK_AAD, cmk.to_secret().expose())?,
+    )?;
     tracing::info!("generated and sealed a new cluster master key");
     Ok(cmk)
 }

@@ -15,16 +15,24 @@ pub(crate) enum Right {
 
 /// True when the caller may exercise `right` over the keys of `group`.
 pub(crate) fn on_group(state: &State, caller: &Caller, group: GroupId, right: Right) -> bool {
-    let Some(group) = state.group(group) else { return false };
+    let Some(group) = state.group(group) else {
+        return false;
+    };
     if caller.account != Some(group.account) {
         return false;
     }
     match caller.principal {
-        Principal::App(app) => state.app(app).and_then(|a| a.groups.get(&group.id)).is_some_and(|permissions| {
-            right == Right::Read || permissions.contains(&AppPermission::Manage)
-        }),
+        Principal::App(app) => state
+            .app(app)
+            .and_then(|a| a.groups.get(&group.id))
+            .is_some_and(|permissions| {
+                right == Right::Read || permissions.contains(&AppPermission::Manage)
+            }),
         Principal::User(user) => {
-            let Some(membership) = state.user(user).and_then(|u| u.memberships.get(&group.account)) else {
+            let Some(membership) = state
+                .user(user)
+                .and_then(|u| u.memberships.get(&group.account))
+            else {
                 return caller.sysadmin && right == Right::Read;
             };
             if membership.roles.contains(&AccountRole::Administrator) {
@@ -46,9 +54,13 @@ pub(crate) fn manage_key(state: &State, caller: &Caller, key: &Sobject) -> Resul
         return Err(ApiError::key_not_found());
     }
     if !on_group(state, caller, key.group, Right::Manage) {
-        return Err(ApiError::Forbidden("not allowed to manage keys in this group".into()));
+        return Err(ApiError::Forbidden(
+            "not allowed to manage keys in this group".into(),
+        ));
     }
-    if matches!(caller.principal, Principal::App(_)) && !key.key_ops.contains(&KeyOperation::AppManageable) {
+    if matches!(caller.principal, Principal::App(_))
+        && !key.key_ops.contains(&KeyOperation::AppManageable)
+    {
         return Err(ApiError::Forbidden("the key is not APPMANAGEABLE".into()));
     }
     Ok(())
@@ -56,5 +68,9 @@ pub(crate) fn manage_key(state: &State, caller: &Caller, key: &Sobject) -> Resul
 
 /// Checks that the caller may see `key`.
 pub(crate) fn read_key(state: &State, caller: &Caller, key: &Sobject) -> Result<(), ApiError> {
-    if on_group(state, caller, key.group, Right::Read) { Ok(()) } else { Err(ApiError::key_not_found()) }
+    if on_group(state, caller, key.group, Right::Read) {
+        Ok(())
+    } else {
+        Err(ApiError::key_not_found())
+    }
 }

@@ -28,14 +28,20 @@ pub(crate) enum Standing {
 
 /// The caller's standing in `account`. Apps have none: administration needs a user session.
 pub(crate) fn standing(state: &State, caller: &Caller, account: AccountId) -> Standing {
-    let Principal::User(user) = caller.principal else { return Standing::Outsider };
+    let Principal::User(user) = caller.principal else {
+        return Standing::Outsider;
+    };
     let by_role = match membership(state, user, account) {
         Some(m) if m.roles.contains(&AccountRole::Administrator) => Standing::Administrator,
         Some(m) if m.roles.contains(&AccountRole::Auditor) => Standing::Auditor,
         Some(_) => Standing::Member,
         None => Standing::Outsider,
     };
-    let by_flag = if caller.sysadmin && state.account(account).is_some() { Standing::Auditor } else { Standing::Outsider };
+    let by_flag = if caller.sysadmin && state.account(account).is_some() {
+        Standing::Auditor
+    } else {
+        Standing::Outsider
+    };
     by_role.max(by_flag)
 }
 
@@ -53,7 +59,9 @@ pub(crate) fn not_found(id: AccountId) -> ApiError {
 pub(crate) fn checked_name(field: &str, name: Option<String>) -> ApiResult<String> {
     let name = name.ok_or_else(|| ApiError::bad_request(format!("{field} is required")))?;
     if name.trim().is_empty() || name.len() > 4096 {
-        return Err(ApiError::bad_request(format!("{field} must be 1 to 4096 characters and not blank")));
+        return Err(ApiError::bad_request(format!(
+            "{field} must be 1 to 4096 characters and not blank"
+        )));
     }
     Ok(name)
 }
@@ -87,34 +95,46 @@ pub(crate) fn totals(node: &Node, id: AccountId) -> wire::ObjectCounts {
     wire::ObjectCounts {
         groups: state.groups_of(id).count() as u64,
         apps: state.apps_of(id).count() as u64,
-        users: state.users().filter(|u| u.memberships.contains_key(&id)).count() as u64,
+        users: state
+            .users()
+            .filter(|u| u.memberships.contains_key(&id))
+            .count() as u64,
         plugins: 0,
         sobjects: state.sobjects_of(id).count() as u64,
     }
 }
 
 /// Creates an account (`POST /sys/v1/accounts`); any user may, and becomes its administrator.
-pub(crate) async fn create(node: &Node, caller: &Caller, request: wire::AccountRequest) -> ApiResult<Account> {
+pub(crate) async fn create(
+    node: &Node,
+    caller: &Caller,
+    request: wire::AccountRequest,
+) -> ApiResult<Account> {
     let user = caller.user()?;
     refuse_unsupported(&request)?;
-    let mut account = Account::new(AccountId::new(Uuid::new_v4()), checked_name("name", request.name)?, now());
+    let mut account = Account::new(
+        AccountId::new(Uuid::new_v4()),
+        checked_name("name", request.name)?,
+        now(),
+    );
     account.description = request.description;
     account.enabled = request.enabled.unwrap_or(true);
     account.custom_metadata = request.custom_metadata.unwrap_or_default();
-    node.propose(Command::CreateAccount(account.clone())).await?;
-    // Two log entries: if the second fails, take the first back, so that no account is left
-    // without an administrator.
-    if let Err(error) = make_administrator(node, user, account.id).await {
-        if let Err(undo) = node.propose(Command::DeleteAccount(account.id)).await {
-            tracing::warn!(account = %account.id, error = %undo, "an account without administrator was left behind");
-        }
-        return Err(error);
-    }
+    node.propose(Command::CreateAccountWithAdministrator {
+        account: account.clone(),
+        administrator: user,
+    })
+    .await?;
     Ok(account)
 }
 
 /// Applies a partial update (`PATCH /sys/v1/accounts/{id}`): account administrators and sysadmins.
-pub(crate) async fn update(node: &Node, caller: &Caller, id: AccountId, request: wire::AccountRequest) -> ApiResult<Account> {
+pub(crate) async fn update(
+    node: &Node,
+    caller: &Caller,
+    id: AccountId,
+    request: wire::AccountRequest,
+) -> ApiResult<Account> {
     refuse_unsupported(&request)?;
     let mut account = managed(node, caller, id)?;
     if request.name.is_some() {
@@ -129,7 +149,8 @@ pub(crate) async fn update(node: &Node, caller: &Caller, id: AccountId, request:
     if let Some(metadata) = request.custom_metadata {
         account.custom_metadata = metadata;
     }
-    node.propose(Command::UpdateAccount(account.clone())).await?;
+    node.propose(Command::UpdateAccount(account.clone()))
+        .await?;
     Ok(account)
 }
 
@@ -156,11 +177,16 @@ pub(crate) fn view(account: &Account, totals: Option<wire::ObjectCounts>) -> wir
         auth_config: None,
         created_at: Some(convert::time(account.created_at)),
         initial_purchase_at: None,
-        custom_metadata: (!account.custom_metadata.is_empty()).then(|| account.custom_metadata.clone()),
+        custom_metadata: (!account.custom_metadata.is_empty())
+            .then(|| account.custom_metadata.clone()),
         approval_policy: None,
         parent_acct_id: None,
         totals,
-        state: Some(if account.enabled { wire::AccountState::Activated } else { wire::AccountState::Disabled }),
+        state: Some(if account.enabled {
+            wire::AccountState::Activated
+        } else {
+            wire::AccountState::Disabled
+        }),
         auth_type: Some(wire::AccountAuthType::Fortanix),
     }
 }
@@ -181,7 +207,9 @@ fn managed(node: &Node, caller: &Caller, id: AccountId) -> ApiResult<Account> {
     let state = state.read();
     let account = visible(&state, caller, id)?;
     if !may_manage(&state, caller, id) {
-        return Err(ApiError::Forbidden("only account administrators and sysadmins may change an account".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators and sysadmins may change an account".into(),
+        ));
     }
     Ok(account.clone())
 }
@@ -190,24 +218,22 @@ fn may_manage(state: &State, caller: &Caller, id: AccountId) -> bool {
     caller.sysadmin || standing(state, caller, id) == Standing::Administrator
 }
 
-/// Gives `user` the administrator role in `account`.
-async fn make_administrator(node: &Node, user: UserId, account: AccountId) -> ApiResult<()> {
-    let mut record = {
-        let state = node.cluster.state();
-        let state = state.read();
-        state.user(user).cloned().ok_or_else(|| ApiError::NotFound(format!("user {user} not found")))?
-    };
-    record.memberships.entry(account).or_default().roles.insert(AccountRole::Administrator);
-    node.propose(Command::UpdateUser(record)).await
-}
-
 /// Settings Coffer does not enforce are refused rather than silently dropped.
 fn refuse_unsupported(request: &wire::AccountRequest) -> ApiResult<()> {
     if request.approval_policy.is_some() {
-        return Err(ApiError::bad_request("approval_policy: quorum approval is not supported"));
+        return Err(ApiError::bad_request(
+            "approval_policy: quorum approval is not supported",
+        ));
     }
-    if request.auth_config.as_ref().and_then(|c| c.password).is_some_and(|p| p.require_2fa) {
-        return Err(ApiError::bad_request("auth_config.password.require_2fa: two-factor authentication is not supported"));
+    if request
+        .auth_config
+        .as_ref()
+        .and_then(|c| c.password)
+        .is_some_and(|p| p.require_2fa)
+    {
+        return Err(ApiError::bad_request(
+            "auth_config.password.require_2fa: two-factor authentication is not supported",
+        ));
     }
     Ok(())
 }
@@ -219,8 +245,8 @@ pub(crate) mod fixtures {
 
     use crate::http::auth::{Caller, Principal};
     use coffer_core::{
-        Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group, GroupId, GroupRole,
-        Membership, Sealed, State, UnixTime, User, UserId,
+        Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group,
+        GroupId, GroupRole, Membership, Sealed, State, UnixTime, User, UserId,
     };
     use std::collections::BTreeMap;
 
@@ -237,9 +263,15 @@ pub(crate) mod fixtures {
     impl World {
         /// Two empty accounts.
         pub(crate) fn new() -> Self {
-            let mut world = Self { state: State::default() };
+            let mut world = Self {
+                state: State::default(),
+            };
             for account in [ACCOUNT, OTHER] {
-                world.apply(Command::CreateAccount(Account::new(account, format!("account {account}"), UnixTime(0))));
+                world.apply(Command::CreateAccount(Account::new(
+                    account,
+                    format!("account {account}"),
+                    UnixTime(0),
+                )));
             }
             world
         }
@@ -264,9 +296,17 @@ pub(crate) mod fixtures {
         }
 
         /// A user; a member of [`ACCOUNT`] with these roles and groups unless `roles` is empty.
-        pub(crate) fn user(&mut self, id: u128, roles: &[AccountRole], groups: &[(GroupId, GroupRole)]) -> UserId {
+        pub(crate) fn user(
+            &mut self,
+            id: u128,
+            roles: &[AccountRole],
+            groups: &[(GroupId, GroupRole)],
+        ) -> UserId {
             let id = UserId::from_u128(id);
-            let membership = Membership { roles: roles.iter().copied().collect(), groups: groups.iter().copied().collect() };
+            let membership = Membership {
+                roles: roles.iter().copied().collect(),
+                groups: groups.iter().copied().collect(),
+            };
             self.apply(Command::CreateUser(User {
                 id,
                 email: format!("user{}@example.com", id.uuid().as_u128()),
@@ -276,7 +316,11 @@ pub(crate) mod fixtures {
                 last_name: None,
                 description: None,
                 created_at: UnixTime(0),
-                memberships: if roles.is_empty() { BTreeMap::new() } else { BTreeMap::from([(ACCOUNT, membership)]) },
+                memberships: if roles.is_empty() {
+                    BTreeMap::new()
+                } else {
+                    BTreeMap::from([(ACCOUNT, membership)])
+                },
             }));
             id
         }
@@ -293,7 +337,10 @@ pub(crate) mod fixtures {
                 created_at: UnixTime(0),
                 creator: Creator::User(UserId::from_u128(0)),
                 enabled: true,
-                groups: groups.iter().map(|g| (*g, AppPermission::ALL.into_iter().collect())).collect(),
+                groups: groups
+                    .iter()
+                    .map(|g| (*g, AppPermission::ALL.into_iter().collect()))
+                    .collect(),
                 default_group: groups.first().copied(),
                 secret: Sealed(Vec::new()),
                 secret_digest: Vec::new(),
@@ -304,17 +351,30 @@ pub(crate) mod fixtures {
 
     /// A user session working in [`ACCOUNT`].
     pub(crate) fn user_caller(user: UserId) -> Caller {
-        Caller { principal: Principal::User(user), account: Some(ACCOUNT), sysadmin: false, session: None }
+        Caller {
+            principal: Principal::User(user),
+            account: Some(ACCOUNT),
+            sysadmin: false,
+            session: None,
+        }
     }
 
     /// A sysadmin session working in [`ACCOUNT`].
     pub(crate) fn sysadmin_caller(user: UserId) -> Caller {
-        Caller { sysadmin: true, ..user_caller(user) }
+        Caller {
+            sysadmin: true,
+            ..user_caller(user)
+        }
     }
 
     /// An app of [`ACCOUNT`].
     pub(crate) fn app_caller(app: AppId) -> Caller {
-        Caller { principal: Principal::App(app), account: Some(ACCOUNT), sysadmin: false, session: None }
+        Caller {
+            principal: Principal::App(app),
+            account: Some(ACCOUNT),
+            sysadmin: false,
+            session: None,
+        }
     }
 }
 
@@ -331,11 +391,26 @@ mod tests {
         let member = world.user(12, &[AccountRole::Member], &[]);
         let stranger = world.user(13, &[], &[]);
         let state = &world.state;
-        assert_eq!(standing(state, &user_caller(admin), ACCOUNT), Standing::Administrator);
-        assert_eq!(standing(state, &user_caller(auditor), ACCOUNT), Standing::Auditor);
-        assert_eq!(standing(state, &user_caller(member), ACCOUNT), Standing::Member);
-        assert_eq!(standing(state, &user_caller(stranger), ACCOUNT), Standing::Outsider);
-        assert_eq!(standing(state, &user_caller(admin), OTHER), Standing::Outsider);
+        assert_eq!(
+            standing(state, &user_caller(admin), ACCOUNT),
+            Standing::Administrator
+        );
+        assert_eq!(
+            standing(state, &user_caller(auditor), ACCOUNT),
+            Standing::Auditor
+        );
+        assert_eq!(
+            standing(state, &user_caller(member), ACCOUNT),
+            Standing::Member
+        );
+        assert_eq!(
+            standing(state, &user_caller(stranger), ACCOUNT),
+            Standing::Outsider
+        );
+        assert_eq!(
+            standing(state, &user_caller(admin), OTHER),
+            Standing::Outsider
+        );
     }
 
     #[test]
@@ -344,10 +419,22 @@ mod tests {
         let member = world.user(20, &[AccountRole::Member], &[]);
         let admin = world.user(21, &[AccountRole::Administrator], &[]);
         let state = &world.state;
-        assert_eq!(standing(state, &sysadmin_caller(member), ACCOUNT), Standing::Auditor);
-        assert_eq!(standing(state, &sysadmin_caller(member), OTHER), Standing::Auditor);
-        assert_eq!(standing(state, &sysadmin_caller(admin), ACCOUNT), Standing::Administrator);
-        assert_eq!(standing(state, &sysadmin_caller(member), AccountId::from_u128(99)), Standing::Outsider);
+        assert_eq!(
+            standing(state, &sysadmin_caller(member), ACCOUNT),
+            Standing::Auditor
+        );
+        assert_eq!(
+            standing(state, &sysadmin_caller(member), OTHER),
+            Standing::Auditor
+        );
+        assert_eq!(
+            standing(state, &sysadmin_caller(admin), ACCOUNT),
+            Standing::Administrator
+        );
+        assert_eq!(
+            standing(state, &sysadmin_caller(member), AccountId::from_u128(99)),
+            Standing::Outsider
+        );
         assert!(may_manage(state, &sysadmin_caller(member), OTHER));
         assert!(!may_manage(state, &user_caller(member), ACCOUNT));
         assert!(may_manage(state, &user_caller(admin), ACCOUNT));
@@ -357,27 +444,47 @@ mod tests {
     fn apps_have_no_standing_in_any_account() {
         let mut world = World::new();
         let app = world.app(30, ACCOUNT, &[]);
-        assert_eq!(standing(&world.state, &app_caller(app), ACCOUNT), Standing::Outsider);
+        assert_eq!(
+            standing(&world.state, &app_caller(app), ACCOUNT),
+            Standing::Outsider
+        );
         assert!(visible(&world.state, &app_caller(app), ACCOUNT).is_err());
     }
 
     #[test]
     fn names_must_be_present_and_not_blank() {
-        assert_eq!(checked_name("name", Some("ops".into())).ok().as_deref(), Some("ops"));
-        for bad in [None, Some(String::new()), Some("   ".into()), Some("x".repeat(4097))] {
-            let error = checked_name("name", bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            checked_name("name", Some("ops".into())).ok().as_deref(),
+            Some("ops")
+        );
+        for bad in [
+            None,
+            Some(String::new()),
+            Some("   ".into()),
+            Some("x".repeat(4097)),
+        ] {
+            let error = checked_name("name", bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(error.starts_with("name "), "{error}");
         }
     }
 
     #[test]
     fn unenforced_settings_are_refused() {
-        let mut request = wire::AccountRequest { approval_policy: Some(serde_json::json!({"quorum": {}})), ..Default::default() };
+        let mut request = wire::AccountRequest {
+            approval_policy: Some(serde_json::json!({"quorum": {}})),
+            ..Default::default()
+        };
         assert!(refuse_unsupported(&request).is_err());
         request.approval_policy = None;
         assert!(refuse_unsupported(&request).is_ok());
         request.auth_config = Some(wire::AuthConfig {
-            password: Some(wire::AuthConfigPassword { require_2fa: true, administrators_only: false }),
+            password: Some(wire::AuthConfigPassword {
+                require_2fa: true,
+                administrators_only: false,
+            }),
         });
         assert!(refuse_unsupported(&request).is_err());
     }

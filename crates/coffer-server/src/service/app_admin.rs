@@ -24,7 +24,11 @@ const DEFAULT_LIMIT: u64 = 100;
 const MIN_SECRET_SIZE: usize = 16;
 
 /// The apps the caller can see, filtered, sorted and paged as `GET /sys/v1/apps` asks.
-pub(crate) fn list(node: &Node, caller: &Caller, params: &wire::ListAppsParams) -> ApiResult<Vec<App>> {
+pub(crate) fn list(
+    node: &Node,
+    caller: &Caller,
+    params: &wire::ListAppsParams,
+) -> ApiResult<Vec<App>> {
     let state = node.cluster.state();
     let state = state.read();
     select(&state, caller, params)
@@ -39,7 +43,11 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
 
 /// Creates an app with a generated secret (`POST /sys/v1/apps`). The secret is not returned:
 /// clients fetch it with [`credential`].
-pub(crate) async fn create(node: &Node, caller: &Caller, request: wire::AppRequest) -> ApiResult<App> {
+pub(crate) async fn create(
+    node: &Node,
+    caller: &Caller,
+    request: wire::AppRequest,
+) -> ApiResult<App> {
     let id = AppId::new(Uuid::new_v4());
     let secret = new_secret(request.credential.as_ref(), request.secret_size)?;
     let draft = {
@@ -47,13 +55,22 @@ pub(crate) async fn create(node: &Node, caller: &Caller, request: wire::AppReque
         let state = state.read();
         plan_create(&state, caller, request, id)?
     };
-    let app = App { secret: node.seal(id.uuid(), secret.as_bytes())?, secret_digest: node.app_secret_digest(secret.as_bytes())?, ..draft };
+    let app = App {
+        secret: node.seal(id.uuid(), secret.as_bytes())?,
+        secret_digest: node.app_secret_digest(secret.as_bytes())?,
+        ..draft
+    };
     node.propose(Command::CreateApp(app.clone())).await?;
     Ok(app)
 }
 
 /// Applies a partial update (`PATCH /sys/v1/apps/{id}`).
-pub(crate) async fn update(node: &Node, caller: &Caller, id: AppId, request: wire::AppRequest) -> ApiResult<App> {
+pub(crate) async fn update(
+    node: &Node,
+    caller: &Caller,
+    id: AppId,
+    request: wire::AppRequest,
+) -> ApiResult<App> {
     let app = {
         let state = node.cluster.state();
         let state = state.read();
@@ -74,14 +91,20 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, id: AppId) -> ApiResult
 pub(crate) fn credential(node: &Node, caller: &Caller, id: AppId) -> ApiResult<(App, String)> {
     let app = administered(node, caller, id)?;
     let secret = node.unseal(id.uuid(), &app.secret)?;
-    let secret = String::from_utf8(secret.expose().to_vec())
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the stored secret of app {id} is not text")))?;
+    let secret = String::from_utf8(secret.expose().to_vec()).map_err(|_| {
+        ApiError::Internal(anyhow::anyhow!("the stored secret of app {id} is not text"))
+    })?;
     Ok((app, secret))
 }
 
 /// Replaces the app's secret with a new random one (`POST /sys/v1/apps/{id}/reset_secret`).
 /// The old secret stops working at once; sessions it opened live on until they expire.
-pub(crate) async fn reset_secret(node: &Node, caller: &Caller, id: AppId, request: wire::ResetSecretRequest) -> ApiResult<App> {
+pub(crate) async fn reset_secret(
+    node: &Node,
+    caller: &Caller,
+    id: AppId,
+    request: wire::ResetSecretRequest,
+) -> ApiResult<App> {
     let secret = new_secret(None, request.secret_size)?;
     let mut app = administered(node, caller, id)?;
     app.secret = node.seal(id.uuid(), secret.as_bytes())?;
@@ -94,7 +117,12 @@ pub(crate) async fn reset_secret(node: &Node, caller: &Caller, id: AppId, reques
 /// when `group_permissions` is asked for. Never the secret.
 pub(crate) fn view(app: &App, group_permissions: bool) -> wire::App {
     let groups = if group_permissions {
-        wire::AppGroups::Map(app.groups.iter().map(|(g, p)| (g.uuid(), p.iter().copied().map(wire_permission).collect())).collect())
+        wire::AppGroups::Map(
+            app.groups
+                .iter()
+                .map(|(g, p)| (g.uuid(), p.iter().copied().map(wire_permission).collect()))
+                .collect(),
+        )
     } else {
         wire::AppGroups::List(app.groups.keys().map(|g| g.uuid()).collect())
     };
@@ -123,29 +151,41 @@ fn not_found(id: AppId) -> ApiError {
 
 /// The app, if it is in the caller's account and the caller can see it; 404 otherwise.
 fn find<'s>(state: &'s State, caller: &Caller, id: AppId) -> ApiResult<&'s App> {
-    state.app(id).filter(|a| visible(state, caller, a)).ok_or_else(|| not_found(id))
+    state
+        .app(id)
+        .filter(|a| visible(state, caller, a))
+        .ok_or_else(|| not_found(id))
 }
 
 fn visible(state: &State, caller: &Caller, app: &App) -> bool {
-    let Principal::User(user) = caller.principal else { return false };
+    let Principal::User(user) = caller.principal else {
+        return false;
+    };
     if caller.account != Some(app.account) {
         return false;
     }
     if accounts::standing(state, caller, app.account) >= Standing::Auditor {
         return true;
     }
-    accounts::membership(state, user, app.account).is_some_and(|m| app.groups.keys().any(|g| m.groups.contains_key(g)))
+    accounts::membership(state, user, app.account)
+        .is_some_and(|m| app.groups.keys().any(|g| m.groups.contains_key(g)))
 }
 
 /// True when the caller administers the app: an account administrator, or the administrator of
 /// every group the app is in (an app in no group belongs to the account administrators alone).
 fn administers(state: &State, caller: &Caller, app: &App) -> bool {
     accounts::standing(state, caller, app.account) == Standing::Administrator
-        || (!app.groups.is_empty() && app.groups.keys().all(|g| administers_group(state, caller, *g)))
+        || (!app.groups.is_empty()
+            && app
+                .groups
+                .keys()
+                .all(|g| administers_group(state, caller, *g)))
 }
 
 fn administers_group(state: &State, caller: &Caller, group: GroupId) -> bool {
-    state.group(group).is_some_and(|g| groups::administers(state, caller, g))
+    state
+        .group(group)
+        .is_some_and(|g| groups::administers(state, caller, g))
 }
 
 /// The app, if the caller administers it.
@@ -154,7 +194,10 @@ fn administered(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
     let state = state.read();
     let app = find(&state, caller, id)?;
     if !administers(&state, caller, app) {
-        return Err(ApiError::Forbidden("only account administrators and administrators of all the app's groups may manage it".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators and administrators of all the app's groups may manage it"
+                .into(),
+        ));
     }
     Ok(app.clone())
 }
@@ -165,40 +208,84 @@ fn select(state: &State, caller: &Caller, params: &wire::ListAppsParams) -> ApiR
     let by_name = match params.sort.as_ref().map(|s| s.field.as_str()) {
         None | Some("app_id") => false,
         Some("name") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("sort: apps sort by app_id or name, not {other}"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sort: apps sort by app_id or name, not {other}"
+            )));
+        }
     };
-    let descending = params.sort.as_ref().is_some_and(|s| s.order == wire::SortOrder::Descending);
+    let descending = params
+        .sort
+        .as_ref()
+        .is_some_and(|s| s.order == wire::SortOrder::Descending);
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit must be at most {MAX_LIMIT}")));
+        return Err(ApiError::bad_request(format!(
+            "limit must be at most {MAX_LIMIT}"
+        )));
     }
-    let sort_key = |a: &&App| if by_name { a.name.clone() } else { a.id.to_string() };
+    let sort_key = |a: &&App| {
+        if by_name {
+            a.name.clone()
+        } else {
+            a.id.to_string()
+        }
+    };
     let mut apps: Vec<&App> = state
         .apps_of(account)
         .filter(|a| visible(state, caller, a))
-        .filter(|a| params.group_id.is_none_or(|g| a.groups.contains_key(&GroupId::new(g))))
+        .filter(|a| {
+            params
+                .group_id
+                .is_none_or(|g| a.groups.contains_key(&GroupId::new(g)))
+        })
         .collect();
     apps.sort_by_key(sort_key);
     if descending {
         apps.reverse();
     }
     if let Some(start) = &params.start {
-        apps.retain(|a| if descending { sort_key(a) < *start } else { sort_key(a) > *start });
+        apps.retain(|a| {
+            if descending {
+                sort_key(a) < *start
+            } else {
+                sort_key(a) > *start
+            }
+        });
     }
     let offset = usize::try_from(params.offset.unwrap_or(0)).unwrap_or(usize::MAX);
-    Ok(apps.into_iter().skip(offset).take(limit as usize).cloned().collect())
+    Ok(apps
+        .into_iter()
+        .skip(offset)
+        .take(limit as usize)
+        .cloned()
+        .collect())
 }
 
 /// The new app's record, without its secret.
-fn plan_create(state: &State, caller: &Caller, request: wire::AppRequest, id: AppId) -> ApiResult<App> {
+fn plan_create(
+    state: &State,
+    caller: &Caller,
+    request: wire::AppRequest,
+    id: AppId,
+) -> ApiResult<App> {
     let user = caller.user()?;
     let account = caller.account()?;
     refuse_unsupported(&request)?;
-    let groups = request.add_groups.as_ref().map(requested_groups).unwrap_or_default();
+    let groups = request
+        .add_groups
+        .as_ref()
+        .map(requested_groups)
+        .unwrap_or_default();
     check_groups(state, caller, groups.keys())?;
     let is_admin = accounts::standing(state, caller, account) == Standing::Administrator;
-    if !is_admin && (groups.is_empty() || !groups.keys().all(|g| administers_group(state, caller, *g))) {
-        return Err(ApiError::Forbidden("only account administrators and administrators of every group named may create apps".into()));
+    if !is_admin
+        && (groups.is_empty() || !groups.keys().all(|g| administers_group(state, caller, *g)))
+    {
+        return Err(ApiError::Forbidden(
+            "only account administrators and administrators of every group named may create apps"
+                .into(),
+        ));
     }
     let default_group = match request.default_group.map(GroupId::new) {
         Some(group) => Some(group),
@@ -223,15 +310,25 @@ fn plan_create(state: &State, caller: &Caller, request: wire::AppRequest, id: Ap
     Ok(app)
 }
 
-fn plan_update(state: &State, caller: &Caller, id: AppId, request: wire::AppRequest) -> ApiResult<App> {
+fn plan_update(
+    state: &State,
+    caller: &Caller,
+    id: AppId,
+    request: wire::AppRequest,
+) -> ApiResult<App> {
     caller.user()?;
     let mut app = find(state, caller, id)?.clone();
     if !administers(state, caller, &app) {
-        return Err(ApiError::Forbidden("only account administrators and administrators of all the app's groups may change it".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators and administrators of all the app's groups may change it"
+                .into(),
+        ));
     }
     refuse_unsupported(&request)?;
     if request.credential.is_some() || request.secret_size.is_some() {
-        return Err(ApiError::bad_request("credential: use POST /sys/v1/apps/{id}/reset_secret to change the secret"));
+        return Err(ApiError::bad_request(
+            "credential: use POST /sys/v1/apps/{id}/reset_secret to change the secret",
+        ));
     }
     if request.name.is_some() {
         app.name = accounts::checked_name("name", request.name)?;
@@ -245,12 +342,27 @@ fn plan_update(state: &State, caller: &Caller, id: AppId, request: wire::AppRequ
     if let Some(app_type) = request.app_type {
         app.app_type = app_type;
     }
-    let added = request.add_groups.as_ref().map(requested_groups).unwrap_or_default();
-    let modified = request.mod_groups.as_ref().map(requested_groups).unwrap_or_default();
+    let added = request
+        .add_groups
+        .as_ref()
+        .map(requested_groups)
+        .unwrap_or_default();
+    let modified = request
+        .mod_groups
+        .as_ref()
+        .map(requested_groups)
+        .unwrap_or_default();
     check_groups(state, caller, added.keys().chain(modified.keys()))?;
     let is_admin = accounts::standing(state, caller, app.account) == Standing::Administrator;
-    if !is_admin && !added.keys().chain(modified.keys()).all(|g| administers_group(state, caller, *g)) {
-        return Err(ApiError::Forbidden("only administrators of a group may add apps to it".into()));
+    if !is_admin
+        && !added
+            .keys()
+            .chain(modified.keys())
+            .all(|g| administers_group(state, caller, *g))
+    {
+        return Err(ApiError::Forbidden(
+            "only administrators of a group may add apps to it".into(),
+        ));
     }
     for group in request.del_groups.iter().flatten() {
         app.groups.remove(&GroupId::new(*group));
@@ -258,13 +370,18 @@ fn plan_update(state: &State, caller: &Caller, id: AppId, request: wire::AppRequ
     app.groups.extend(added);
     for (group, permissions) in modified {
         let Some(held) = app.groups.get_mut(&group) else {
-            return Err(ApiError::bad_request(format!("mod_groups: the app is not in group {group}; use add_groups")));
+            return Err(ApiError::bad_request(format!(
+                "mod_groups: the app is not in group {group}; use add_groups"
+            )));
         };
         *held = permissions;
     }
     if let Some(group) = request.default_group {
         app.default_group = Some(GroupId::new(group));
-    } else if app.default_group.is_some_and(|g| !app.groups.contains_key(&g)) {
+    } else if app
+        .default_group
+        .is_some_and(|g| !app.groups.contains_key(&g))
+    {
         app.default_group = app.groups.keys().next().copied();
     }
     check_default_group(&app)?;
@@ -273,7 +390,9 @@ fn plan_update(state: &State, caller: &Caller, id: AppId, request: wire::AppRequ
 
 /// Groups and permissions as a request gives them: a plain list of ids, or a map whose empty
 /// (`null`) entries mean every permission.
-fn requested_groups(request: &wire::AppGroupsRequest) -> BTreeMap<GroupId, BTreeSet<AppPermission>> {
+fn requested_groups(
+    request: &wire::AppGroupsRequest,
+) -> BTreeMap<GroupId, BTreeSet<AppPermission>> {
     request
         .groups
         .iter()
@@ -288,10 +407,19 @@ fn requested_groups(request: &wire::AppGroupsRequest) -> BTreeMap<GroupId, BTree
 }
 
 /// Every group named must exist in the caller's account.
-fn check_groups<'g>(state: &State, caller: &Caller, named: impl Iterator<Item = &'g GroupId>) -> ApiResult<()> {
+fn check_groups<'g>(
+    state: &State,
+    caller: &Caller,
+    named: impl Iterator<Item = &'g GroupId>,
+) -> ApiResult<()> {
     for group in named {
-        if state.group(*group).is_none_or(|g| Some(g.account) != caller.account) {
-            return Err(ApiError::bad_request(format!("group {group} is not a group of this account")));
+        if state
+            .group(*group)
+            .is_none_or(|g| Some(g.account) != caller.account)
+        {
+            return Err(ApiError::bad_request(format!(
+                "group {group} is not a group of this account"
+            )));
         }
     }
     Ok(())
@@ -299,19 +427,25 @@ fn check_groups<'g>(state: &State, caller: &Caller, named: impl Iterator<Item = 
 
 fn check_default_group(app: &App) -> ApiResult<()> {
     match app.default_group {
-        Some(group) if !app.groups.contains_key(&group) => {
-            Err(ApiError::bad_request(format!("default_group: {group} is not one of the app's groups")))
-        }
+        Some(group) if !app.groups.contains_key(&group) => Err(ApiError::bad_request(format!(
+            "default_group: {group} is not one of the app's groups"
+        ))),
         _ => Ok(()),
     }
 }
 
 /// The secret a new app gets: the one the request gives, or `secret_size` random bytes.
-fn new_secret(credential: Option<&wire::AppCredential>, secret_size: Option<u32>) -> ApiResult<String> {
+fn new_secret(
+    credential: Option<&wire::AppCredential>,
+    secret_size: Option<u32>,
+) -> ApiResult<String> {
     match credential {
         Some(wire::AppCredential::Secret(secret)) => {
             // The API key is base64(app_id:secret), split at the first colon by the clients.
-            if secret.len() < MIN_SECRET_SIZE || secret.len() > 4 * MAX_SECRET_SIZE || secret.contains(':') {
+            if secret.len() < MIN_SECRET_SIZE
+                || secret.len() > 4 * MAX_SECRET_SIZE
+                || secret.contains(':')
+            {
                 return Err(ApiError::bad_request(format!(
                     "credential.secret must be {MIN_SECRET_SIZE} to {} characters without ':'",
                     4 * MAX_SECRET_SIZE
@@ -319,11 +453,15 @@ fn new_secret(credential: Option<&wire::AppCredential>, secret_size: Option<u32>
             }
             Ok(secret.clone())
         }
-        Some(_) => Err(ApiError::bad_request("credential: only secret credentials are supported")),
+        Some(_) => Err(ApiError::bad_request(
+            "credential: only secret credentials are supported",
+        )),
         None => {
             let size = secret_size.map_or(DEFAULT_SECRET_SIZE, |s| s as usize);
             if !(MIN_SECRET_SIZE..=MAX_SECRET_SIZE).contains(&size) {
-                return Err(ApiError::bad_request(format!("secret_size must be {MIN_SECRET_SIZE} to {MAX_SECRET_SIZE}")));
+                return Err(ApiError::bad_request(format!(
+                    "secret_size must be {MIN_SECRET_SIZE} to {MAX_SECRET_SIZE}"
+                )));
             }
             generate_secret(size).map_err(ApiError::Internal)
         }
@@ -332,7 +470,9 @@ fn new_secret(credential: Option<&wire::AppCredential>, secret_size: Option<u32>
 
 fn refuse_unsupported(request: &wire::AppRequest) -> ApiResult<()> {
     if request.oauth_config.is_some() {
-        return Err(ApiError::bad_request("oauth_config: OAuth apps are not supported"));
+        return Err(ApiError::bad_request(
+            "oauth_config: OAuth apps are not supported",
+        ));
     }
     Ok(())
 }
@@ -394,11 +534,17 @@ mod tests {
         let group = world.group(100, ACCOUNT);
         let id = world.app(200, ACCOUNT, &[group]);
         let mut app = world.state.app(id).cloned().expect("the app exists");
-        app.groups.insert(group, BTreeSet::from([AppPermission::Encrypt, AppPermission::Decrypt]));
+        app.groups.insert(
+            group,
+            BTreeSet::from([AppPermission::Encrypt, AppPermission::Decrypt]),
+        );
         let list = serde_json::to_value(view(&app, false)).expect("serializes");
         assert_eq!(list["groups"], serde_json::json!([group.to_string()]));
         let map = serde_json::to_value(view(&app, true)).expect("serializes");
-        assert_eq!(map["groups"], serde_json::json!({ group.to_string(): ["ENCRYPT", "DECRYPT"] }));
+        assert_eq!(
+            map["groups"],
+            serde_json::json!({ group.to_string(): ["ENCRYPT", "DECRYPT"] })
+        );
         assert_eq!(map["default_group"], group.to_string());
         assert!(map.get("secret").is_none() && map.get("credential").is_none());
     }
@@ -408,16 +554,44 @@ mod tests {
         let mut world = World::new();
         let (a, b) = (world.group(100, ACCOUNT), world.group(101, ACCOUNT));
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
-        let listed = request(serde_json::json!({"name": "x", "add_groups": [a.to_string(), b.to_string()]}));
-        let app = plan_create(&world.state, &user_caller(admin), listed, AppId::from_u128(9)).expect("admins may create");
-        assert!(app.groups.values().all(|p| p.len() == AppPermission::ALL.len()));
-        assert_eq!(app.default_group, None, "two groups and no default_group named");
-        let mapped = request(serde_json::json!({"name": "x", "add_groups": {a.to_string(): ["SIGN"], b.to_string(): null}}));
-        let app = plan_create(&world.state, &user_caller(admin), mapped, AppId::from_u128(9)).expect("admins may create");
+        let listed =
+            request(serde_json::json!({"name": "x", "add_groups": [a.to_string(), b.to_string()]}));
+        let app = plan_create(
+            &world.state,
+            &user_caller(admin),
+            listed,
+            AppId::from_u128(9),
+        )
+        .expect("admins may create");
+        assert!(
+            app.groups
+                .values()
+                .all(|p| p.len() == AppPermission::ALL.len())
+        );
+        assert_eq!(
+            app.default_group, None,
+            "two groups and no default_group named"
+        );
+        let mapped = request(
+            serde_json::json!({"name": "x", "add_groups": {a.to_string(): ["SIGN"], b.to_string(): null}}),
+        );
+        let app = plan_create(
+            &world.state,
+            &user_caller(admin),
+            mapped,
+            AppId::from_u128(9),
+        )
+        .expect("admins may create");
         assert_eq!(app.groups[&a], BTreeSet::from([AppPermission::Sign]));
         assert_eq!(app.groups[&b].len(), AppPermission::ALL.len());
         let single = request(serde_json::json!({"name": "x", "add_groups": [a.to_string()]}));
-        let app = plan_create(&world.state, &user_caller(admin), single, AppId::from_u128(9)).expect("admins may create");
+        let app = plan_create(
+            &world.state,
+            &user_caller(admin),
+            single,
+            AppId::from_u128(9),
+        )
+        .expect("admins may create");
         assert_eq!(app.default_group, Some(a));
     }
 
@@ -425,14 +599,35 @@ mod tests {
     fn group_administrators_create_apps_only_in_groups_they_administer() {
         let mut world = World::new();
         let (a, b) = (world.group(100, ACCOUNT), world.group(101, ACCOUNT));
-        let lead = world.user(12, &[AccountRole::Member], &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)]);
+        let lead = world.user(
+            12,
+            &[AccountRole::Member],
+            &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)],
+        );
         let caller = user_caller(lead);
         let own = request(serde_json::json!({"name": "x", "add_groups": [a.to_string()]}));
         assert!(plan_create(&world.state, &caller, own, AppId::from_u128(9)).is_ok());
-        let both = request(serde_json::json!({"name": "x", "add_groups": [a.to_string(), b.to_string()]}));
-        assert_eq!(status(plan_create(&world.state, &caller, both, AppId::from_u128(9))), Some(StatusCode::FORBIDDEN));
+        let both =
+            request(serde_json::json!({"name": "x", "add_groups": [a.to_string(), b.to_string()]}));
+        assert_eq!(
+            status(plan_create(
+                &world.state,
+                &caller,
+                both,
+                AppId::from_u128(9)
+            )),
+            Some(StatusCode::FORBIDDEN)
+        );
         let none = request(serde_json::json!({"name": "x"}));
-        assert_eq!(status(plan_create(&world.state, &caller, none, AppId::from_u128(9))), Some(StatusCode::FORBIDDEN));
+        assert_eq!(
+            status(plan_create(
+                &world.state,
+                &caller,
+                none,
+                AppId::from_u128(9)
+            )),
+            Some(StatusCode::FORBIDDEN)
+        );
     }
 
     #[test]
@@ -442,10 +637,29 @@ mod tests {
         let elsewhere = world.group(102, OTHER);
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let caller = user_caller(admin);
-        let foreign = request(serde_json::json!({"name": "x", "add_groups": [elsewhere.to_string()]}));
-        assert_eq!(status(plan_create(&world.state, &caller, foreign, AppId::from_u128(9))), Some(StatusCode::BAD_REQUEST));
-        let stray = request(serde_json::json!({"name": "x", "add_groups": [a.to_string()], "default_group": elsewhere.to_string()}));
-        assert_eq!(status(plan_create(&world.state, &caller, stray, AppId::from_u128(9))), Some(StatusCode::BAD_REQUEST));
+        let foreign =
+            request(serde_json::json!({"name": "x", "add_groups": [elsewhere.to_string()]}));
+        assert_eq!(
+            status(plan_create(
+                &world.state,
+                &caller,
+                foreign,
+                AppId::from_u128(9)
+            )),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        let stray = request(
+            serde_json::json!({"name": "x", "add_groups": [a.to_string()], "default_group": elsewhere.to_string()}),
+        );
+        assert_eq!(
+            status(plan_create(
+                &world.state,
+                &caller,
+                stray,
+                AppId::from_u128(9)
+            )),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
@@ -459,21 +673,35 @@ mod tests {
             "del_groups": [a.to_string()],
             "enabled": false,
         }));
-        let app = plan_update(&world.state, &user_caller(admin), id, change).expect("admins may change apps");
-        assert_eq!(app.groups, BTreeMap::from([(b, BTreeSet::from([AppPermission::Encrypt]))]));
+        let app = plan_update(&world.state, &user_caller(admin), id, change)
+            .expect("admins may change apps");
+        assert_eq!(
+            app.groups,
+            BTreeMap::from([(b, BTreeSet::from([AppPermission::Encrypt]))])
+        );
         assert_eq!(app.default_group, Some(b));
         assert!(!app.enabled);
         let stray = request(serde_json::json!({"mod_groups": {b.to_string(): ["SIGN"]}}));
-        assert_eq!(status(plan_update(&world.state, &user_caller(admin), id, stray)), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(plan_update(&world.state, &user_caller(admin), id, stray)),
+            Some(StatusCode::BAD_REQUEST)
+        );
         let secret = request(serde_json::json!({"credential": {"secret": "0123456789abcdef0123"}}));
-        assert_eq!(status(plan_update(&world.state, &user_caller(admin), id, secret)), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(plan_update(&world.state, &user_caller(admin), id, secret)),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
     fn an_app_is_administered_by_whoever_administers_all_its_groups() {
         let mut world = World::new();
         let (a, b) = (world.group(100, ACCOUNT), world.group(101, ACCOUNT));
-        let lead = world.user(12, &[AccountRole::Member], &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)]);
+        let lead = world.user(
+            12,
+            &[AccountRole::Member],
+            &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)],
+        );
         let auditor = world.user(11, &[AccountRole::Auditor], &[]);
         let in_a = world.app(200, ACCOUNT, &[a]);
         let in_both = world.app(201, ACCOUNT, &[a, b]);
@@ -487,7 +715,10 @@ mod tests {
         assert!(visible(state, &user_caller(lead), app(in_both)));
         assert!(!visible(state, &user_caller(lead), app(in_none)));
         assert!(visible(state, &user_caller(auditor), app(in_none)));
-        assert!(!visible(state, &app_caller(in_a), app(in_a)), "apps do not administer apps");
+        assert!(
+            !visible(state, &app_caller(in_a), app(in_a)),
+            "apps do not administer apps"
+        );
     }
 
     #[test]
@@ -502,26 +733,55 @@ mod tests {
         world.app(400, OTHER, &[]);
         let caller = user_caller(admin);
         let ids = |params: wire::ListAppsParams| -> Vec<u128> {
-            select(&world.state, &caller, &params).expect("listing works").iter().map(|a| a.id.uuid().as_u128()).collect()
+            select(&world.state, &caller, &params)
+                .expect("listing works")
+                .iter()
+                .map(|a| a.id.uuid().as_u128())
+                .collect()
         };
-        assert_eq!(ids(wire::ListAppsParams::default()), vec![300, 301, 302, 303, 304]);
-        let in_group = wire::ListAppsParams { group_id: Some(a.uuid()), ..Default::default() };
+        assert_eq!(
+            ids(wire::ListAppsParams::default()),
+            vec![300, 301, 302, 303, 304]
+        );
+        let in_group = wire::ListAppsParams {
+            group_id: Some(a.uuid()),
+            ..Default::default()
+        };
         assert_eq!(ids(in_group), vec![300, 302, 304]);
-        let paged = coffer_api::parse_query("sort=app_id:desc&limit=2&offset=1").expect("valid query");
+        let paged =
+            coffer_api::parse_query("sort=app_id:desc&limit=2&offset=1").expect("valid query");
         assert_eq!(ids(paged), vec![303, 302]);
-        let after = wire::ListAppsParams { start: Some(AppId::from_u128(301).to_string()), ..Default::default() };
+        let after = wire::ListAppsParams {
+            start: Some(AppId::from_u128(301).to_string()),
+            ..Default::default()
+        };
         assert_eq!(ids(after), vec![302, 303, 304]);
-        let too_many = wire::ListAppsParams { limit: Some(MAX_LIMIT + 1), ..Default::default() };
-        assert_eq!(status(select(&world.state, &caller, &too_many)), Some(StatusCode::BAD_REQUEST));
+        let too_many = wire::ListAppsParams {
+            limit: Some(MAX_LIMIT + 1),
+            ..Default::default()
+        };
+        assert_eq!(
+            status(select(&world.state, &caller, &too_many)),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
     fn secrets_are_generated_or_checked() {
         assert_eq!(new_secret(None, None).expect("randomness").len(), 86);
-        assert_eq!(status(new_secret(None, Some(8))), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(new_secret(None, Some(8))),
+            Some(StatusCode::BAD_REQUEST)
+        );
         let given = wire::AppCredential::Secret("0123456789abcdef-given".into());
-        assert_eq!(new_secret(Some(&given), None).ok().as_deref(), Some("0123456789abcdef-given"));
+        assert_eq!(
+            new_secret(Some(&given), None).ok().as_deref(),
+            Some("0123456789abcdef-given")
+        );
         let colon = wire::AppCredential::Secret("0123456789abcdef:colon".into());
-        assert_eq!(status(new_secret(Some(&colon), None)), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(new_secret(Some(&colon), None)),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::http::error::ApiError;
 use coffer_api as wire;
-use coffer_core::{Creator, Curve, KeyOperation, KeyOrigin, KeyState, ObjectType, Sobject, UnixTime};
+use coffer_core::{
+    Creator, Curve, KeyOperation, KeyOrigin, KeyState, ObjectType, Sobject, UnixTime,
+};
 
 /// A wire object type as a domain one.
 pub(crate) fn object_type(t: wire::ObjectType) -> ObjectType {
@@ -41,7 +43,9 @@ pub(crate) fn curve(c: wire::EllipticCurve) -> Result<Curve, ApiError> {
         wire::EllipticCurve::NistP256 => Ok(Curve::NistP256),
         wire::EllipticCurve::NistP384 => Ok(Curve::NistP384),
         wire::EllipticCurve::NistP521 => Ok(Curve::NistP521),
-        other => Err(ApiError::bad_request(format!("elliptic curve {other:?} is not supported; use NistP256, NistP384 or NistP521"))),
+        other => Err(ApiError::bad_request(format!(
+            "elliptic curve {other:?} is not supported; use NistP256, NistP384 or NistP521"
+        ))),
     }
 }
 
@@ -113,7 +117,9 @@ fn wire_key_op(op: KeyOperation) -> wire::KeyOperations {
 }
 
 /// A wire digest algorithm as the crypto library's.
-pub(crate) fn digest(alg: wire::DigestAlgorithm) -> Result<coffer_crypto::DigestAlgorithm, ApiError> {
+pub(crate) fn digest(
+    alg: wire::DigestAlgorithm,
+) -> Result<coffer_crypto::DigestAlgorithm, ApiError> {
     use coffer_crypto::DigestAlgorithm as D;
     match alg {
         wire::DigestAlgorithm::Sha1 => Ok(D::Sha1),
@@ -123,7 +129,9 @@ pub(crate) fn digest(alg: wire::DigestAlgorithm) -> Result<coffer_crypto::Digest
         wire::DigestAlgorithm::Sha3_256 => Ok(D::Sha3_256),
         wire::DigestAlgorithm::Sha3_384 => Ok(D::Sha3_384),
         wire::DigestAlgorithm::Sha3_512 => Ok(D::Sha3_512),
-        other => Err(ApiError::bad_request(format!("digest algorithm {other:?} is not supported"))),
+        other => Err(ApiError::bad_request(format!(
+            "digest algorithm {other:?} is not supported"
+        ))),
     }
 }
 
@@ -140,17 +148,21 @@ pub(crate) fn cipher_mode(mode: wire::CipherMode) -> Result<coffer_crypto::Ciphe
         wire::CipherMode::Gcm => Ok(M::Gcm),
         wire::CipherMode::Kw => Ok(M::Kw),
         wire::CipherMode::Kwp => Ok(M::Kwp),
-        other => Err(ApiError::bad_request(format!("cipher mode {other:?} is not supported"))),
+        other => Err(ApiError::bad_request(format!(
+            "cipher mode {other:?} is not supported"
+        ))),
     }
 }
 
 /// A wire RSA encryption padding as the crypto library's.
-pub(crate) fn rsa_padding(padding: wire::RsaEncryptionPadding) -> Result<coffer_crypto::RsaEncryptionPadding, ApiError> {
+pub(crate) fn rsa_padding(
+    padding: wire::RsaEncryptionPadding,
+) -> Result<coffer_crypto::RsaEncryptionPadding, ApiError> {
     match padding {
         wire::RsaEncryptionPadding::Pkcs1V15 => Ok(coffer_crypto::RsaEncryptionPadding::Pkcs1v15),
-        wire::RsaEncryptionPadding::Oaep { mgf: wire::Mgf::Mgf1 { hash } } => {
-            Ok(coffer_crypto::RsaEncryptionPadding::Oaep(digest(hash)?))
-        }
+        wire::RsaEncryptionPadding::Oaep {
+            mgf: wire::Mgf::Mgf1 { hash },
+        } => Ok(coffer_crypto::RsaEncryptionPadding::Oaep(digest(hash)?)),
     }
 }
 

@@ -19,7 +19,11 @@ pub(crate) fn list(node: &Node, caller: &Caller) -> ApiResult<Vec<Group>> {
     let account = caller.account()?;
     let state = node.cluster.state();
     let state = state.read();
-    Ok(state.groups_of(account).filter(|g| visible(&state, caller, g)).cloned().collect())
+    Ok(state
+        .groups_of(account)
+        .filter(|g| visible(&state, caller, g))
+        .cloned()
+        .collect())
 }
 
 /// One group, if the caller can see it.
@@ -30,7 +34,11 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: GroupId) -> ApiResult<Group>
 }
 
 /// Creates a group in the caller's account (`POST /sys/v1/groups`).
-pub(crate) async fn create(node: &Node, caller: &Caller, request: wire::GroupRequest) -> ApiResult<Group> {
+pub(crate) async fn create(
+    node: &Node,
+    caller: &Caller,
+    request: wire::GroupRequest,
+) -> ApiResult<Group> {
     let group = {
         let state = node.cluster.state();
         let state = state.read();
@@ -41,7 +49,12 @@ pub(crate) async fn create(node: &Node, caller: &Caller, request: wire::GroupReq
 }
 
 /// Applies a partial update (`PATCH /sys/v1/groups/{id}`).
-pub(crate) async fn update(node: &Node, caller: &Caller, id: GroupId, request: wire::GroupRequest) -> ApiResult<Group> {
+pub(crate) async fn update(
+    node: &Node,
+    caller: &Caller,
+    id: GroupId,
+    request: wire::GroupRequest,
+) -> ApiResult<Group> {
     let group = {
         let state = node.cluster.state();
         let state = state.read();
@@ -58,7 +71,9 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, id: GroupId) -> ApiResu
         let state = state.read();
         let group = find(&state, caller, id)?;
         if accounts::standing(&state, caller, group.account) != Standing::Administrator {
-            return Err(ApiError::Forbidden("only account administrators may delete groups".into()));
+            return Err(ApiError::Forbidden(
+                "only account administrators may delete groups".into(),
+            ));
         }
         group.clone()
     };
@@ -86,13 +101,20 @@ pub(crate) fn not_found(id: GroupId) -> ApiError {
 
 /// The group, if it is in the caller's account and the caller can see it; 404 otherwise.
 pub(crate) fn find<'s>(state: &'s State, caller: &Caller, id: GroupId) -> ApiResult<&'s Group> {
-    state.group(id).filter(|g| visible(state, caller, g)).ok_or_else(|| not_found(id))
+    state
+        .group(id)
+        .filter(|g| visible(state, caller, g))
+        .ok_or_else(|| not_found(id))
 }
 
 /// The user's role in a group of their selected account, if any.
 pub(crate) fn role(state: &State, caller: &Caller, group: &Group) -> Option<GroupRole> {
-    let Principal::User(user) = caller.principal else { return None };
-    accounts::membership(state, user, group.account).and_then(|m| m.groups.get(&group.id)).copied()
+    let Principal::User(user) = caller.principal else {
+        return None;
+    };
+    accounts::membership(state, user, group.account)
+        .and_then(|m| m.groups.get(&group.id))
+        .copied()
 }
 
 /// True when the caller may administer `group`: account administrators and the group's own.
@@ -107,17 +129,27 @@ fn visible(state: &State, caller: &Caller, group: &Group) -> bool {
         return false;
     }
     match caller.principal {
-        Principal::App(app) => state.app(app).is_some_and(|a| a.groups.contains_key(&group.id)),
+        Principal::App(app) => state
+            .app(app)
+            .is_some_and(|a| a.groups.contains_key(&group.id)),
         Principal::User(_) => {
-            accounts::standing(state, caller, group.account) >= Standing::Auditor || role(state, caller, group).is_some()
+            accounts::standing(state, caller, group.account) >= Standing::Auditor
+                || role(state, caller, group).is_some()
         }
     }
 }
 
-fn plan_create(state: &State, caller: &Caller, request: wire::GroupRequest, id: GroupId) -> ApiResult<Group> {
+fn plan_create(
+    state: &State,
+    caller: &Caller,
+    request: wire::GroupRequest,
+    id: GroupId,
+) -> ApiResult<Group> {
     let account = caller.account()?;
     if accounts::standing(state, caller, account) != Standing::Administrator {
-        return Err(ApiError::Forbidden("only account administrators may create groups".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators may create groups".into(),
+        ));
     }
     refuse_unsupported(&request)?;
     Ok(Group {
@@ -133,10 +165,17 @@ fn plan_create(state: &State, caller: &Caller, request: wire::GroupRequest, id: 
     })
 }
 
-fn plan_update(state: &State, caller: &Caller, id: GroupId, request: wire::GroupRequest) -> ApiResult<Group> {
+fn plan_update(
+    state: &State,
+    caller: &Caller,
+    id: GroupId,
+    request: wire::GroupRequest,
+) -> ApiResult<Group> {
     let mut group = find(state, caller, id)?.clone();
     if !administers(state, caller, &group) {
-        return Err(ApiError::Forbidden("only account administrators and the group's administrators may change it".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators and the group's administrators may change it".into(),
+        ));
     }
     refuse_unsupported(&request)?;
     if request.name.is_some() {
@@ -151,7 +190,9 @@ fn plan_update(state: &State, caller: &Caller, id: GroupId, request: wire::Group
 /// A quorum policy Coffer would not enforce is refused rather than silently dropped.
 fn refuse_unsupported(request: &wire::GroupRequest) -> ApiResult<()> {
     if request.approval_policy.is_some() {
-        return Err(ApiError::bad_request("approval_policy: quorum approval is not supported"));
+        return Err(ApiError::bad_request(
+            "approval_policy: quorum approval is not supported",
+        ));
     }
     Ok(())
 }
@@ -164,7 +205,11 @@ mod tests {
 
     fn names(state: &State, caller: &Caller) -> Vec<GroupId> {
         let account = caller.account.unwrap_or(ACCOUNT);
-        state.groups_of(account).filter(|g| visible(state, caller, g)).map(|g| g.id).collect()
+        state
+            .groups_of(account)
+            .filter(|g| visible(state, caller, g))
+            .map(|g| g.id)
+            .collect()
     }
 
     #[test]
@@ -199,7 +244,10 @@ mod tests {
         let elsewhere = world.group(102, OTHER);
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let error = find(&world.state, &sysadmin_caller(admin), elsewhere).err();
-        assert_eq!(error.map(|e| e.status()), Some(axum::http::StatusCode::NOT_FOUND));
+        assert_eq!(
+            error.map(|e| e.status()),
+            Some(axum::http::StatusCode::NOT_FOUND)
+        );
     }
 
     #[test]
@@ -207,26 +255,64 @@ mod tests {
         let mut world = World::new();
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let auditor = world.user(11, &[AccountRole::Auditor], &[]);
-        let request = || wire::GroupRequest { name: Some("payments".into()), ..Default::default() };
-        let group = plan_create(&world.state, &user_caller(admin), request(), GroupId::from_u128(7)).expect("admins may create");
-        assert_eq!((group.account, group.creator), (ACCOUNT, Creator::User(admin)));
-        for caller in [user_caller(auditor), sysadmin_caller(auditor), app_caller(world.app(200, ACCOUNT, &[]))] {
+        let request = || wire::GroupRequest {
+            name: Some("payments".into()),
+            ..Default::default()
+        };
+        let group = plan_create(
+            &world.state,
+            &user_caller(admin),
+            request(),
+            GroupId::from_u128(7),
+        )
+        .expect("admins may create");
+        assert_eq!(
+            (group.account, group.creator),
+            (ACCOUNT, Creator::User(admin))
+        );
+        for caller in [
+            user_caller(auditor),
+            sysadmin_caller(auditor),
+            app_caller(world.app(200, ACCOUNT, &[])),
+        ] {
             let error = plan_create(&world.state, &caller, request(), GroupId::from_u128(7)).err();
-            assert_eq!(error.map(|e| e.status()), Some(axum::http::StatusCode::FORBIDDEN));
+            assert_eq!(
+                error.map(|e| e.status()),
+                Some(axum::http::StatusCode::FORBIDDEN)
+            );
         }
-        let unnamed = plan_create(&world.state, &user_caller(admin), wire::GroupRequest::default(), GroupId::from_u128(7));
-        assert_eq!(unnamed.err().map(|e| e.to_string()).as_deref(), Some("name is required"));
+        let unnamed = plan_create(
+            &world.state,
+            &user_caller(admin),
+            wire::GroupRequest::default(),
+            GroupId::from_u128(7),
+        );
+        assert_eq!(
+            unnamed.err().map(|e| e.to_string()).as_deref(),
+            Some("name is required")
+        );
     }
 
     #[test]
     fn group_administrators_may_rename_their_group_but_not_others() {
         let mut world = World::new();
         let (a, b) = (world.group(100, ACCOUNT), world.group(101, ACCOUNT));
-        let lead = world.user(12, &[AccountRole::Member], &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)]);
-        let rename = || wire::GroupRequest { name: Some("renamed".into()), ..Default::default() };
-        let renamed = plan_update(&world.state, &user_caller(lead), a, rename()).expect("group admins may rename");
+        let lead = world.user(
+            12,
+            &[AccountRole::Member],
+            &[(a, GroupRole::Administrator), (b, GroupRole::Auditor)],
+        );
+        let rename = || wire::GroupRequest {
+            name: Some("renamed".into()),
+            ..Default::default()
+        };
+        let renamed = plan_update(&world.state, &user_caller(lead), a, rename())
+            .expect("group admins may rename");
         assert_eq!(renamed.name, "renamed");
         let error = plan_update(&world.state, &user_caller(lead), b, rename()).err();
-        assert_eq!(error.map(|e| e.status()), Some(axum::http::StatusCode::FORBIDDEN));
+        assert_eq!(
+            error.map(|e| e.status()),
+            Some(axum::http::StatusCode::FORBIDDEN)
+        );
     }
 }

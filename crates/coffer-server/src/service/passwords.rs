@@ -1,13 +1,12 @@
 //! User passwords: argon2id hashes and the password policy.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// A valid hash of a password nobody knows; verified against when a login names an unknown
 /// user, so that the time taken does not tell which users exist.
-pub(crate) const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Kq2m1hmGg3cO6bhb3mUGwwQXcsn8IzeYkF4Ky8xgq1E";
+pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Kq2m1hmGg3cO6bhb3mUGwwQXcsn8IzeYkF4Ky8xgq1E";
 
 /// Hashes a password with argon2id and a random salt.
 pub(crate) fn hash(password: &str) -> anyhow::Result<String> {
@@ -20,7 +19,11 @@ pub(crate) fn hash(password: &str) -> anyhow::Result<String> {
 
 /// True when `password` matches the stored hash (constant-time inside argon2).
 pub(crate) fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Why a password is refused, or `None` when it is acceptable.
@@ -43,7 +46,10 @@ pub(crate) fn policy_violation(password: &str) -> Option<&'static str> {
 /// A random password that satisfies the policy.
 pub(crate) fn generate() -> anyhow::Result<String> {
     let bytes = coffer_crypto::random::random_vec(18)?;
-    let body: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let body: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
     Ok(format!("Cf-{body}-9a"))
 }
 

@@ -10,31 +10,64 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::node::{Node, now};
 use coffer_api as wire;
 use coffer_core::{
-    Command, Creator, GroupId, KeyId, KeyOperation, KeyOrigin, KeyState, ObjectType, Revocation, Sobject, State,
+    Command, Creator, GroupId, KeyId, KeyOperation, KeyOrigin, KeyState, ObjectType, Revocation,
+    Sobject, State,
 };
 use coffer_crypto::{KeySpec, KeyType};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// Generates a key (`POST /crypto/v1/keys`).
-pub(crate) async fn generate(node: &Node, caller: &Caller, request: wire::SobjectRequest) -> ApiResult<Sobject> {
-    let obj_type = request.obj_type.map(convert::object_type).ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
+pub(crate) async fn generate(
+    node: &Node,
+    caller: &Caller,
+    request: wire::SobjectRequest,
+) -> ApiResult<Sobject> {
+    let obj_type = request
+        .obj_type
+        .map(convert::object_type)
+        .ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
     let spec = key_spec(obj_type, &request)?;
-    let generated = coffer_crypto::generate(spec).map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
+    let generated = coffer_crypto::generate(spec)
+        .map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
     let curve = generated.curve.map(convert::curve_from_crypto);
     let key_size = curve.is_none().then_some(generated.key_size_bits);
-    let draft = Draft { obj_type, key_size, curve, public_key: generated.public_key, origin: KeyOrigin::Generated };
-    create(node, caller, request, draft, Some(generated.material.expose())).await
+    let draft = Draft {
+        obj_type,
+        key_size,
+        curve,
+        public_key: generated.public_key,
+        origin: KeyOrigin::Generated,
+    };
+    create(
+        node,
+        caller,
+        request,
+        draft,
+        Some(generated.material.expose()),
+    )
+    .await
 }
 
 /// Imports a key (`PUT /crypto/v1/keys`).
-pub(crate) async fn import(node: &Node, caller: &Caller, request: wire::SobjectRequest) -> ApiResult<Sobject> {
-    let obj_type = request.obj_type.map(convert::object_type).ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
-    let value = request.value.clone().ok_or_else(|| ApiError::bad_request("value is required to import a key"))?;
+pub(crate) async fn import(
+    node: &Node,
+    caller: &Caller,
+    request: wire::SobjectRequest,
+) -> ApiResult<Sobject> {
+    let obj_type = request
+        .obj_type
+        .map(convert::object_type)
+        .ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
+    let value = request
+        .value
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("value is required to import a key"))?;
     let (draft, material) = match crypto_type(obj_type) {
         Some(key_type) => {
-            let imported = coffer_crypto::import(key_type, value.as_bytes())
-                .map_err(|e| ApiError::bad_request(format!("value is not a valid {obj_type:?} key: {e}")))?;
+            let imported = coffer_crypto::import(key_type, value.as_bytes()).map_err(|e| {
+                ApiError::bad_request(format!("value is not a valid {obj_type:?} key: {e}"))
+            })?;
             let curve = imported.curve.map(convert::curve_from_crypto);
             let draft = Draft {
                 obj_type,
@@ -49,7 +82,13 @@ pub(crate) async fn import(node: &Node, caller: &Caller, request: wire::SobjectR
             if matches!(obj_type, ObjectType::Des | ObjectType::Des3) {
                 return Err(ApiError::bad_request("DES and DES3 keys are not supported"));
             }
-            let draft = Draft { obj_type, key_size: Some(bits(value.as_bytes().len())), curve: None, public_key: None, origin: KeyOrigin::External };
+            let draft = Draft {
+                obj_type,
+                key_size: Some(bits(value.as_bytes().len())),
+                curve: None,
+                public_key: None,
+                origin: KeyOrigin::External,
+            };
             (draft, Some(value.as_bytes().to_vec()))
         }
     };
@@ -57,10 +96,16 @@ pub(crate) async fn import(node: &Node, caller: &Caller, request: wire::SobjectR
 }
 
 /// Finds a key by descriptor for the caller: by kid or, within the caller's account, by name.
-pub(crate) fn resolve(state: &State, caller: &Caller, descriptor: &wire::SobjectDescriptor) -> ApiResult<Sobject> {
+pub(crate) fn resolve(
+    state: &State,
+    caller: &Caller,
+    descriptor: &wire::SobjectDescriptor,
+) -> ApiResult<Sobject> {
     let key = match descriptor {
         wire::SobjectDescriptor::Kid(kid) => state.sobject(KeyId::new(*kid)),
-        wire::SobjectDescriptor::Name(name) => caller.account.and_then(|account| state.sobject_by_name(account, name)),
+        wire::SobjectDescriptor::Name(name) => caller
+            .account
+            .and_then(|account| state.sobject_by_name(account, name)),
         wire::SobjectDescriptor::TransientKey(_) => {
             return Err(ApiError::bad_request("transient keys are not supported"));
         }
@@ -78,26 +123,48 @@ pub(crate) fn get(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject
 }
 
 /// The keys the caller can see, filtered, sorted and paged as `GET /crypto/v1/keys` asks.
-pub(crate) fn list(node: &Node, caller: &Caller, params: &wire::ListSobjectsParams) -> ApiResult<Vec<Sobject>> {
+pub(crate) fn list(
+    node: &Node,
+    caller: &Caller,
+    params: &wire::ListSobjectsParams,
+) -> ApiResult<Vec<Sobject>> {
     let account = caller.account()?;
     let state = node.cluster.state();
     let state = state.read();
     let by_name = matches!(&params.sort, Some(sort) if sort.field == "name");
-    let descending = matches!(&params.sort, Some(sort) if sort.order == wire::SortOrder::Descending);
+    let descending =
+        matches!(&params.sort, Some(sort) if sort.order == wire::SortOrder::Descending);
     let mut keys: Vec<&Sobject> = state
         .sobjects_of(account)
         .filter(|k| access::on_group(&state, caller, k.group, Right::Read))
-        .filter(|k| params.name.as_ref().is_none_or(|n| k.name.as_ref() == Some(n)))
+        .filter(|k| {
+            params
+                .name
+                .as_ref()
+                .is_none_or(|n| k.name.as_ref() == Some(n))
+        })
         .filter(|k| params.group_id.is_none_or(|g| k.group.uuid() == g))
         .filter(|k| params.creator.is_none_or(|c| creator_id(k.creator) == c))
         .collect();
-    let sort_key = |k: &&Sobject| if by_name { k.name.clone().unwrap_or_default() } else { k.id.to_string() };
+    let sort_key = |k: &&Sobject| {
+        if by_name {
+            k.name.clone().unwrap_or_default()
+        } else {
+            k.id.to_string()
+        }
+    };
     keys.sort_by_key(sort_key);
     if descending {
         keys.reverse();
     }
     if let Some(start) = &params.start {
-        keys.retain(|k| if descending { sort_key(k) < *start } else { sort_key(k) > *start });
+        keys.retain(|k| {
+            if descending {
+                sort_key(k) < *start
+            } else {
+                sort_key(k) > *start
+            }
+        });
     }
     let offset = params.offset.unwrap_or(0) as usize;
     let limit = params.limit.unwrap_or(100).min(10_000) as usize;
@@ -105,16 +172,26 @@ pub(crate) fn list(node: &Node, caller: &Caller, params: &wire::ListSobjectsPara
 }
 
 /// Applies a partial update (`PATCH /crypto/v1/keys/{kid}`); absent fields stay as they are.
-pub(crate) async fn update(node: &Node, caller: &Caller, kid: KeyId, request: wire::SobjectRequest) -> ApiResult<Sobject> {
+pub(crate) async fn update(
+    node: &Node,
+    caller: &Caller,
+    kid: KeyId,
+    request: wire::SobjectRequest,
+) -> ApiResult<Sobject> {
     let mut key = {
         let state = node.cluster.state();
         let state = state.read();
-        let key = state.sobject(kid).ok_or_else(ApiError::key_not_found)?.clone();
+        let key = state
+            .sobject(kid)
+            .ok_or_else(ApiError::key_not_found)?
+            .clone();
         access::manage_key(&state, caller, &key)?;
         if let Some(group) = request.group_id.map(GroupId::new)
             && !access::on_group(&state, caller, group, Right::Manage)
         {
-            return Err(ApiError::Forbidden(format!("not allowed to move keys into group {group}")));
+            return Err(ApiError::Forbidden(format!(
+                "not allowed to move keys into group {group}"
+            )));
         }
         key
     };
@@ -153,33 +230,63 @@ pub(crate) async fn update(node: &Node, caller: &Caller, kid: KeyId, request: wi
 
 /// Rotates a key named in the request (`POST /crypto/v1/keys/rekey`): a new key with the same
 /// type, size, operations and group takes over the name.
-pub(crate) async fn rekey(node: &Node, caller: &Caller, request: wire::SobjectRequest) -> ApiResult<Sobject> {
+pub(crate) async fn rekey(
+    node: &Node,
+    caller: &Caller,
+    request: wire::SobjectRequest,
+) -> ApiResult<Sobject> {
     let old = {
         let state = node.cluster.state();
         let state = state.read();
         let account = caller.account()?;
-        let name = request.name.as_deref().ok_or_else(|| ApiError::bad_request("name is required to rotate a key"))?;
-        let old = state.sobject_by_name(account, name).ok_or_else(ApiError::key_not_found)?.clone();
+        let name = request
+            .name
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request("name is required to rotate a key"))?;
+        let old = state
+            .sobject_by_name(account, name)
+            .ok_or_else(ApiError::key_not_found)?
+            .clone();
         access::manage_key(&state, caller, &old)?;
         old
     };
     let spec = match (crypto_type(old.obj_type), &request.value) {
         (_, Some(_)) => None,
-        (Some(KeyType::Ec), None) => Some(KeySpec::Ec(convert::crypto_curve(old.curve.ok_or_else(|| ApiError::bad_request("the key has no curve"))?))),
+        (Some(KeyType::Ec), None) => Some(KeySpec::Ec(convert::crypto_curve(
+            old.curve
+                .ok_or_else(|| ApiError::bad_request("the key has no curve"))?,
+        ))),
         (Some(_), None) => Some(key_spec_sized(old.obj_type, old.key_size.unwrap_or(256))?),
-        (None, None) => return Err(ApiError::bad_request(format!("{:?} objects are rotated by giving a new value", old.obj_type))),
+        (None, None) => {
+            return Err(ApiError::bad_request(format!(
+                "{:?} objects are rotated by giving a new value",
+                old.obj_type
+            )));
+        }
     };
     let (material, public_key) = match spec {
         Some(spec) => {
-            let generated = coffer_crypto::generate(spec).map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
-            (Some(generated.material.expose().to_vec()), generated.public_key)
+            let generated = coffer_crypto::generate(spec)
+                .map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
+            (
+                Some(generated.material.expose().to_vec()),
+                generated.public_key,
+            )
         }
         None => {
-            let value = request.value.as_ref().map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            let value = request
+                .value
+                .as_ref()
+                .map(|v| v.as_bytes().to_vec())
+                .unwrap_or_default();
             match crypto_type(old.obj_type) {
                 Some(key_type) => {
-                    let imported = coffer_crypto::import(key_type, &value).map_err(|e| ApiError::bad_request(format!("invalid value: {e}")))?;
-                    (imported.material.map(|m| m.expose().to_vec()), imported.public_key)
+                    let imported = coffer_crypto::import(key_type, &value)
+                        .map_err(|e| ApiError::bad_request(format!("invalid value: {e}")))?;
+                    (
+                        imported.material.map(|m| m.expose().to_vec()),
+                        imported.public_key,
+                    )
                 }
                 None => (Some(value), None),
             }
@@ -199,10 +306,18 @@ pub(crate) async fn rekey(node: &Node, caller: &Caller, request: wire::SobjectRe
         material: material.map(|m| node.seal(id.uuid(), &m)).transpose()?,
         replacement: None,
         replaced: Some(old.id),
-        origin: if request.value.is_some() { KeyOrigin::External } else { KeyOrigin::Generated },
+        origin: if request.value.is_some() {
+            KeyOrigin::External
+        } else {
+            KeyOrigin::Generated
+        },
         ..old.clone()
     };
-    node.propose(Command::RekeySobject { old: old.id, new: new.clone() }).await?;
+    node.propose(Command::RekeySobject {
+        old: old.id,
+        new: new.clone(),
+    })
+    .await?;
     Ok(new)
 }
 
@@ -211,7 +326,10 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ApiResul
     let key = {
         let state = node.cluster.state();
         let state = state.read();
-        let key = state.sobject(kid).ok_or_else(ApiError::key_not_found)?.clone();
+        let key = state
+            .sobject(kid)
+            .ok_or_else(ApiError::key_not_found)?
+            .clone();
         access::manage_key(&state, caller, &key)?;
         key
     };
@@ -225,12 +343,17 @@ pub(crate) async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> 
     let mut key = {
         let state = node.cluster.state();
         let state = state.read();
-        let key = state.sobject(kid).ok_or_else(ApiError::key_not_found)?.clone();
+        let key = state
+            .sobject(kid)
+            .ok_or_else(ApiError::key_not_found)?
+            .clone();
         access::manage_key(&state, caller, &key)?;
         key
     };
     if key.public_key.is_none() {
-        return Err(ApiError::bad_request("only asymmetric keys have a private half to delete"));
+        return Err(ApiError::bad_request(
+            "only asymmetric keys have a private half to delete",
+        ));
     }
     node.propose(Command::DropPrivateKey(kid)).await?;
     node.keys.forget(kid);
@@ -239,11 +362,19 @@ pub(crate) async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> 
 }
 
 /// Changes a key's lifecycle state (activate or revoke).
-pub(crate) async fn set_state(node: &Node, caller: &Caller, kid: KeyId, revocation: Option<wire::RevokeRequest>) -> ApiResult<Sobject> {
+pub(crate) async fn set_state(
+    node: &Node,
+    caller: &Caller,
+    kid: KeyId,
+    revocation: Option<wire::RevokeRequest>,
+) -> ApiResult<Sobject> {
     let mut key = {
         let state = node.cluster.state();
         let state = state.read();
-        let key = state.sobject(kid).ok_or_else(ApiError::key_not_found)?.clone();
+        let key = state
+            .sobject(kid)
+            .ok_or_else(ApiError::key_not_found)?
+            .clone();
         access::manage_key(&state, caller, &key)?;
         key
     };
@@ -253,13 +384,23 @@ pub(crate) async fn set_state(node: &Node, caller: &Caller, kid: KeyId, revocati
             key.activation_date = Some(now());
         }
         Some(reason) => {
-            let compromised = matches!(reason.code, wire::RevocationReasonCode::KeyCompromise | wire::RevocationReasonCode::CaCompromise);
-            key.state = if compromised { KeyState::Compromised } else { KeyState::Deactivated };
+            let compromised = matches!(
+                reason.code,
+                wire::RevocationReasonCode::KeyCompromise
+                    | wire::RevocationReasonCode::CaCompromise
+            );
+            key.state = if compromised {
+                KeyState::Compromised
+            } else {
+                KeyState::Deactivated
+            };
             key.deactivation_date = Some(now());
             key.revocation = Some(Revocation {
                 code: format!("{:?}", reason.code),
                 message: reason.message,
-                compromise_date: reason.compromise_occurance_date.map(|d| coffer_core::UnixTime(d.unix_seconds())),
+                compromise_date: reason
+                    .compromise_occurance_date
+                    .map(|d| coffer_core::UnixTime(d.unix_seconds())),
             });
         }
     }
@@ -275,9 +416,14 @@ pub(crate) fn export(node: &Node, caller: &Caller, key: &Sobject) -> ApiResult<V
     if let Principal::App(app) = caller.principal {
         let state = node.cluster.state();
         let state = state.read();
-        let permitted = state.app(app).and_then(|a| a.groups.get(&key.group)).is_some_and(|p| p.contains(&coffer_core::AppPermission::Export));
+        let permitted = state
+            .app(app)
+            .and_then(|a| a.groups.get(&key.group))
+            .is_some_and(|p| p.contains(&coffer_core::AppPermission::Export));
         if !permitted {
-            return Err(ApiError::Forbidden("the app lacks the EXPORT permission in the key's group".into()));
+            return Err(ApiError::Forbidden(
+                "the app lacks the EXPORT permission in the key's group".into(),
+            ));
         }
     }
     value(node, key)
@@ -287,7 +433,10 @@ pub(crate) fn export(node: &Node, caller: &Caller, key: &Sobject) -> ApiResult<V
 pub(crate) fn value(node: &Node, key: &Sobject) -> ApiResult<Vec<u8>> {
     match &key.material {
         Some(sealed) => Ok(node.unseal(key.id.uuid(), sealed)?.expose().to_vec()),
-        None => key.public_key.clone().ok_or_else(|| ApiError::bad_request("the object holds no value")),
+        None => key
+            .public_key
+            .clone()
+            .ok_or_else(|| ApiError::bad_request("the object holds no value")),
     }
 }
 
@@ -305,11 +454,21 @@ struct Draft {
     origin: KeyOrigin,
 }
 
-async fn create(node: &Node, caller: &Caller, request: wire::SobjectRequest, draft: Draft, material: Option<&[u8]>) -> ApiResult<Sobject> {
+async fn create(
+    node: &Node,
+    caller: &Caller,
+    request: wire::SobjectRequest,
+    draft: Draft,
+    material: Option<&[u8]>,
+) -> ApiResult<Sobject> {
     if request.transient == Some(true) {
         return Err(ApiError::bad_request("transient keys are not supported"));
     }
-    let name = checked_name(request.name.ok_or_else(|| ApiError::bad_request("name is required"))?)?;
+    let name = checked_name(
+        request
+            .name
+            .ok_or_else(|| ApiError::bad_request("name is required"))?,
+    )?;
     let group = {
         let state = node.cluster.state();
         let state = state.read();
@@ -318,7 +477,9 @@ async fn create(node: &Node, caller: &Caller, request: wire::SobjectRequest, dra
             None => default_group(&state, caller)?,
         };
         if !access::on_group(&state, caller, group, Right::Manage) {
-            return Err(ApiError::Forbidden(format!("not allowed to create keys in group {group}")));
+            return Err(ApiError::Forbidden(format!(
+                "not allowed to create keys in group {group}"
+            )));
         }
         group
     };
@@ -348,8 +509,14 @@ async fn create(node: &Node, caller: &Caller, request: wire::SobjectRequest, dra
         custom_metadata: request.custom_metadata.unwrap_or_default(),
         public_key: draft.public_key,
         material: material.map(|m| node.seal(id.uuid(), m)).transpose()?,
-        activation_date: Some(request.activation_date.map_or(created, |d| coffer_core::UnixTime(d.unix_seconds()))),
-        deactivation_date: request.deactivation_date.map(|d| coffer_core::UnixTime(d.unix_seconds())),
+        activation_date: Some(
+            request
+                .activation_date
+                .map_or(created, |d| coffer_core::UnixTime(d.unix_seconds())),
+        ),
+        deactivation_date: request
+            .deactivation_date
+            .map(|d| coffer_core::UnixTime(d.unix_seconds())),
         revocation: None,
         replacement: None,
         replaced: None,
@@ -363,7 +530,9 @@ fn default_group(state: &State, caller: &Caller) -> ApiResult<GroupId> {
         Principal::App(app) => state
             .app(app)
             .and_then(|a| a.default_group.or_else(|| a.groups.keys().next().copied()))
-            .ok_or_else(|| ApiError::bad_request("group_id is required: the app has no default group")),
+            .ok_or_else(|| {
+                ApiError::bad_request("group_id is required: the app has no default group")
+            }),
         Principal::User(_) => Err(ApiError::bad_request("group_id is required")),
     }
 }
@@ -384,7 +553,9 @@ fn creator_id(creator: Creator) -> Uuid {
 
 fn checked_name(name: String) -> ApiResult<String> {
     if name.trim().is_empty() || name.len() > 4096 {
-        return Err(ApiError::bad_request("name must be 1 to 4096 characters and not blank"));
+        return Err(ApiError::bad_request(
+            "name must be 1 to 4096 characters and not blank",
+        ));
     }
     Ok(name)
 }
@@ -408,19 +579,32 @@ pub(crate) fn crypto_type(obj_type: ObjectType) -> Option<KeyType> {
 fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ApiResult<KeySpec> {
     match obj_type {
         ObjectType::Ec => {
-            let curve = request.elliptic_curve.ok_or_else(|| ApiError::bad_request("elliptic_curve is required for EC keys"))?;
+            let curve = request
+                .elliptic_curve
+                .ok_or_else(|| ApiError::bad_request("elliptic_curve is required for EC keys"))?;
             Ok(KeySpec::Ec(convert::crypto_curve(convert::curve(curve)?)))
         }
         ObjectType::Rsa => {
-            let size = request.key_size.or(request.rsa.as_ref().and_then(|r| r.key_size)).unwrap_or(2048);
-            let exponent = request.rsa.as_ref().and_then(|r| r.public_exponent).or(request.pub_exponent);
+            let size = request
+                .key_size
+                .or(request.rsa.as_ref().and_then(|r| r.key_size))
+                .unwrap_or(2048);
+            let exponent = request
+                .rsa
+                .as_ref()
+                .and_then(|r| r.public_exponent)
+                .or(request.pub_exponent);
             if exponent.is_some_and(|e| e != coffer_crypto::RSA_PUBLIC_EXPONENT) {
-                return Err(ApiError::bad_request("only the public exponent 65537 is supported"));
+                return Err(ApiError::bad_request(
+                    "only the public exponent 65537 is supported",
+                ));
             }
             key_spec_sized(obj_type, size)
         }
         _ => {
-            let size = request.key_size.ok_or_else(|| ApiError::bad_request("key_size is required"))?;
+            let size = request
+                .key_size
+                .ok_or_else(|| ApiError::bad_request("key_size is required"))?;
             key_spec_sized(obj_type, size)
         }
     }
@@ -429,15 +613,30 @@ fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ApiResult<K
 fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ApiResult<KeySpec> {
     match obj_type {
         ObjectType::Aes if matches!(bits, 128 | 192 | 256) => Ok(KeySpec::Aes { bits }),
-        ObjectType::Aes => Err(ApiError::bad_request("AES key_size must be 128, 192 or 256")),
-        ObjectType::Rsa if matches!(bits, 2048 | 3072 | 4096) => {
-            Ok(KeySpec::Rsa { bits, public_exponent: coffer_crypto::RSA_PUBLIC_EXPONENT })
+        ObjectType::Aes => Err(ApiError::bad_request(
+            "AES key_size must be 128, 192 or 256",
+        )),
+        ObjectType::Rsa if matches!(bits, 2048 | 3072 | 4096) => Ok(KeySpec::Rsa {
+            bits,
+            public_exponent: coffer_crypto::RSA_PUBLIC_EXPONENT,
+        }),
+        ObjectType::Rsa => Err(ApiError::bad_request(
+            "RSA key_size must be 2048, 3072 or 4096",
+        )),
+        ObjectType::Hmac if bits.is_multiple_of(8) && (112..=8192).contains(&bits) => {
+            Ok(KeySpec::Hmac { bits })
         }
-        ObjectType::Rsa => Err(ApiError::bad_request("RSA key_size must be 2048, 3072 or 4096")),
-        ObjectType::Hmac if bits % 8 == 0 && (112..=8192).contains(&bits) => Ok(KeySpec::Hmac { bits }),
-        ObjectType::Hmac => Err(ApiError::bad_request("HMAC key_size must be a multiple of 8 from 112 to 8192")),
-        ObjectType::Secret if bits % 8 == 0 && (8..=65536).contains(&bits) => Ok(KeySpec::Secret { bytes: (bits / 8) as usize }),
-        other => Err(ApiError::bad_request(format!("{other:?} keys cannot be generated"))),
+        ObjectType::Hmac => Err(ApiError::bad_request(
+            "HMAC key_size must be a multiple of 8 from 112 to 8192",
+        )),
+        ObjectType::Secret if bits.is_multiple_of(8) && (8..=65536).contains(&bits) => {
+            Ok(KeySpec::Secret {
+                bytes: (bits / 8) as usize,
+            })
+        }
+        other => Err(ApiError::bad_request(format!(
+            "{other:?} keys cannot be generated"
+        ))),
     }
 }
 
@@ -446,8 +645,23 @@ fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ApiResult<KeySpec> {
 fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
     use KeyOperation::*;
     let ops: &[KeyOperation] = match obj_type {
-        ObjectType::Aes | ObjectType::Des | ObjectType::Des3 => &[Encrypt, Decrypt, WrapKey, UnwrapKey, DeriveKey, AppManageable],
-        ObjectType::Rsa => &[Sign, Verify, Encrypt, Decrypt, WrapKey, UnwrapKey, AppManageable],
+        ObjectType::Aes | ObjectType::Des | ObjectType::Des3 => &[
+            Encrypt,
+            Decrypt,
+            WrapKey,
+            UnwrapKey,
+            DeriveKey,
+            AppManageable,
+        ],
+        ObjectType::Rsa => &[
+            Sign,
+            Verify,
+            Encrypt,
+            Decrypt,
+            WrapKey,
+            UnwrapKey,
+            AppManageable,
+        ],
         ObjectType::Ec => &[Sign, Verify, AgreeKey, AppManageable],
         ObjectType::Hmac => &[MacGenerate, MacVerify, AppManageable],
         ObjectType::Secret => &[DeriveKey, AppManageable],
@@ -460,14 +674,37 @@ fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
 fn check_ops(obj_type: ObjectType, ops: &BTreeSet<KeyOperation>) -> ApiResult<()> {
     use KeyOperation::*;
     let allowed: &[KeyOperation] = match obj_type {
-        ObjectType::Aes | ObjectType::Des | ObjectType::Des3 => &[Encrypt, Decrypt, WrapKey, UnwrapKey, DeriveKey, MacGenerate, MacVerify, Export, AppManageable],
-        ObjectType::Rsa => &[Sign, Verify, Encrypt, Decrypt, WrapKey, UnwrapKey, Export, AppManageable],
+        ObjectType::Aes | ObjectType::Des | ObjectType::Des3 => &[
+            Encrypt,
+            Decrypt,
+            WrapKey,
+            UnwrapKey,
+            DeriveKey,
+            MacGenerate,
+            MacVerify,
+            Export,
+            AppManageable,
+        ],
+        ObjectType::Rsa => &[
+            Sign,
+            Verify,
+            Encrypt,
+            Decrypt,
+            WrapKey,
+            UnwrapKey,
+            Export,
+            AppManageable,
+        ],
         ObjectType::Ec => &[Sign, Verify, AgreeKey, DeriveKey, Export, AppManageable],
         ObjectType::Hmac => &[MacGenerate, MacVerify, DeriveKey, Export, AppManageable],
-        ObjectType::Secret | ObjectType::Opaque | ObjectType::Certificate => &[DeriveKey, Verify, Export, AppManageable],
+        ObjectType::Secret | ObjectType::Opaque | ObjectType::Certificate => {
+            &[DeriveKey, Verify, Export, AppManageable]
+        }
     };
     match ops.iter().find(|op| !allowed.contains(op)) {
-        Some(op) => Err(ApiError::bad_request(format!("{obj_type:?} keys cannot have the {op:?} operation"))),
+        Some(op) => Err(ApiError::bad_request(format!(
+            "{obj_type:?} keys cannot have the {op:?} operation"
+        ))),
         None => Ok(()),
     }
 }

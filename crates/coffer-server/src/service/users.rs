@@ -18,7 +18,9 @@ use crate::node::{Node, now};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, Salt};
 use coffer_api as wire;
-use coffer_core::{AccountId, AccountRole, Command, GroupId, GroupRole, Membership, State, User, UserId};
+use coffer_core::{
+    AccountId, AccountRole, Command, GroupId, GroupRole, Membership, State, User, UserId,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -37,7 +39,9 @@ pub(crate) async fn signup(node: &Node, request: wire::SignupRequest) -> ApiResu
         return Err(ApiError::bad_request(format!("user_password: {rule}")));
     }
     if node.cluster.state().read().user_by_email(&email).is_some() {
-        return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
+        return Err(ApiError::Conflict(format!(
+            "a user with email {email} already exists"
+        )));
     }
     let password_hash = blocking(move || passwords::hash(&request.user_password)).await?;
     let user = User {
@@ -57,8 +61,17 @@ pub(crate) async fn signup(node: &Node, request: wire::SignupRequest) -> ApiResu
 
 /// Adds a user to the caller's account (`POST /sys/v1/users/invite`): an existing user by email
 /// becomes a member at once; an unknown email becomes a new user awaiting a password.
-pub(crate) async fn invite(node: &Node, caller: &Caller, request: wire::UserRequest) -> ApiResult<User> {
-    let email = checked_email(request.user_email.as_deref().ok_or_else(|| ApiError::bad_request("user_email is required"))?)?;
+pub(crate) async fn invite(
+    node: &Node,
+    caller: &Caller,
+    request: wire::UserRequest,
+) -> ApiResult<User> {
+    let email = checked_email(
+        request
+            .user_email
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request("user_email is required"))?,
+    )?;
     let (account, membership, existing) = {
         let state = node.cluster.state();
         let state = state.read();
@@ -68,7 +81,9 @@ pub(crate) async fn invite(node: &Node, caller: &Caller, request: wire::UserRequ
     let user = match existing {
         Some(mut user) => {
             if user.memberships.contains_key(&account) {
-                return Err(ApiError::Conflict(format!("{email} is already a member of this account")));
+                return Err(ApiError::Conflict(format!(
+                    "{email} is already a member of this account"
+                )));
             }
             user.memberships.insert(account, membership);
             node.propose(Command::UpdateUser(user.clone())).await?;
@@ -94,7 +109,11 @@ pub(crate) async fn invite(node: &Node, caller: &Caller, request: wire::UserRequ
 }
 
 /// The users the caller can see, as `GET /sys/v1/users` asks, in their wire form.
-pub(crate) fn list(node: &Node, caller: &Caller, params: &wire::ListUsersParams) -> ApiResult<Vec<wire::User>> {
+pub(crate) fn list(
+    node: &Node,
+    caller: &Caller,
+    params: &wire::ListUsersParams,
+) -> ApiResult<Vec<wire::User>> {
     let state = node.cluster.state();
     let state = state.read();
     let (users, account) = select(&state, caller, params)?;
@@ -109,7 +128,12 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: UserId) -> ApiResult<User> {
 }
 
 /// Applies a partial update (`PATCH /sys/v1/users/{id}`).
-pub(crate) async fn update(node: &Node, caller: &Caller, id: UserId, request: wire::UserRequest) -> ApiResult<User> {
+pub(crate) async fn update(
+    node: &Node,
+    caller: &Caller,
+    id: UserId,
+    request: wire::UserRequest,
+) -> ApiResult<User> {
     let user = {
         let state = node.cluster.state();
         let state = state.read();
@@ -148,26 +172,48 @@ pub(crate) fn accounts(node: &Node, caller: &Caller) -> ApiResult<wire::UserAcco
     let state = node.cluster.state();
     let state = state.read();
     let user = state.user(id).ok_or_else(|| not_found(id))?;
-    Ok(user.memberships.keys().map(|account| (account.uuid(), account_flags(user, Some(*account)))).collect())
+    Ok(user
+        .memberships
+        .keys()
+        .map(|account| (account.uuid(), account_flags(user, Some(*account))))
+        .collect())
 }
 
 /// Changes the calling user's password (`POST /sys/v1/users/change_password`).
-pub(crate) async fn change_password(node: &Node, caller: &Caller, request: wire::ChangePasswordRequest) -> ApiResult<User> {
+pub(crate) async fn change_password(
+    node: &Node,
+    caller: &Caller,
+    request: wire::ChangePasswordRequest,
+) -> ApiResult<User> {
     let id = caller.user()?;
     if let Some(rule) = passwords::policy_violation(&request.new_password) {
         return Err(ApiError::bad_request(format!("new_password: {rule}")));
     }
     if request.new_password == request.current_password {
-        return Err(ApiError::bad_request("new_password must differ from current_password"));
+        return Err(ApiError::bad_request(
+            "new_password must differ from current_password",
+        ));
     }
-    let stored = node.cluster.state().read().user(id).map(|u| u.password_hash.clone()).ok_or_else(|| not_found(id))?;
+    let stored = node
+        .cluster
+        .state()
+        .read()
+        .user(id)
+        .map(|u| u.password_hash.clone())
+        .ok_or_else(|| not_found(id))?;
     let current = request.current_password;
     if !blocking(move || Ok(passwords::verify(&current, &stored))).await? {
         return Err(ApiError::bad_request("current_password is not correct"));
     }
     let new = request.new_password;
     let password_hash = blocking(move || passwords::hash(&new)).await?;
-    let mut user = node.cluster.state().read().user(id).cloned().ok_or_else(|| not_found(id))?;
+    let mut user = node
+        .cluster
+        .state()
+        .read()
+        .user(id)
+        .cloned()
+        .ok_or_else(|| not_found(id))?;
     user.password_hash = password_hash;
     node.propose(Command::UpdateUser(user.clone())).await?;
     Ok(user)
@@ -180,7 +226,12 @@ pub(crate) fn view(user: &User, account: Option<AccountId>) -> wire::User {
         user_id: user.id.uuid(),
         account_role: account_flags(user, account),
         groups: membership
-            .map(|m| m.groups.iter().map(|(g, r)| (g.uuid(), wire::GroupRoleEntry(wire_group_role(*r)))).collect())
+            .map(|m| {
+                m.groups
+                    .iter()
+                    .map(|(g, r)| (g.uuid(), wire::GroupRoleEntry(wire_group_role(*r))))
+                    .collect()
+            })
             .unwrap_or_default(),
         u2f_devices: Vec::new(),
         user_email: Some(user.email.clone()),
@@ -197,7 +248,10 @@ pub(crate) fn view(user: &User, account: Option<AccountId>) -> wire::User {
 
 /// True for an invited user who has no password yet.
 pub(crate) fn awaits_password(user: &User) -> bool {
-    PasswordHash::new(&user.password_hash).is_ok_and(|hash| hash.salt.is_some_and(|salt| salt.as_str() == INVITATION_SALT))
+    PasswordHash::new(&user.password_hash).is_ok_and(|hash| {
+        hash.salt
+            .is_some_and(|salt| salt.as_str() == INVITATION_SALT)
+    })
 }
 
 fn not_found(id: UserId) -> ApiError {
@@ -206,7 +260,9 @@ fn not_found(id: UserId) -> ApiError {
 
 /// `account_role` of a user in an account: roles, then the state flags.
 fn account_flags(user: &User, account: Option<AccountId>) -> Vec<wire::UserAccountFlag> {
-    let Some(membership) = account.and_then(|a| user.memberships.get(&a)) else { return Vec::new() };
+    let Some(membership) = account.and_then(|a| user.memberships.get(&a)) else {
+        return Vec::new();
+    };
     let mut flags: Vec<wire::UserAccountFlag> = membership
         .roles
         .iter()
@@ -228,93 +284,173 @@ fn account_flags(user: &User, account: Option<AccountId>) -> Vec<wire::UserAccou
 fn find<'s>(state: &'s State, caller: &Caller, id: UserId) -> ApiResult<&'s User> {
     let me = caller.user()?;
     let user = state.user(id).ok_or_else(|| not_found(id))?;
-    let shares_account = caller
-        .account
-        .is_some_and(|a| user.memberships.contains_key(&a) && accounts::standing(state, caller, a) >= Standing::Member);
-    if me == id || caller.sysadmin || shares_account { Ok(user) } else { Err(not_found(id)) }
+    let shares_account = caller.account.is_some_and(|a| {
+        user.memberships.contains_key(&a)
+            && accounts::standing(state, caller, a) >= Standing::Member
+    });
+    if me == id || caller.sysadmin || shares_account {
+        Ok(user)
+    } else {
+        Err(not_found(id))
+    }
 }
 
 /// True when the caller administers `account` and `user` belongs to it.
 fn administers(state: &State, caller: &Caller, account: Option<AccountId>, user: &User) -> bool {
-    account.is_some_and(|a| user.memberships.contains_key(&a) && accounts::standing(state, caller, a) == Standing::Administrator)
+    account.is_some_and(|a| {
+        user.memberships.contains_key(&a)
+            && accounts::standing(state, caller, a) == Standing::Administrator
+    })
 }
 
-fn select<'s>(state: &'s State, caller: &Caller, params: &wire::ListUsersParams) -> ApiResult<(Vec<&'s User>, Option<AccountId>)> {
+fn select<'s>(
+    state: &'s State,
+    caller: &Caller,
+    params: &wire::ListUsersParams,
+) -> ApiResult<(Vec<&'s User>, Option<AccountId>)> {
     caller.user()?;
     let by_email = match params.sort.as_ref().map(|s| s.field.as_str()) {
         None | Some("user_id") => false,
         Some("user_email") | Some("email") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("sort: users sort by user_id or user_email, not {other}"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sort: users sort by user_id or user_email, not {other}"
+            )));
+        }
     };
-    let descending = params.sort.as_ref().is_some_and(|s| s.order == wire::SortOrder::Descending);
+    let descending = params
+        .sort
+        .as_ref()
+        .is_some_and(|s| s.order == wire::SortOrder::Descending);
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit must be at most {MAX_LIMIT}")));
+        return Err(ApiError::bad_request(format!(
+            "limit must be at most {MAX_LIMIT}"
+        )));
     }
-    let (mut users, account): (Vec<&User>, Option<AccountId>) = if params.all_customers == Some(true) {
-        if !caller.sysadmin {
-            return Err(ApiError::Forbidden("all_customers is for sysadmins".into()));
-        }
-        (state.users().collect(), caller.account)
-    } else {
-        let account = match params.acct_id {
-            Some(id) => AccountId::new(id),
-            None => caller.account()?,
+    let (mut users, account): (Vec<&User>, Option<AccountId>) =
+        if params.all_customers == Some(true) {
+            if !caller.sysadmin {
+                return Err(ApiError::Forbidden("all_customers is for sysadmins".into()));
+            }
+            (state.users().collect(), caller.account)
+        } else {
+            let account = match params.acct_id {
+                Some(id) => AccountId::new(id),
+                None => caller.account()?,
+            };
+            if accounts::standing(state, caller, account) == Standing::Outsider {
+                return Err(accounts::not_found(account));
+            }
+            (
+                state
+                    .users()
+                    .filter(|u| u.memberships.contains_key(&account))
+                    .collect(),
+                Some(account),
+            )
         };
-        if accounts::standing(state, caller, account) == Standing::Outsider {
-            return Err(accounts::not_found(account));
-        }
-        (state.users().filter(|u| u.memberships.contains_key(&account)).collect(), Some(account))
-    };
     if let Some(group) = params.group_id.map(GroupId::new) {
-        users.retain(|u| account.and_then(|a| u.memberships.get(&a)).is_some_and(|m| m.groups.contains_key(&group)));
+        users.retain(|u| {
+            account
+                .and_then(|a| u.memberships.get(&a))
+                .is_some_and(|m| m.groups.contains_key(&group))
+        });
     }
-    let sort_key = |u: &&User| if by_email { u.email.to_lowercase() } else { u.id.to_string() };
+    let sort_key = |u: &&User| {
+        if by_email {
+            u.email.to_lowercase()
+        } else {
+            u.id.to_string()
+        }
+    };
     users.sort_by_key(sort_key);
     if descending {
         users.reverse();
     }
     if let Some(start) = &params.start {
-        users.retain(|u| if descending { sort_key(u) < *start } else { sort_key(u) > *start });
+        users.retain(|u| {
+            if descending {
+                sort_key(u) < *start
+            } else {
+                sort_key(u) > *start
+            }
+        });
     }
     let offset = usize::try_from(params.offset.unwrap_or(0)).unwrap_or(usize::MAX);
-    Ok((users.into_iter().skip(offset).take(limit as usize).collect(), account))
+    Ok((
+        users
+            .into_iter()
+            .skip(offset)
+            .take(limit as usize)
+            .collect(),
+        account,
+    ))
 }
 
 /// The account and membership an invitation grants; only account administrators invite.
-fn plan_invitation(state: &State, caller: &Caller, request: &wire::UserRequest) -> ApiResult<(AccountId, Membership)> {
+fn plan_invitation(
+    state: &State,
+    caller: &Caller,
+    request: &wire::UserRequest,
+) -> ApiResult<(AccountId, Membership)> {
     caller.user()?;
     let account = caller.account()?;
     if accounts::standing(state, caller, account) != Standing::Administrator {
-        return Err(ApiError::Forbidden("only account administrators may invite users".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators may invite users".into(),
+        ));
     }
     if request.user_password.is_some() {
-        return Err(ApiError::bad_request("user_password: invited users choose their own password"));
+        return Err(ApiError::bad_request(
+            "user_password: invited users choose their own password",
+        ));
     }
     let mut groups = BTreeMap::new();
     for (group, role) in request.add_groups.iter().flatten() {
         let group = group_of(state, account, *group)?;
         groups.insert(group, group_role(role.0));
     }
-    Ok((account, Membership { roles: roles(request.account_role.as_deref()), groups }))
+    Ok((
+        account,
+        Membership {
+            roles: roles(request.account_role.as_deref()),
+            groups,
+        },
+    ))
 }
 
-fn plan_update(state: &State, caller: &Caller, id: UserId, request: wire::UserRequest) -> ApiResult<User> {
+fn plan_update(
+    state: &State,
+    caller: &Caller,
+    id: UserId,
+    request: wire::UserRequest,
+) -> ApiResult<User> {
     let me = caller.user()?;
     let mut user = find(state, caller, id)?.clone();
     let account = caller.account;
     let is_admin = administers(state, caller, account, &user);
     if me != id && !is_admin {
-        return Err(ApiError::Forbidden("only the user and the account's administrators may change a user".into()));
+        return Err(ApiError::Forbidden(
+            "only the user and the account's administrators may change a user".into(),
+        ));
     }
-    if request.user_email.as_ref().is_some_and(|e| !e.trim().eq_ignore_ascii_case(&user.email)) {
+    if request
+        .user_email
+        .as_ref()
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case(&user.email))
+    {
         return Err(ApiError::bad_request("user_email cannot be changed"));
     }
     if request.user_password.is_some() {
-        return Err(ApiError::bad_request("user_password: use POST /sys/v1/users/change_password"));
+        return Err(ApiError::bad_request(
+            "user_password: use POST /sys/v1/users/change_password",
+        ));
     }
     if request.enable_flag() == Some(false) {
-        return Err(ApiError::bad_request("enable: disabling users is not supported; remove them from the account instead"));
+        return Err(ApiError::bad_request(
+            "enable: disabling users is not supported; remove them from the account instead",
+        ));
     }
     if let Some(first_name) = request.first_name {
         user.first_name = Some(first_name);
@@ -325,16 +461,22 @@ fn plan_update(state: &State, caller: &Caller, id: UserId, request: wire::UserRe
     if let Some(description) = request.description {
         user.description = Some(description);
     }
-    let touches_membership =
-        request.account_role.is_some() || request.add_groups.is_some() || request.mod_groups.is_some() || request.del_groups.is_some();
+    let touches_membership = request.account_role.is_some()
+        || request.add_groups.is_some()
+        || request.mod_groups.is_some()
+        || request.del_groups.is_some();
     if !touches_membership {
         return Ok(user);
     }
     let Some(account) = account.filter(|_| is_admin) else {
-        return Err(ApiError::Forbidden("only account administrators may change roles and groups".into()));
+        return Err(ApiError::Forbidden(
+            "only account administrators may change roles and groups".into(),
+        ));
     };
     let was_admin = has_role(&user, account, AccountRole::Administrator);
-    let Some(membership) = user.memberships.get_mut(&account) else { return Err(not_found(id)) };
+    let Some(membership) = user.memberships.get_mut(&account) else {
+        return Err(not_found(id));
+    };
     if let Some(flags) = request.account_role.as_deref() {
         membership.roles = roles(Some(flags));
     }
@@ -342,15 +484,22 @@ fn plan_update(state: &State, caller: &Caller, id: UserId, request: wire::UserRe
         membership.groups.remove(&GroupId::new(*group));
     }
     for (group, role) in request.add_groups.iter().flatten() {
-        membership.groups.insert(group_of(state, account, *group)?, group_role(role.0));
+        membership
+            .groups
+            .insert(group_of(state, account, *group)?, group_role(role.0));
     }
     for (group, role) in request.mod_groups.iter().flatten() {
         let Some(held) = membership.groups.get_mut(&GroupId::new(*group)) else {
-            return Err(ApiError::bad_request(format!("mod_groups: the user is not in group {group}; use add_groups")));
+            return Err(ApiError::bad_request(format!(
+                "mod_groups: the user is not in group {group}; use add_groups"
+            )));
         };
         *held = group_role(role.0);
     }
-    if was_admin && !has_role(&user, account, AccountRole::Administrator) && !other_administrator(state, account, id) {
+    if was_admin
+        && !has_role(&user, account, AccountRole::Administrator)
+        && !other_administrator(state, account, id)
+    {
         return Err(last_administrator(account));
     }
     Ok(user)
@@ -361,12 +510,18 @@ fn plan_leave(state: &State, caller: &Caller, id: UserId) -> ApiResult<User> {
     let account = caller.account()?;
     let mut user = find(state, caller, id)?.clone();
     if !user.memberships.contains_key(&account) {
-        return Err(ApiError::NotFound(format!("user {id} is not a member of this account")));
+        return Err(ApiError::NotFound(format!(
+            "user {id} is not a member of this account"
+        )));
     }
     if me != id && !administers(state, caller, Some(account), &user) {
-        return Err(ApiError::Forbidden("only the user and the account's administrators may remove a user from it".into()));
+        return Err(ApiError::Forbidden(
+            "only the user and the account's administrators may remove a user from it".into(),
+        ));
     }
-    if has_role(&user, account, AccountRole::Administrator) && !other_administrator(state, account, id) {
+    if has_role(&user, account, AccountRole::Administrator)
+        && !other_administrator(state, account, id)
+    {
         return Err(last_administrator(account));
     }
     user.memberships.remove(&account);
@@ -377,12 +532,13 @@ fn plan_delete_self(state: &State, caller: &Caller) -> ApiResult<User> {
     let id = caller.user()?;
     let user = state.user(id).ok_or_else(|| not_found(id))?;
     if user.sysadmin && !state.users().any(|u| u.sysadmin && u.id != id) {
-        return Err(ApiError::Conflict("the last sysadmin cannot be deleted".into()));
+        return Err(ApiError::Conflict(
+            "the last sysadmin cannot be deleted".into(),
+        ));
     }
-    let orphaned = user
-        .memberships
-        .keys()
-        .find(|a| has_role(user, **a, AccountRole::Administrator) && !other_administrator(state, **a, id));
+    let orphaned = user.memberships.keys().find(|a| {
+        has_role(user, **a, AccountRole::Administrator) && !other_administrator(state, **a, id)
+    });
     if let Some(account) = orphaned {
         return Err(last_administrator(*account));
     }
@@ -390,11 +546,15 @@ fn plan_delete_self(state: &State, caller: &Caller) -> ApiResult<User> {
 }
 
 fn has_role(user: &User, account: AccountId, role: AccountRole) -> bool {
-    user.memberships.get(&account).is_some_and(|m| m.roles.contains(&role))
+    user.memberships
+        .get(&account)
+        .is_some_and(|m| m.roles.contains(&role))
 }
 
 fn other_administrator(state: &State, account: AccountId, except: UserId) -> bool {
-    state.users().any(|u| u.id != except && has_role(u, account, AccountRole::Administrator))
+    state
+        .users()
+        .any(|u| u.id != except && has_role(u, account, AccountRole::Administrator))
 }
 
 fn last_administrator(account: AccountId) -> ApiError {
@@ -408,7 +568,9 @@ fn group_of(state: &State, account: AccountId, group: Uuid) -> ApiResult<GroupId
     let group = GroupId::new(group);
     match state.group(group) {
         Some(g) if g.account == account => Ok(group),
-        _ => Err(ApiError::bad_request(format!("group {group} is not a group of this account"))),
+        _ => Err(ApiError::bad_request(format!(
+            "group {group} is not a group of this account"
+        ))),
     }
 }
 
@@ -424,7 +586,11 @@ fn roles(flags: Option<&[wire::UserAccountFlag]>) -> BTreeSet<AccountRole> {
             wire::UserAccountFlag::StateEnabled | wire::UserAccountFlag::PendingInvite => None,
         })
         .collect();
-    if roles.is_empty() { BTreeSet::from([AccountRole::Member]) } else { roles }
+    if roles.is_empty() {
+        BTreeSet::from([AccountRole::Member])
+    } else {
+        roles
+    }
 }
 
 fn group_role(role: wire::UserGroupRole) -> GroupRole {
@@ -445,12 +611,16 @@ fn wire_group_role(role: GroupRole) -> wire::UserGroupRole {
 /// characters or `:` (Basic credentials split at the first colon).
 fn checked_email(email: &str) -> ApiResult<String> {
     let email = email.trim();
-    let shaped = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
-    let clean = !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':');
+    let shaped = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    });
+    let clean = !email
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ':');
     if !shaped || !clean || email.len() > 254 {
-        return Err(ApiError::bad_request("user_email must be an email address (local@domain, no spaces or ':')"));
+        return Err(ApiError::bad_request(
+            "user_email must be an email address (local@domain, no spaces or ':')",
+        ));
     }
     Ok(email.to_owned())
 }
@@ -458,7 +628,8 @@ fn checked_email(email: &str) -> ApiResult<String> {
 /// The password hash of an invited user: a random password nobody learns, under the marker salt.
 fn invitation_hash() -> anyhow::Result<String> {
     let password = passwords::generate()?;
-    let salt = Salt::from_b64(INVITATION_SALT).map_err(|e| anyhow::anyhow!("the invitation salt: {e}"))?;
+    let salt =
+        Salt::from_b64(INVITATION_SALT).map_err(|e| anyhow::anyhow!("the invitation salt: {e}"))?;
     Argon2::default()
         .hash_password(password.as_bytes(), salt)
         .map(|hash| hash.to_string())
@@ -466,8 +637,13 @@ fn invitation_hash() -> anyhow::Result<String> {
 }
 
 /// Runs CPU-heavy password work off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(ApiError::Internal)
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(ApiError::Internal)
 }
 
 #[cfg(test)]
@@ -495,30 +671,58 @@ mod tests {
             last_name: None,
             description: None,
             created_at: coffer_core::UnixTime(0),
-            memberships: BTreeMap::from([(ACCOUNT, Membership { roles: BTreeSet::from([AccountRole::Member]), groups: BTreeMap::new() })]),
+            memberships: BTreeMap::from([(
+                ACCOUNT,
+                Membership {
+                    roles: BTreeSet::from([AccountRole::Member]),
+                    groups: BTreeMap::new(),
+                },
+            )]),
         };
         assert!(awaits_password(&user));
         let json = serde_json::to_value(view(&user, Some(ACCOUNT))).expect("serializes");
-        assert_eq!(json["account_role"], serde_json::json!(["ACCOUNTMEMBER", "STATEENABLED", "PENDINGINVITE"]));
+        assert_eq!(
+            json["account_role"],
+            serde_json::json!(["ACCOUNTMEMBER", "STATEENABLED", "PENDINGINVITE"])
+        );
         assert_eq!(json["has_password"], false);
         user.password_hash = passwords::hash("Correct horse 9 battery").expect("hashing works");
         assert!(!awaits_password(&user));
-        assert!(!awaits_password(&User { password_hash: String::new(), ..user }));
+        assert!(!awaits_password(&User {
+            password_hash: String::new(),
+            ..user
+        }));
     }
 
     #[test]
     fn users_render_groups_as_one_element_role_arrays_for_the_selected_account() {
         let mut world = World::new();
         let group = world.group(100, ACCOUNT);
-        let id = world.user(10, &[AccountRole::Administrator], &[(group, GroupRole::Administrator)]);
+        let id = world.user(
+            10,
+            &[AccountRole::Administrator],
+            &[(group, GroupRole::Administrator)],
+        );
         let user = world.state.user(id).expect("the user exists");
         let json = serde_json::to_value(view(user, Some(ACCOUNT))).expect("serializes");
-        assert_eq!(json["groups"], serde_json::json!({ group.to_string(): ["GROUPADMINISTRATOR"] }));
-        assert_eq!(json["account_role"], serde_json::json!(["ACCOUNTADMINISTRATOR", "STATEENABLED"]));
+        assert_eq!(
+            json["groups"],
+            serde_json::json!({ group.to_string(): ["GROUPADMINISTRATOR"] })
+        );
+        assert_eq!(
+            json["account_role"],
+            serde_json::json!(["ACCOUNTADMINISTRATOR", "STATEENABLED"])
+        );
         assert_eq!(json["u2f_devices"], serde_json::json!([]));
         assert_eq!(json["user_email"], "user10@example.com");
         let elsewhere = serde_json::to_value(view(user, Some(OTHER))).expect("serializes");
-        assert_eq!((elsewhere["account_role"].clone(), elsewhere["groups"].clone()), (serde_json::json!([]), serde_json::json!({})));
+        assert_eq!(
+            (
+                elsewhere["account_role"].clone(),
+                elsewhere["groups"].clone()
+            ),
+            (serde_json::json!([]), serde_json::json!({}))
+        );
     }
 
     #[test]
@@ -527,22 +731,46 @@ mod tests {
         let group = world.group(100, ACCOUNT);
         let elsewhere = world.group(102, OTHER);
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
-        let member = world.user(12, &[AccountRole::Member], &[(group, GroupRole::Administrator)]);
+        let member = world.user(
+            12,
+            &[AccountRole::Member],
+            &[(group, GroupRole::Administrator)],
+        );
         let body = request(serde_json::json!({
             "user_email": "new@example.com",
             "account_role": ["ACCOUNTAUDITOR"],
             "add_groups": { group.to_string(): ["GROUPAUDITOR"] },
         }));
-        let (account, membership) = plan_invitation(&world.state, &user_caller(admin), &body).expect("admins invite");
+        let (account, membership) =
+            plan_invitation(&world.state, &user_caller(admin), &body).expect("admins invite");
         assert_eq!(account, ACCOUNT);
         assert_eq!(membership.roles, BTreeSet::from([AccountRole::Auditor]));
-        assert_eq!(membership.groups, BTreeMap::from([(group, GroupRole::Auditor)]));
-        assert_eq!(status(plan_invitation(&world.state, &user_caller(member), &body)), Some(StatusCode::FORBIDDEN));
-        assert_eq!(status(plan_invitation(&world.state, &sysadmin_caller(member), &body)), Some(StatusCode::FORBIDDEN));
-        let foreign = request(serde_json::json!({"user_email": "x@example.com", "add_groups": { elsewhere.to_string(): "GroupAdministrator" }}));
-        assert_eq!(status(plan_invitation(&world.state, &user_caller(admin), &foreign)), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            membership.groups,
+            BTreeMap::from([(group, GroupRole::Auditor)])
+        );
+        assert_eq!(
+            status(plan_invitation(&world.state, &user_caller(member), &body)),
+            Some(StatusCode::FORBIDDEN)
+        );
+        assert_eq!(
+            status(plan_invitation(
+                &world.state,
+                &sysadmin_caller(member),
+                &body
+            )),
+            Some(StatusCode::FORBIDDEN)
+        );
+        let foreign = request(
+            serde_json::json!({"user_email": "x@example.com", "add_groups": { elsewhere.to_string(): "GroupAdministrator" }}),
+        );
+        assert_eq!(
+            status(plan_invitation(&world.state, &user_caller(admin), &foreign)),
+            Some(StatusCode::BAD_REQUEST)
+        );
         let plain = request(serde_json::json!({"user_email": "x@example.com"}));
-        let (_, membership) = plan_invitation(&world.state, &user_caller(admin), &plain).expect("admins invite");
+        let (_, membership) =
+            plan_invitation(&world.state, &user_caller(admin), &plain).expect("admins invite");
         assert_eq!(membership.roles, BTreeSet::from([AccountRole::Member]));
     }
 
@@ -553,23 +781,65 @@ mod tests {
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let member = world.user(12, &[AccountRole::Member], &[]);
         let other = world.user(13, &[AccountRole::Member], &[]);
-        let renamed = plan_update(&world.state, &user_caller(member), member, request(serde_json::json!({"first_name": "Ada"})))
-            .expect("users rename themselves");
+        let renamed = plan_update(
+            &world.state,
+            &user_caller(member),
+            member,
+            request(serde_json::json!({"first_name": "Ada"})),
+        )
+        .expect("users rename themselves");
         assert_eq!(renamed.first_name.as_deref(), Some("Ada"));
-        let promote = || request(serde_json::json!({"account_role": ["ACCOUNTADMINISTRATOR"], "add_groups": { group.to_string(): ["GROUPADMINISTRATOR"] }}));
-        assert_eq!(status(plan_update(&world.state, &user_caller(member), member, promote())), Some(StatusCode::FORBIDDEN));
-        assert_eq!(status(plan_update(&world.state, &user_caller(member), other, request(serde_json::json!({"first_name": "Eve"})))), Some(StatusCode::FORBIDDEN));
-        let promoted = plan_update(&world.state, &user_caller(admin), member, promote()).expect("admins set roles");
+        let promote = || {
+            request(serde_json::json!({
+                "account_role": ["ACCOUNTADMINISTRATOR"],
+                "add_groups": { group.to_string(): ["GROUPADMINISTRATOR"] },
+            }))
+        };
+        assert_eq!(
+            status(plan_update(
+                &world.state,
+                &user_caller(member),
+                member,
+                promote()
+            )),
+            Some(StatusCode::FORBIDDEN)
+        );
+        let rename_other = request(serde_json::json!({"first_name": "Eve"}));
+        assert_eq!(
+            status(plan_update(
+                &world.state,
+                &user_caller(member),
+                other,
+                rename_other
+            )),
+            Some(StatusCode::FORBIDDEN)
+        );
+        let promoted = plan_update(&world.state, &user_caller(admin), member, promote())
+            .expect("admins set roles");
         let membership = &promoted.memberships[&ACCOUNT];
-        assert_eq!(membership.roles, BTreeSet::from([AccountRole::Administrator]));
-        assert_eq!(membership.groups, BTreeMap::from([(group, GroupRole::Administrator)]));
+        assert_eq!(
+            membership.roles,
+            BTreeSet::from([AccountRole::Administrator])
+        );
+        assert_eq!(
+            membership.groups,
+            BTreeMap::from([(group, GroupRole::Administrator)])
+        );
         for refused in [
             serde_json::json!({"user_password": "Another password 1"}),
             serde_json::json!({"user_email": "someone@else.example"}),
             serde_json::json!({"enable": false}),
             serde_json::json!({"mod_groups": { group.to_string(): "GROUPAUDITOR" }}),
         ] {
-            assert_eq!(status(plan_update(&world.state, &user_caller(admin), member, request(refused))), Some(StatusCode::BAD_REQUEST));
+            assert_eq!(
+                status(plan_update(
+                    &world.state,
+                    &user_caller(admin),
+                    member,
+                    request(refused)
+                )),
+                Some(StatusCode::BAD_REQUEST)
+            );
         }
     }
 
@@ -579,13 +849,34 @@ mod tests {
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let member = world.user(12, &[AccountRole::Member], &[]);
         let demote = request(serde_json::json!({"account_role": ["ACCOUNTMEMBER"]}));
-        assert_eq!(status(plan_update(&world.state, &user_caller(admin), admin, demote.clone())), Some(StatusCode::CONFLICT));
-        assert_eq!(status(plan_leave(&world.state, &user_caller(admin), admin)), Some(StatusCode::CONFLICT));
-        assert_eq!(status(plan_delete_self(&world.state, &user_caller(admin))), Some(StatusCode::CONFLICT));
-        let left = plan_leave(&world.state, &user_caller(admin), member).expect("admins remove members");
+        assert_eq!(
+            status(plan_update(
+                &world.state,
+                &user_caller(admin),
+                admin,
+                demote.clone()
+            )),
+            Some(StatusCode::CONFLICT)
+        );
+        assert_eq!(
+            status(plan_leave(&world.state, &user_caller(admin), admin)),
+            Some(StatusCode::CONFLICT)
+        );
+        assert_eq!(
+            status(plan_delete_self(&world.state, &user_caller(admin))),
+            Some(StatusCode::CONFLICT)
+        );
+        let left =
+            plan_leave(&world.state, &user_caller(admin), member).expect("admins remove members");
         assert!(left.memberships.is_empty());
-        assert!(plan_leave(&world.state, &user_caller(member), member).is_ok(), "members may leave");
-        assert_eq!(status(plan_leave(&world.state, &user_caller(member), admin)), Some(StatusCode::FORBIDDEN));
+        assert!(
+            plan_leave(&world.state, &user_caller(member), member).is_ok(),
+            "members may leave"
+        );
+        assert_eq!(
+            status(plan_leave(&world.state, &user_caller(member), admin)),
+            Some(StatusCode::FORBIDDEN)
+        );
         world.user(11, &[AccountRole::Administrator], &[]);
         assert!(plan_update(&world.state, &user_caller(admin), admin, demote).is_ok());
         assert!(plan_delete_self(&world.state, &user_caller(admin)).is_ok());
@@ -598,7 +889,10 @@ mod tests {
         let mut record = world.state.user(root).cloned().expect("the user exists");
         record.sysadmin = true;
         world.apply(Command::UpdateUser(record));
-        assert_eq!(status(plan_delete_self(&world.state, &sysadmin_caller(root))), Some(StatusCode::CONFLICT));
+        assert_eq!(
+            status(plan_delete_self(&world.state, &sysadmin_caller(root))),
+            Some(StatusCode::CONFLICT)
+        );
     }
 
     #[test]
@@ -609,24 +903,56 @@ mod tests {
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let stranger = world.user(13, &[], &[]);
         let ids = |caller: Caller, query: &str| -> ApiResult<Vec<UserId>> {
-            let params: wire::ListUsersParams = coffer_api::parse_query(query).expect("valid query");
-            select(&world.state, &caller, &params).map(|(users, _)| users.iter().map(|u| u.id).collect())
+            let params: wire::ListUsersParams =
+                coffer_api::parse_query(query).expect("valid query");
+            select(&world.state, &caller, &params)
+                .map(|(users, _)| users.iter().map(|u| u.id).collect())
         };
         assert_eq!(ids(user_caller(member), "").ok(), Some(vec![admin, member]));
-        assert_eq!(ids(user_caller(member), &format!("group_id={group}")).ok(), Some(vec![member]));
-        assert_eq!(ids(user_caller(admin), "sort=user_id:desc&limit=1").ok(), Some(vec![member]));
-        assert_eq!(status(ids(user_caller(stranger), "")), Some(StatusCode::NOT_FOUND));
-        assert_eq!(status(ids(user_caller(admin), "all_customers=true")), Some(StatusCode::FORBIDDEN));
-        assert_eq!(ids(sysadmin_caller(stranger), "all_customers=True").ok(), Some(vec![admin, member, stranger]));
+        assert_eq!(
+            ids(user_caller(member), &format!("group_id={group}")).ok(),
+            Some(vec![member])
+        );
+        assert_eq!(
+            ids(user_caller(admin), "sort=user_id:desc&limit=1").ok(),
+            Some(vec![member])
+        );
+        assert_eq!(
+            status(ids(user_caller(stranger), "")),
+            Some(StatusCode::NOT_FOUND)
+        );
+        assert_eq!(
+            status(ids(user_caller(admin), "all_customers=true")),
+            Some(StatusCode::FORBIDDEN)
+        );
+        assert_eq!(
+            ids(sysadmin_caller(stranger), "all_customers=True").ok(),
+            Some(vec![admin, member, stranger])
+        );
         assert!(find(&world.state, &user_caller(stranger), member).is_err());
         assert!(find(&world.state, &user_caller(stranger), stranger).is_ok());
     }
 
     #[test]
     fn emails_are_checked_and_trimmed() {
-        assert_eq!(checked_email(" a.b@example.com ").ok().as_deref(), Some("a.b@example.com"));
-        for bad in ["", "plain", "@example.com", "a@", "a@b@c", "a b@example.com", "a:b@example.com"] {
-            assert_eq!(status(checked_email(bad)), Some(StatusCode::BAD_REQUEST), "{bad}");
+        assert_eq!(
+            checked_email(" a.b@example.com ").ok().as_deref(),
+            Some("a.b@example.com")
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b@c",
+            "a b@example.com",
+            "a:b@example.com",
+        ] {
+            assert_eq!(
+                status(checked_email(bad)),
+                Some(StatusCode::BAD_REQUEST),
+                "{bad}"
+            );
         }
     }
 }
