@@ -101,6 +101,10 @@
 //! and [`tls::issue_server_cert`]`(&ca, dns_names, ip_addrs) -> ServerCert { cert_chain_pem,
 //! key_pem }`, ECDSA P-256, PEM for rustls.
 //!
+//! **Cluster membership** — [`node_csr`]`(name, ip) -> NodeCsr { csr_pem, key_pem }` and
+//! [`sign_node_csr`]`(&ca, csr_pem, name, ip) -> chain_pem` for node certificates;
+//! [`TransportKey`] / [`seal_to`] move a secret to a node over ephemeral ECDH (P-256).
+//!
 //! # Limits of the underlying library
 //!
 //! - GCM: 12-byte IVs and 128-bit tags only.
@@ -123,7 +127,9 @@ mod generate;
 mod handle;
 mod import;
 mod kdf;
+mod key_transport;
 mod mac;
+mod node_cert;
 pub mod random;
 mod rsa;
 mod sealing;
@@ -140,6 +146,8 @@ pub use generate::{GeneratedKey, generate};
 pub use handle::KeyHandle;
 pub use import::{ImportedKey, import};
 pub use kdf::{HKDF_SHA256_MAX_LEN, hkdf_sha256};
+pub use key_transport::{Envelope, TransportKey, seal_to};
+pub use node_cert::{NodeCsr, node_csr, sign_node_csr};
 pub use mac::{constant_time_eq, hmac, hmac_verify};
 pub use rsa::RsaEncryptionPadding;
 pub use sealing::SealingKey;

@@ -46,10 +46,16 @@ fn failed(_: rcgen::Error) -> CryptoError {
 }
 
 fn new_params(common_name: &str, days: i64) -> Result<CertificateParams> {
-    let mut params = CertificateParams::default();
+    let mut params = validity_params(days)?;
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, common_name);
     params.distinguished_name = name;
+    Ok(params)
+}
+
+/// Parameters with only the validity window and a fresh serial number set.
+pub(crate) fn validity_params(days: i64) -> Result<CertificateParams> {
+    let mut params = CertificateParams::default();
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::hours(1);
     params.not_after = now + Duration::days(days);

@@ -7,7 +7,16 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber. `RUST_LOG` may narrow or widen it; the default is `info`.
-pub(crate) fn init() {
+///
+/// Lines are written by a background thread through a buffer, so a request never waits for a
+/// write to stderr; the returned guard flushes what is left when the daemon exits. When the
+/// buffer is full, logging waits rather than dropping lines (a log line per request is a
+/// promise, R-LOG-1).
+pub(crate) fn init() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(64 * 1024)
+        .finish(std::io::stderr());
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,openraft=warn"));
     tracing_subscriber::fmt()
@@ -16,7 +25,8 @@ pub(crate) fn init() {
         .with_current_span(false)
         .with_span_list(false)
         .with_target(true)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_env_filter(filter)
         .init();
+    guard
 }

@@ -56,7 +56,7 @@ struct ServerArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init();
+    let _log_flush = logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,73 @@
+//! What an operator command asks the daemon.
+
+use serde::{Deserialize, Serialize};
+
+/// One request on the admin socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum AdminRequest {
+    /// `sdkms-cluster create --self=IP/PREFIX --config FILE`: make this node a one-node cluster.
+    Create {
+        /// This node's address with its prefix length, e.g. `10.0.0.5/24`.
+        self_addr: String,
+        /// The contents of `config.yaml`.
+        config_yaml: String,
+        /// The node's name; the host name when absent. Must be lower case.
+        node_name: Option<String>,
+    },
+    /// `sdkms-cluster join --peer=IP[/PREFIX] --token=TOKEN [--self=IP]`.
+    Join {
+        /// A member's address, optionally with the prefix length of the shared subnet.
+        peer: String,
+        /// A join token (`abcdef.0123456789abcdef`).
+        token: String,
+        /// This node's address; required when the peer is on another subnet.
+        self_addr: Option<String>,
+        /// The node's name; the host name when absent. Must be lower case.
+        node_name: Option<String>,
+    },
+    /// `sdkms-cluster token create [--ttl 24h]`.
+    TokenCreate {
+        /// How long the token stays valid.
+        ttl_secs: u64,
+    },
+    /// `sdkms-cluster token list`.
+    TokenList,
+    /// `sdkms-cluster remove --node NAME --force`.
+    Remove {
+        /// The node to remove.
+        node: String,
+        /// The operator confirmed (`--force`); without it the daemon refuses.
+        force: bool,
+    },
+    /// `sdkms-cluster reset --delete-data [--reset-iptables]`.
+    Reset {
+        /// The operator allows deleting data; without it the daemon refuses.
+        delete_data: bool,
+        /// Also remove firewall rules Coffer installed.
+        reset_iptables: bool,
+    },
+    /// `sdkms-cluster status [--json]`.
+    Status,
+    /// `sdkms-cluster label --node NAME --dc DC`.
+    Label {
+        /// The node to label.
+        node: String,
+        /// Its data centre.
+        dc: String,
+    },
+    /// `sdkms-cluster repair`: compare replicas and re-sync a diverged one.
+    Repair,
+    /// `sdkms-cluster check-network [--peer IP]`.
+    CheckNetwork {
+        /// Check only this peer; every member when absent.
+        peer: Option<String>,
+    },
+    /// `sdkms-cluster sysadmin create --email E --password P`.
+    SysadminCreate {
+        /// Login email.
+        email: String,
+        /// Password (checked against the password policy).
+        password: String,
+    },
+}

@@ -1,0 +1,162 @@
+//! What the daemon answers.
+
+use serde::{Deserialize, Serialize};
+
+/// One answer on the admin socket: the result, or an error that says what to fix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminResponse {
+    /// Success; the payload depends on the request (see each request's result type).
+    Ok(serde_json::Value),
+    /// Failure; nothing was changed unless the message says otherwise.
+    Error(AdminError),
+}
+
+/// A refused or failed admin request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminError {
+    /// What went wrong, in one sentence naming the input at fault.
+    pub message: String,
+    /// What to do about it, when there is something to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Result of `create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    /// The node's name.
+    pub node: String,
+    /// Where the API listens.
+    pub api_url: String,
+    /// Where the cluster port listens.
+    pub cluster_addr: String,
+}
+
+/// Result of `join`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joined {
+    /// The node's name.
+    pub node: String,
+    /// Its Raft node id.
+    pub node_id: u64,
+    /// `learner` until caught up, then `voter`.
+    pub role: String,
+}
+
+/// Result of `token create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCreated {
+    /// The token, `[a-z0-9]{6}.[a-z0-9]{16}`; shown once, stored only hashed.
+    pub token: String,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// One entry of `token list` (never the secret half).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// The public half (`abcdef`).
+    pub id: String,
+    /// Creation time, Unix seconds.
+    pub created_at: u64,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// Result of `status`; the JSON form is a contract for scripts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    /// The node answering.
+    pub node: String,
+    /// Its state: `Uninitialized`, `Joining`, `Member`, `ReadOnly`, `NeedsRecovery`.
+    pub state: String,
+    /// Why the node is in that state, when it is not plainly `Member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The current leader's name, if known.
+    pub leader: Option<String>,
+    /// Every member.
+    pub nodes: Vec<NodeStatus>,
+    /// Things an operator should look at.
+    pub warnings: Vec<String>,
+}
+
+/// One member in `status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Node name.
+    pub name: String,
+    /// Raft node id.
+    pub id: u64,
+    /// Cluster address (`IP:PORT`).
+    pub address: String,
+    /// `leader`, `follower` or `learner`.
+    pub role: String,
+    /// `Member`, `ReadOnly`, `Unreachable`, …
+    pub state: String,
+    /// Data centre label, if set.
+    pub dc: Option<String>,
+    /// Last log index applied (as far as the answering node knows).
+    pub applied_index: Option<u64>,
+    /// Entries behind the leader.
+    pub lag: Option<u64>,
+    /// Milliseconds since the leader last heard from it.
+    pub last_contact_ms: Option<u64>,
+    /// Its clock minus the answering node's clock, in milliseconds.
+    pub clock_offset_ms: Option<i64>,
+    /// Health of its components.
+    pub health: ComponentHealth,
+}
+
+/// Health of a node's parts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    /// The API listener answers.
+    pub api: Option<bool>,
+    /// Raft replication reaches it.
+    pub raft: Option<bool>,
+    /// Its store is readable.
+    pub store: Option<bool>,
+}
+
+/// Result of `repair`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairReport {
+    /// The applied index the digests were compared at.
+    pub index: u64,
+    /// Nodes whose state digest matched the leader's.
+    pub consistent: Vec<String>,
+    /// Nodes that diverged and were re-synced from a snapshot.
+    pub repaired: Vec<String>,
+    /// Nodes that could not be checked, with why.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Result of `check-network`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckNetworkReport {
+    /// One line per peer and port.
+    pub checks: Vec<PortCheck>,
+}
+
+/// Reachability of one port on one peer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortCheck {
+    /// Peer name or address.
+    pub peer: String,
+    /// What the port is for (`api`, `cluster`).
+    pub port_name: String,
+    /// `IP:PORT`.
+    pub address: String,
+    /// Probes sent.
+    pub sent: u32,
+    /// Probes answered.
+    pub received: u32,
+    /// Percent lost.
+    pub loss_percent: f64,
+    /// Median round trip, milliseconds.
+    pub median_rtt_ms: Option<f64>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
