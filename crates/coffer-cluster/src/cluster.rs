@@ -1,47 +1,120 @@
 //! The handle the server uses for every replicated change and every read.
 
 use crate::config::raft_config;
+use crate::contacts::Contacts;
 use crate::error::ClusterError;
 use crate::metrics::ClusterMetrics;
 use crate::network::Network;
+use crate::transport::Transport;
 use coffer_core::{ApplyError, Command};
-use coffer_store::{StateHandle, Store, TypeConfig};
+use coffer_store::{NodeInfo, StateHandle, Store, TypeConfig};
 use openraft::error::{
     CheckIsLeaderError, ClientWriteError, ForwardToLeader, InitializeError, RaftError,
 };
 use openraft::metrics::WaitError;
-use openraft::{BasicNode, Config, ServerState};
+use openraft::{Config, RaftMetrics, ServerState};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+pub(crate) mod forward;
+mod inspect;
+mod membership;
+mod repair;
+
+pub(crate) use inspect::unix_ms;
+
+pub use membership::MembershipChange;
 
 type Raft = openraft::Raft<TypeConfig>;
 
-/// How long [`Cluster::start_single`] waits for this node to lead with its log applied. A lone
-/// voter elects itself at once; the deadline only catches a store whose membership names
-/// other voters.
+/// How long a start waits for this node to lead with its log applied, when it is the only
+/// voter. A lone voter elects itself at once; the deadline only catches a store whose
+/// membership names other voters.
 const START_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How long [`Cluster::shutdown`] waits for Raft's background tasks to let go of the store.
 const RELEASE_DEADLINE: Duration = Duration::from_secs(10);
 
-/// This node's membership in the Raft cluster: propose commands, read the applied state, report
-/// status. Cloning is cheap; every clone drives the same Raft node.
+/// This node's membership in the Raft cluster: propose commands, read the applied state, change
+/// the membership, report status. Cloning is cheap; every clone drives the same Raft node.
 ///
 /// The store file stays open while any clone (or the [`Store`] it was started with) lives.
 #[derive(Clone)]
 pub struct Cluster {
-    raft: Raft,
+    pub(crate) raft: Raft,
     store: Store,
-    node_id: u64,
+    pub(crate) node_id: u64,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every clone of one [`Cluster`] shares.
+pub(crate) struct Shared {
+    /// This node, as given at start.
+    me: NodeInfo,
+    /// `None` in the single-node mode.
+    transport: Option<Arc<Transport>>,
+    /// Leader contact times, for the read lease.
+    pub(crate) contacts: Arc<Contacts>,
+    /// Held for the whole of a membership change.
+    membership_lock: Arc<tokio::sync::Mutex<()>>,
+    /// How long a leader contact keeps this node serving.
+    lease: Duration,
+    /// Set by [`Cluster::shutdown`].
+    stopped: AtomicBool,
+}
+
+/// When a start waits for this node to lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LeadWait {
+    /// Always: the single-node mode.
+    Always,
+    /// When this node is the only voter (a new cluster, or a restarted one-node cluster).
+    IfSoleVoter,
 }
 
 impl Cluster {
-    /// Starts Raft on `store` as a one-voter cluster and returns once this node leads with
-    /// every log entry applied.
+    /// Starts Raft on `store` as node `node_id`, reaching its peers over mutual TLS with
+    /// `tls` (the node's client certificate; trusting only the cluster CA).
     ///
-    /// A new store gets the membership `{node_id: advertise_addr}`; a store that already has a
-    /// membership keeps it (a restart), and its state is the one rebuilt by [`Store::open`].
+    /// - `bootstrap` and a new store: the membership `{node_id: me}` is written and this returns
+    ///   once this node leads with everything applied (`sdkms-cluster create`).
+    /// - A store that already has a membership (a restart): Raft resumes with it; when this node
+    ///   is its only voter, this waits to lead as above, otherwise it returns at once and the
+    ///   node rejoins its peers in the background.
+    /// - No `bootstrap` and a new store (a joining node): Raft starts empty and waits for the
+    ///   leader to add it ([`Cluster::add_voter`] on the leader) and replicate to it.
+    ///
+    /// `tls` is used with its ALPN list replaced by `h2, http/1.1`; each peer's certificate is
+    /// verified against the peer's [`NodeInfo::name`].
+    pub async fn start(
+        store: Store,
+        node_id: u64,
+        me: NodeInfo,
+        tls: Arc<rustls::ClientConfig>,
+        bootstrap: bool,
+    ) -> Result<Cluster, ClusterError> {
+        let transport = Arc::new(Transport::new(&tls));
+        Self::start_with(
+            raft_config(),
+            store,
+            node_id,
+            me,
+            Some(transport),
+            bootstrap,
+            LeadWait::IfSoleVoter,
+        )
+        .await
+    }
+
+    /// Starts Raft on `store` as a one-voter cluster without a cluster transport (the
+    /// single-node evaluation mode) and returns once this node leads with every log entry
+    /// applied.
+    ///
+    /// A new store gets the membership `{node_id: advertise_addr}` (recorded as the node's API
+    /// address); a store that already has a membership keeps it (a restart), and its state is
+    /// the one rebuilt by [`Store::open`].
     pub async fn start_single(
         store: Store,
         node_id: u64,
@@ -56,11 +129,29 @@ impl Cluster {
         node_id: u64,
         advertise_addr: String,
     ) -> Result<Cluster, ClusterError> {
-        let config = config.validate().map_err(ClusterError::Config)?;
+        let me = NodeInfo::new(format!("node-{node_id}"), "", advertise_addr);
+        Self::start_with(config, store, node_id, me, None, true, LeadWait::Always).await
+    }
+
+    async fn start_with(
+        config: Config,
+        store: Store,
+        node_id: u64,
+        me: NodeInfo,
+        transport: Option<Arc<Transport>>,
+        bootstrap: bool,
+        lead_wait: LeadWait,
+    ) -> Result<Cluster, ClusterError> {
+        let config = config
+            .validate()
+            .map_err(|error| ClusterError::Config(Box::new(error)))?;
+        let lease = crate::config::lease(&config);
+        let contacts = Arc::new(Contacts::default());
+        let network = Network::new(node_id, transport.clone(), Arc::clone(&contacts));
         let raft = Raft::new(
             node_id,
             Arc::new(config),
-            Network,
+            network,
             store.log_store(),
             store.state_machine(),
         )
@@ -69,8 +160,16 @@ impl Cluster {
             raft,
             store,
             node_id,
+            shared: Arc::new(Shared {
+                me,
+                transport,
+                contacts,
+                membership_lock: Arc::new(tokio::sync::Mutex::new(())),
+                lease,
+                stopped: AtomicBool::new(false),
+            }),
         };
-        if let Err(error) = cluster.lead_alone(advertise_addr).await {
+        if let Err(error) = cluster.come_up(bootstrap, lead_wait).await {
             if let Err(shutdown) = cluster.shutdown().await {
                 tracing::warn!(%shutdown, "Raft did not shut down cleanly after a failed start");
             }
@@ -79,21 +178,18 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Proposes `command` and waits until it is committed and applied on this node.
+    /// Proposes `command` on this node, which must be the leader, and waits until it is
+    /// committed and applied here.
     ///
     /// `Ok(Err(_))` is a refusal by [`State::apply`](coffer_core::State::apply): every replica
     /// refused alike and nothing changed. `Err(_)` means the command may not have been applied:
-    /// this node is not the leader, or Raft stopped.
+    /// this node is not the leader ([`ClusterError::NotLeader`]), or Raft stopped. There is no
+    /// deadline: a leader that lost its quorum keeps waiting. Prefer
+    /// [`Cluster::propose_anywhere`], which forwards and is bounded.
     pub async fn propose(&self, command: Command) -> Result<Result<(), ApplyError>, ClusterError> {
         match self.raft.client_write(command).await {
             Ok(response) => Ok(response.data.outcome),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
-                Err(not_leader(forward))
-            }
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(error))) => {
-                Err(ClusterError::Membership(error))
-            }
-            Err(RaftError::Fatal(fatal)) => Err(fatal.into()),
+            Err(error) => Err(client_write_error(error)),
         }
     }
 
@@ -114,8 +210,10 @@ impl Cluster {
     }
 
     /// Stops Raft and waits (bounded) until its background tasks have released the store, so
-    /// the file can be opened again once every `Cluster` clone and `Store` is dropped.
+    /// the file can be opened again once every `Cluster` clone and `Store` is dropped. A router
+    /// from [`raft_router`](crate::raft_router) holds a clone: stop serving it too.
     pub async fn shutdown(&self) -> Result<(), ClusterError> {
+        self.shared.stopped.store(true, Ordering::SeqCst);
         self.raft
             .shutdown()
             .await
@@ -148,30 +246,111 @@ impl Cluster {
         self.node_id
     }
 
+    /// This node as given at start.
+    pub fn me(&self) -> &NodeInfo {
+        &self.shared.me
+    }
+
     /// A summary of this node's Raft state, for status reports.
     pub fn metrics(&self) -> ClusterMetrics {
         ClusterMetrics::from(&*self.raft.metrics().borrow())
     }
 
-    /// True while this node can serve requests: it knows a leader (itself or another) and has
-    /// not stopped. Health checks report this.
+    /// True while this node may serve reads from its local state: it has heard from a leader
+    /// within the lease ([`Cluster::lease`]) and has not stopped. Health checks report this.
     pub fn is_serving(&self) -> bool {
-        let metrics = self.raft.metrics().borrow().clone();
-        metrics.current_leader.is_some() && metrics.state != ServerState::Shutdown
+        // Read the state on its own: the metrics guard must be gone before the lease check
+        // borrows the metrics again.
+        let state = self.raft.metrics().borrow().state;
+        !self.shared.stopped.load(Ordering::SeqCst)
+            && state != ServerState::Shutdown
+            && self.lease_valid()
     }
 
-    /// Initializes a new store's membership if needed, then waits to lead with all applied.
-    async fn lead_alone(&self, advertise_addr: String) -> Result<(), ClusterError> {
+    /// True when this node heard from a leader within the lease: as a follower or learner, it
+    /// accepted an AppendEntries (heartbeats included) that recently; as the leader, a majority
+    /// of the voters (itself included) acknowledged it that recently. A lone voter always
+    /// holds it.
+    ///
+    /// Known limit: a follower cut off together with a leader that lost its quorum (possible
+    /// with five voters or more) keeps its lease while it hears that leader.
+    pub fn lease_valid(&self) -> bool {
+        self.last_leader_contact()
+            .is_some_and(|since| since < self.shared.lease)
+    }
+
+    /// How long a leader contact keeps this node serving: twice the longest election timeout.
+    pub fn lease(&self) -> Duration {
+        self.shared.lease
+    }
+
+    /// Time since this node last heard from a leader: for a follower or learner, since the last
+    /// AppendEntries it accepted; for the leader, since a majority of every voter configuration
+    /// last acknowledged it (zero for a lone voter). `None` if never (since start).
+    pub fn last_leader_contact(&self) -> Option<Duration> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        if metrics.state == ServerState::Leader && metrics.current_leader == Some(self.node_id) {
+            self.shared.contacts.since_quorum_ack(
+                self.node_id,
+                metrics.current_term,
+                metrics.membership_config.membership().get_joint_config(),
+            )
+        } else {
+            self.shared.contacts.since_leader_heard()
+        }
+    }
+
+    /// The leader this node knows of, with its node info.
+    pub fn leader(&self) -> Option<(u64, NodeInfo)> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        let info = self.node_info_in(&metrics, leader)?;
+        Some((leader, info))
+    }
+
+    /// The node info of `node_id` in the current membership (or this node's own).
+    fn node_info_in(&self, metrics: &RaftMetrics<u64, NodeInfo>, node_id: u64) -> Option<NodeInfo> {
+        metrics
+            .membership_config
+            .membership()
+            .get_node(&node_id)
+            .cloned()
+            .or_else(|| (node_id == self.node_id).then(|| self.shared.me.clone()))
+    }
+
+    /// Initializes a new store's membership when bootstrapping, then waits to lead if asked.
+    async fn come_up(&self, bootstrap: bool, lead_wait: LeadWait) -> Result<(), ClusterError> {
         let node_id = self.node_id;
-        if !self.raft.is_initialized().await? {
-            tracing::info!(node_id, addr = %advertise_addr, "initializing a single-voter cluster");
-            let members = BTreeMap::from([(node_id, BasicNode::new(advertise_addr))]);
+        let mut initialized = false;
+        if bootstrap && !self.raft.is_initialized().await? {
+            let me = self.shared.me.clone();
+            tracing::info!(node_id, node = %me, "initializing a single-voter cluster");
+            let members = BTreeMap::from([(node_id, me)]);
             match self.raft.initialize(members).await {
+                Ok(()) => initialized = true,
                 // Initialized meanwhile: the membership is already there.
-                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
-                Err(RaftError::APIError(error)) => return Err(ClusterError::Initialize(error)),
+                Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(RaftError::APIError(error)) => {
+                    return Err(ClusterError::Initialize(Box::new(error)));
+                }
                 Err(RaftError::Fatal(fatal)) => return Err(fatal.into()),
             }
+        }
+        let sole_voter = {
+            let state = self.store.state();
+            let guard = state.read();
+            let voters: Vec<u64> = guard.membership().membership().voter_ids().collect();
+            voters == [node_id]
+        };
+        let wait = match lead_wait {
+            LeadWait::Always => true,
+            LeadWait::IfSoleVoter => initialized || sole_voter,
+        };
+        if !wait {
+            tracing::info!(node_id, "Raft started; joining or rejoining the cluster");
+            return Ok(());
         }
         let metrics = self
             .raft
@@ -205,10 +384,18 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
-fn not_leader(forward: ForwardToLeader<u64, BasicNode>) -> ClusterError {
+fn not_leader(forward: ForwardToLeader<u64, NodeInfo>) -> ClusterError {
     ClusterError::NotLeader {
         leader_id: forward.leader_id,
-        leader_addr: forward.leader_node.map(|node| node.addr),
+        leader_addr: forward.leader_node.map(|node| node.cluster_addr),
+    }
+}
+
+fn client_write_error(error: RaftError<u64, ClientWriteError<u64, NodeInfo>>) -> ClusterError {
+    match error {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => not_leader(forward),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => error.into(),
+        RaftError::Fatal(fatal) => fatal.into(),
     }
 }
 

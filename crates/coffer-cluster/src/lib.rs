@@ -1,20 +1,28 @@
-//! Coffer's replication: the openraft wiring and the [`Cluster`] handle the server talks to.
+//! Coffer's replication: the openraft wiring, the node-to-node transport and the [`Cluster`]
+//! handle the server talks to.
 //!
-//! Every change to the replicated state is a [`Command`](coffer_core::Command) proposed with
-//! [`Cluster::propose`]: openraft appends it to the log, commits it, and the store's state
-//! machine applies it with [`State::apply`](coffer_core::State::apply). A single node is a
-//! one-voter Raft cluster, so one node and fifty share this code path.
+//! Every change to the replicated state is a [`Command`](coffer_core::Command) proposed through
+//! [`Cluster::propose_anywhere`] (or [`Cluster::propose`] on the leader): openraft appends it to
+//! the log, replicates and commits it, and every node's state machine applies it with
+//! [`State::apply`](coffer_core::State::apply). A single node is a one-voter Raft cluster, so
+//! one node and fifty share this code path.
 //!
 //! ```text
-//!  propose(Command) ──► openraft leader ──► LogStore (redb, fsync) ──► commit
-//!                                                                        │
-//!  Ok(outcome) ◄── CommandResponse ◄── StateMachineStore::apply ◄───────┘
-//!                                        │ State::apply, records written in one transaction
-//!  reads ──► Cluster::state() ──► StateHandle (in-memory State)
+//!  propose_anywhere(Command) on a follower                      on the leader
+//!     │ POST /cluster/propose ───────────────────────────────────► client_write
+//!     │                                                              │ POST /raft/append ──► followers
+//!     │ ◄──────────────────────────── {outcome, log_index} ◄── commit + apply
+//!     │ wait until applied here (read-your-writes)
+//!  Ok(outcome)
+//!
+//!  reads ──► Cluster::state() ──► StateHandle (in-memory State), while Cluster::is_serving()
 //! ```
 //!
-//! The node-to-node transport is not here yet: `network.rs` holds a placeholder whose every RPC
-//! fails, which a single voter never calls. The mTLS transport replaces it.
+//! Nodes talk over the cluster port with mutual TLS: [`Cluster::start`] takes the client
+//! configuration (the node's certificate, the cluster CA as the only trust anchor; each peer's
+//! certificate is checked against its [`NodeInfo::name`]), and [`raft_router`] gives the routes
+//! the daemon serves on its cluster listener. Membership changes go through
+//! [`MembershipChange`], one at a time.
 //!
 //! ```no_run
 //! # async fn example(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -33,10 +41,18 @@
 
 mod cluster;
 mod config;
+mod contacts;
 mod error;
 mod metrics;
 mod network;
+mod router;
+mod status;
+mod transport;
+mod wire;
 
-pub use cluster::Cluster;
-pub use error::ClusterError;
+pub use cluster::{Cluster, MembershipChange};
+pub use coffer_store::NodeInfo;
+pub use error::{ClusterError, PeerError};
 pub use metrics::{ClusterMetrics, Role};
+pub use router::raft_router;
+pub use status::{ClusterStatus, MemberRole, MemberStatus, PingReport};

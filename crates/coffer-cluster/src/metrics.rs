@@ -1,6 +1,6 @@
 //! A status summary of this node's Raft state.
 
-use openraft::BasicNode;
+use coffer_store::NodeInfo;
 use openraft::{RaftMetrics, ServerState};
 
 /// What `status` shows about this node's place in the cluster.
@@ -21,6 +21,12 @@ pub struct ClusterMetrics {
     pub last_log_index: Option<u64>,
     /// The voters of the current membership.
     pub voters: Vec<u64>,
+    /// The learners of the current membership.
+    pub learners: Vec<u64>,
+    /// Index of the last entry in this node's current snapshot.
+    pub snapshot_index: Option<u64>,
+    /// Index of the last entry purged from this node's log.
+    pub purged_index: Option<u64>,
 }
 
 /// This node's Raft role.
@@ -38,8 +44,8 @@ pub enum Role {
     Shutdown,
 }
 
-impl From<&RaftMetrics<u64, BasicNode>> for ClusterMetrics {
-    fn from(metrics: &RaftMetrics<u64, BasicNode>) -> Self {
+impl From<&RaftMetrics<u64, NodeInfo>> for ClusterMetrics {
+    fn from(metrics: &RaftMetrics<u64, NodeInfo>) -> Self {
         Self {
             id: metrics.id,
             role: match metrics.state {
@@ -54,6 +60,13 @@ impl From<&RaftMetrics<u64, BasicNode>> for ClusterMetrics {
             last_applied: metrics.last_applied.map(|log_id| log_id.index),
             last_log_index: metrics.last_log_index,
             voters: metrics.membership_config.membership().voter_ids().collect(),
+            learners: metrics
+                .membership_config
+                .membership()
+                .learner_ids()
+                .collect(),
+            snapshot_index: metrics.snapshot.map(|log_id| log_id.index),
+            purged_index: metrics.purged.map(|log_id| log_id.index),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What enters the Raft log.
 
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, Group, Sobject, UnixTime, User};
+use crate::records::{Account, App, ClusterInfo, Group, JoinToken, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
 
 /// One change to the replicated state. Every value in it was decided by the node that served
@@ -11,6 +11,27 @@ use serde::{Deserialize, Serialize};
 /// `apply` re-checks every invariant, so a conflicting concurrent change fails cleanly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
+    /// Creates the cluster's shared record (first command of a new cluster).
+    InitCluster(ClusterInfo),
+    /// Replaces the stored `config.yaml`.
+    SetConfig {
+        /// The new configuration text.
+        config_yaml: String,
+    },
+    /// Adds a join token, dropping tokens that expired before `at`.
+    CreateJoinToken {
+        /// The token.
+        token: JoinToken,
+        /// The serving node's clock.
+        at: UnixTime,
+    },
+    /// Labels a node with its data centre (an empty label removes it).
+    SetNodeLabel {
+        /// The node's name.
+        node: String,
+        /// Its data centre.
+        dc: String,
+    },
     /// Adds an account.
     CreateAccount(Account),
     /// Adds an account and makes an existing user its administrator, in one step, so that no

@@ -39,6 +39,9 @@ pub enum ApplyError {
     /// A record refers to something that is not there or belongs elsewhere.
     #[error("{0}")]
     BadReference(String),
+    /// The cluster record does not exist yet, or exists already.
+    #[error("{0}")]
+    ClusterState(String),
     /// An update tried to change something that never changes.
     #[error("{0} cannot be changed")]
     Immutable(String),

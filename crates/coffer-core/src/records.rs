@@ -333,3 +333,39 @@ impl Sobject {
         self.material.is_none()
     }
 }
+
+/// What the whole cluster shares about itself: its CA, its configuration, join tokens and
+/// data-centre labels. One record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// Random id, fixed at creation.
+    pub cluster_id: uuid::Uuid,
+    /// The cluster CA certificate (PEM); node-to-node TLS trusts only it.
+    pub ca_cert_pem: String,
+    /// The CA private key (PKCS#8 PEM), sealed under the cluster master key.
+    pub ca_key: Option<Sealed>,
+    /// The operator's `config.yaml`, as given.
+    pub config_yaml: String,
+    /// Join tokens by their public id.
+    pub tokens: BTreeMap<String, JoinToken>,
+    /// Data-centre label of each node, by node name.
+    pub dc_labels: BTreeMap<String, String>,
+    /// When the cluster was created.
+    pub created_at: UnixTime,
+}
+
+/// A join token (`id.secret`). Only a hash of the secret is kept for checking it, and the key
+/// that signs the cluster CA for joiners is kept sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinToken {
+    /// The public half.
+    pub id: String,
+    /// SHA-256 of the secret half.
+    pub verifier: Vec<u8>,
+    /// HMAC key derived from the secret, sealed; signs the cluster CA for joiners.
+    pub signing_key: Sealed,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}

@@ -3,7 +3,7 @@
 use crate::command::Command;
 use crate::error::ApplyError;
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, Group, KeyOperation, Sobject, UnixTime, User};
+use crate::records::{Account, App, ClusterInfo, Group, KeyOperation, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -26,6 +26,8 @@ pub enum Table {
     RevokedSessions = 6,
     /// The account each user session works in.
     SessionAccounts = 7,
+    /// The one [`ClusterInfo`] record (id nil).
+    Cluster = 8,
 }
 
 impl Table {
@@ -39,6 +41,7 @@ impl Table {
             5 => Self::Sobjects,
             6 => Self::RevokedSessions,
             7 => Self::SessionAccounts,
+            8 => Self::Cluster,
             _ => return None,
         })
     }
@@ -103,6 +106,7 @@ pub struct State {
     sobjects: BTreeMap<KeyId, Sobject>,
     revoked_sessions: BTreeMap<SessionId, UnixTime>,
     session_accounts: BTreeMap<SessionId, SessionAccount>,
+    cluster: Option<ClusterInfo>,
     /// (account, name) → key; names of keys are unique per account.
     key_names: BTreeMap<(AccountId, String), KeyId>,
     /// lower-cased email → user.
@@ -130,6 +134,32 @@ impl State {
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
         match command {
+            Command::InitCluster(info) => {
+                if self.cluster.is_some() {
+                    return Err(ApplyError::ClusterState("the cluster is already initialized".into()));
+                }
+                self.cluster = Some(info.clone());
+                changed.push(Self::cluster_key());
+            }
+            Command::SetConfig { config_yaml } => {
+                self.cluster_mut()?.config_yaml.clone_from(config_yaml);
+                changed.push(Self::cluster_key());
+            }
+            Command::CreateJoinToken { token, at } => {
+                let cluster = self.cluster_mut()?;
+                cluster.tokens.retain(|_, t| t.expires_at > *at);
+                cluster.tokens.insert(token.id.clone(), token.clone());
+                changed.push(Self::cluster_key());
+            }
+            Command::SetNodeLabel { node, dc } => {
+                let cluster = self.cluster_mut()?;
+                if dc.is_empty() {
+                    cluster.dc_labels.remove(node);
+                } else {
+                    cluster.dc_labels.insert(node.clone(), dc.clone());
+                }
+                changed.push(Self::cluster_key());
+            }
             Command::CreateAccount(account) => {
                 self.ensure_new_id(account.id.uuid())?;
                 self.ensure_account_name_free(&account.name, None)?;
@@ -333,6 +363,11 @@ impl State {
 
     // ---- reads ----
 
+    /// The cluster's shared record, once created.
+    pub fn cluster(&self) -> Option<&ClusterInfo> {
+        self.cluster.as_ref()
+    }
+
     /// An account by id.
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)
@@ -426,6 +461,11 @@ impl State {
                 .session_accounts
                 .get(&SessionId(id))
                 .map(serde_json::to_vec),
+            Table::Cluster => self
+                .cluster
+                .as_ref()
+                .filter(|_| id.is_nil())
+                .map(serde_json::to_vec),
         };
         // Serializing these plain data types cannot fail: no maps with non-string keys that
         // serde_json rejects are serialized at the top level, and ids serialize as strings.
@@ -467,6 +507,9 @@ impl State {
                 self.session_accounts
                     .insert(SessionId(id), serde_json::from_slice(bytes)?);
             }
+            Table::Cluster => {
+                self.cluster = Some(serde_json::from_slice(bytes)?);
+            }
         }
         Ok(())
     }
@@ -506,12 +549,21 @@ impl State {
                 self.session_accounts
                     .keys()
                     .map(|id| RecordKey::new(Table::SessionAccounts, id.uuid())),
-            );
+            )
+            .chain(self.cluster.iter().map(|_| Self::cluster_key()));
         keys.filter_map(|key| self.encode_record(key).map(|bytes| (key, bytes)))
             .collect()
     }
 
     // ---- helpers ----
+
+    fn cluster_key() -> RecordKey {
+        RecordKey::new(Table::Cluster, Uuid::nil())
+    }
+
+    fn cluster_mut(&mut self) -> Result<&mut ClusterInfo, ApplyError> {
+        self.cluster.as_mut().ok_or_else(|| ApplyError::ClusterState("the cluster is not initialized".into()))
+    }
 
     fn ensure_new_id(&self, id: Uuid) -> Result<(), ApplyError> {
         let taken = self.accounts.contains_key(&AccountId(id))

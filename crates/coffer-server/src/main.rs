@@ -7,6 +7,7 @@
 //! Exit codes: 0 after a clean shutdown, 1 when the node could not start or failed.
 
 mod audit;
+mod daemon;
 mod http;
 mod logging;
 mod node;
@@ -14,7 +15,7 @@ mod service;
 mod session;
 mod tls;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use http::listener::{ClientAddr, TlsListener};
 use node::Node;
@@ -46,9 +47,16 @@ struct ServerArgs {
     /// Where the node keeps its data.
     #[arg(long, default_value = "./coffer-data")]
     data_dir: PathBuf,
-    /// Where the API listens.
+    /// Where the API listens (evaluation mode only; cluster members listen on their own
+    /// address, given to `sdkms-cluster create --self` or `join`).
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// The API port of a cluster member.
+    #[arg(long, default_value_t = 443)]
+    api_port: u16,
+    /// The cluster (node-to-node) port of a cluster member.
+    #[arg(long, default_value_t = 4443)]
+    cluster_port: u16,
     /// The platform secret the sealing key is derived from [default: DATA_DIR/platform.secret].
     #[arg(long)]
     platform_secret: Option<PathBuf>,
@@ -82,9 +90,14 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     if !args.dev {
-        bail!(
-            "only the single-node evaluation mode is available so far: run `coffer server --dev`"
-        );
+        let platform_secret = args.platform_secret.clone().unwrap_or_else(|| args.data_dir.join("platform.secret"));
+        return daemon::Daemon::run(daemon::DaemonConfig {
+            dir: args.data_dir,
+            api_port: args.api_port,
+            cluster_port: args.cluster_port,
+            platform_secret,
+        })
+        .await;
     }
     let dir = &args.data_dir;
     std::fs::DirBuilder::new()
@@ -159,7 +172,8 @@ fn print_banner(dir: &Path, url: &str, secrets: &node::dev::DevSecrets) {
     );
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let terminate = async {
         match signal(SignalKind::terminate()) {

@@ -24,6 +24,11 @@ pub(crate) struct TlsIdentity {
 
 /// Loads the bootstrap identity, or issues one for `localhost`, 127.0.0.1 and `ip`.
 pub(crate) fn bootstrap_identity(node: &Node, ip: IpAddr) -> anyhow::Result<TlsIdentity> {
+    bootstrap_identity_named(node, ip, &[])
+}
+
+/// Like [`bootstrap_identity`], with extra DNS names (the node's host name).
+pub(crate) fn bootstrap_identity_named(node: &Node, ip: IpAddr, names: &[String]) -> anyhow::Result<TlsIdentity> {
     let local = node.cluster.store().node_local();
     let stored = (local.get(CA_CERT)?, local.get(CHAIN)?, local.get(KEY)?);
     let (ca_pem, chain_pem, key_pem) = match stored {
@@ -39,7 +44,9 @@ pub(crate) fn bootstrap_identity(node: &Node, ip: IpAddr) -> anyhow::Result<TlsI
             if !ips.contains(&ip) && !ip.is_unspecified() {
                 ips.push(ip);
             }
-            let leaf = coffer_crypto::tls::issue_server_cert(&ca, &["localhost".to_owned()], &ips)?;
+            let mut dns = vec!["localhost".to_owned()];
+            dns.extend(names.iter().filter(|n| n.as_str() != "localhost").cloned());
+            let leaf = coffer_crypto::tls::issue_server_cert(&ca, &dns, &ips)?;
             let sealed = node
                 .seal(KEY_AAD, leaf.key_pem.expose())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -71,4 +78,70 @@ fn server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<Server
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The cluster port's TLS: the node certificate; client certificates are requested and, when
+/// given, must chain to the cluster CA. Routes other than joining demand one (checked per
+/// connection by the cluster-port listener).
+pub(crate) fn cluster_server_config(chain_pem: &str, key_pem: &Secret, ca_pem: &str) -> anyhow::Result<Arc<ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider.clone())
+        .allow_unauthenticated()
+        .build()?;
+    let (chain, key) = chain_and_key(chain_pem, key_pem)?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A client for peers' cluster ports: trusts only the cluster CA and presents the node
+/// certificate (or none, while joining).
+pub(crate) fn cluster_client_config(ca_pem: &str, identity: Option<(&str, &Secret)>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots(ca_pem)?);
+    let mut config = match identity {
+        Some((chain_pem, key_pem)) => {
+            let (chain, key) = chain_and_key(chain_pem, key_pem)?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// An HTTPS client over a prepared rustls configuration.
+pub(crate) fn https_client(config: Arc<rustls::ClientConfig>, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls((*config).clone())
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .no_proxy()
+        .build()?)
+}
+
+fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(cert.context("parsing the cluster CA")?)?;
+    }
+    Ok(roots)
+}
+
+fn chain_and_key(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let chain = rustls_pemfile::certs(&mut chain_pem.as_bytes()).collect::<Result<Vec<_>, _>>().context("parsing a certificate chain")?;
+    let key = rustls_pemfile::private_key(&mut key_pem.expose())
+        .context("parsing a private key")?
+        .context("no private key in the PEM")?;
+    Ok((chain, key))
+}
+
+/// The API's TLS (no client certificates), serving `chain_pem`.
+pub(crate) fn api_server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<ServerConfig>> {
+    server_config(chain_pem, key_pem)
 }

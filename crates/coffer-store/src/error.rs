@@ -75,6 +75,26 @@ pub enum StoreError {
         /// The id it must exceed.
         last: Option<u64>,
     },
+    /// The replicated tables cannot be reset while a Raft instance uses the store.
+    #[error("the store is in use by Raft ({live} handles alive): shut Raft down first")]
+    RaftRunning {
+        /// Log stores, state machines and snapshot builders still alive.
+        live: usize,
+    },
+    /// A snapshot to rebuild from is ahead of this node's applied state.
+    #[error("the snapshot ends at index {snapshot:?}, after this node's applied index {applied:?}")]
+    RebuildAhead {
+        /// The snapshot's last index.
+        snapshot: Option<u64>,
+        /// This node's last applied index.
+        applied: Option<u64>,
+    },
+    /// This node's log lacks entries needed to bring a snapshot up to its applied state.
+    #[error("this node's log lacks entry {missing}, needed to rebuild its state")]
+    RebuildLogGap {
+        /// The first missing index.
+        missing: u64,
+    },
     /// A blocking storage task panicked or was cancelled.
     #[error("a storage task did not finish")]
     Task(#[source] tokio::task::JoinError),

@@ -25,6 +25,11 @@ impl Leases {
         }
     }
 
+    /// How many leases are alive now.
+    pub(crate) fn live(&self) -> usize {
+        *self.live.borrow()
+    }
+
     /// Resolves once no lease is alive.
     pub(crate) async fn all_returned(&self) {
         let mut live = self.live.subscribe();

@@ -21,7 +21,14 @@ use std::path::Path;
 
 /// The version of the table layout this build reads and writes. A file with another version is
 /// refused at open: bump it whenever a key or value format changes, and migrate explicitly.
-pub const SCHEMA_VERSION: u64 = 1;
+///
+/// Version 2 records membership nodes as [`NodeInfo`](crate::NodeInfo) instead of openraft's
+/// `BasicNode`. `NodeInfo` decodes the old values, so a version 1 file is upgraded in place by
+/// rewriting the version number; builds that only know version 1 then refuse the file cleanly.
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// Older versions this build upgrades at open, by rewriting the version number only.
+const UPGRADABLE_VERSIONS: [u64; 1] = [1];
 
 pub(crate) const SCHEMA: TableDefinition<&str, u64> = TableDefinition::new("schema");
 pub(crate) const SCHEMA_VERSION_KEY: &str = "version";
@@ -55,6 +62,15 @@ pub(crate) fn prepare(txn: &WriteTransaction, path: &Path) -> Result<(), StoreEr
         let found = schema.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
         match found {
             Some(SCHEMA_VERSION) => {}
+            Some(old) if UPGRADABLE_VERSIONS.contains(&old) => {
+                tracing::info!(
+                    path = %path.display(),
+                    from = old,
+                    to = SCHEMA_VERSION,
+                    "upgrading the store schema"
+                );
+                schema.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+            }
             Some(found) => {
                 return Err(StoreError::UnsupportedSchema {
                     path: path.to_owned(),

@@ -1,8 +1,8 @@
-//! The snapshot byte format (version 1). All integers are big-endian.
+//! The snapshot byte format (version 2). All integers are big-endian.
 //!
 //! ```text
 //! magic        8 bytes   b"COFSNAP\0"
-//! version      u32       1
+//! version      u32       2 (1 is still read)
 //! header_len   u32
 //! header       JSON      {"last_applied": LogId | null, "membership": StoredMembership}
 //! count        u64       number of records
@@ -15,6 +15,11 @@
 //! The records are exactly the rows of the `records` table; node-local tables are never
 //! included. The header repeats the snapshot's metadata so the receiver can check that the bytes
 //! belong to the metadata it was given.
+//!
+//! Version 2 differs from version 1 only in the membership's node values: version 1 carried
+//! openraft's `BasicNode` (`{"addr": …}`), version 2 carries [`NodeInfo`](crate::NodeInfo),
+//! which also decodes the old form. Version 1 is therefore still read; builds that only know
+//! version 1 refuse version 2 cleanly.
 
 use crate::error::SnapshotFormatError;
 use crate::type_config::{LogId, StoredMembership};
@@ -22,7 +27,9 @@ use coffer_core::RecordKey;
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 8] = b"COFSNAP\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Versions this build decodes.
+const READABLE_VERSIONS: [u32; 2] = [1, 2];
 const KEY_LEN: usize = 17;
 
 /// What the header says about the state in the snapshot.
@@ -91,7 +98,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, SnapshotFormatError> {
         return Err(SnapshotFormatError::BadMagic);
     }
     let version = input.u32()?;
-    if version != VERSION {
+    if !READABLE_VERSIONS.contains(&version) {
         return Err(SnapshotFormatError::UnsupportedVersion(version));
     }
     let header_len = input.u32()? as usize;
@@ -204,6 +211,18 @@ mod tests {
         let mut bytes = sample();
         bytes[0] = b'X';
         assert!(matches!(decode(&bytes), Err(SnapshotFormatError::BadMagic)));
+    }
+
+    #[test]
+    fn version_1_is_still_read_and_unknown_versions_are_rejected() {
+        let mut bytes = sample();
+        bytes[8..12].copy_from_slice(&1u32.to_be_bytes());
+        assert!(decode(&bytes).is_ok());
+        bytes[8..12].copy_from_slice(&3u32.to_be_bytes());
+        assert!(matches!(
+            decode(&bytes),
+            Err(SnapshotFormatError::UnsupportedVersion(3))
+        ));
     }
 
     #[test]

@@ -7,10 +7,8 @@ use crate::lease::Lease;
 use crate::schema::{RECORDS, SNAPSHOT, SNAPSHOT_DATA, SNAPSHOT_META};
 use crate::snapshot::{Encoder, Header};
 use crate::state_machine;
-use crate::type_config::TypeConfig;
-use openraft::{
-    AnyError, BasicNode, RaftSnapshotBuilder, Snapshot, SnapshotMeta, StorageError, StorageIOError,
-};
+use crate::type_config::{SnapshotMeta, TypeConfig};
+use openraft::{AnyError, RaftSnapshotBuilder, Snapshot, StorageError, StorageIOError};
 use redb::{Database, ReadableDatabase, ReadableTable};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -46,7 +44,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     }
 }
 
-fn build(db: &Database) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), StoreError> {
+fn build(db: &Database) -> Result<(SnapshotMeta, Vec<u8>), StoreError> {
     let (header, data) = {
         let txn = db.begin_read()?;
         let (last_applied, membership) = state_machine::read_applied(&txn)?;
@@ -71,16 +69,12 @@ fn build(db: &Database) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), Store
 }
 
 /// Stores the snapshot unless a newer one (say, installed meanwhile) is already current.
-fn keep_as_current(
-    db: &Database,
-    meta: &SnapshotMeta<u64, BasicNode>,
-    data: &[u8],
-) -> Result<(), StoreError> {
+fn keep_as_current(db: &Database, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StoreError> {
     let meta_bytes = codec::encode(SNAPSHOT_META, meta)?;
     let txn = db.begin_write()?;
     {
         let mut stored = txn.open_table(SNAPSHOT)?;
-        let current: Option<SnapshotMeta<u64, BasicNode>> = codec::get(&stored, SNAPSHOT_META)?;
+        let current: Option<SnapshotMeta> = codec::get(&stored, SNAPSHOT_META)?;
         if current.is_some_and(|current| current.last_log_id > meta.last_log_id) {
             drop(stored);
             txn.abort()?;

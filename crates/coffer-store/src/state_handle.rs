@@ -43,11 +43,29 @@ impl StateHandle {
     pub(crate) fn replica(&self) -> RwLockReadGuard<'_, Replica> {
         self.replica.read()
     }
+
+    /// Replaces the whole replica (a reset store).
+    pub(crate) fn replace(&self, replica: Replica) {
+        *self.replica.write() = replica;
+    }
 }
 
 /// Read access to the applied [`State`]; dereferences to it.
 pub struct StateGuard<'a> {
     replica: RwLockReadGuard<'a, Replica>,
+}
+
+impl StateGuard<'_> {
+    /// The log id of the last entry applied to the state this guard shows: read under the same
+    /// guard, so the two always agree.
+    pub fn last_applied(&self) -> Option<LogId> {
+        self.replica.last_applied
+    }
+
+    /// The membership as of [`StateGuard::last_applied`].
+    pub fn membership(&self) -> &StoredMembership {
+        &self.replica.membership
+    }
 }
 
 impl Deref for StateGuard<'_> {

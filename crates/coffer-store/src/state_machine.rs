@@ -11,13 +11,10 @@ use crate::schema::{
 use crate::snapshot;
 use crate::snapshot_builder::SnapshotBuilder;
 use crate::state_handle::StateHandle;
-use crate::type_config::{Entry, LogId, StoredMembership, TypeConfig};
+use crate::type_config::{Entry, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use coffer_core::State;
 use openraft::storage::RaftStateMachine;
-use openraft::{
-    AnyError, BasicNode, EntryPayload, OptionalSend, Snapshot, SnapshotMeta, StorageError,
-    StorageIOError,
-};
+use openraft::{AnyError, EntryPayload, OptionalSend, Snapshot, StorageError, StorageIOError};
 use parking_lot::RwLockWriteGuard;
 use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 use std::collections::BTreeSet;
@@ -54,13 +51,26 @@ use std::sync::Arc;
 pub struct StateMachineStore {
     db: Arc<Database>,
     state: StateHandle,
+    /// Held while a batch is applied (memory and disk) or a snapshot installed, so that
+    /// [`Store::rebuild_state`](crate::Store::rebuild_state) never interleaves with them.
+    apply_lock: ApplyLock,
     // Declared last: dropped after `db`, so a released lease means a released file.
     lease: Lease,
 }
 
 impl StateMachineStore {
-    pub(crate) fn new(db: Arc<Database>, state: StateHandle, lease: Lease) -> Self {
-        Self { db, state, lease }
+    pub(crate) fn new(
+        db: Arc<Database>,
+        state: StateHandle,
+        apply_lock: ApplyLock,
+        lease: Lease,
+    ) -> Self {
+        Self {
+            db,
+            state,
+            apply_lock,
+            lease,
+        }
     }
 
     /// Applies a batch in memory; returns the responses and what to persist.
@@ -110,11 +120,7 @@ impl StateMachineStore {
         (responses, Some(persist))
     }
 
-    async fn install(
-        &self,
-        meta: &SnapshotMeta<u64, BasicNode>,
-        data: Vec<u8>,
-    ) -> Result<(), StoreError> {
+    async fn install(&self, meta: &SnapshotMeta, data: Vec<u8>) -> Result<(), StoreError> {
         let meta_bytes = codec::encode(SNAPSHOT_META, meta)?;
         let last_applied = meta.last_log_id;
         let membership = meta.last_membership.clone();
@@ -160,7 +166,7 @@ impl StateMachineStore {
     fn current_snapshot(&self) -> Result<Option<Snapshot<TypeConfig>>, StoreError> {
         let txn = self.db.begin_read()?;
         let stored = txn.open_table(SNAPSHOT)?;
-        let Some(meta) = codec::get::<SnapshotMeta<u64, BasicNode>>(&stored, SNAPSHOT_META)? else {
+        let Some(meta) = codec::get::<SnapshotMeta>(&stored, SNAPSHOT_META)? else {
             return Ok(None);
         };
         let data = stored
@@ -189,6 +195,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        let _applying = self.apply_lock.lock().await;
         let (responses, persist) = self.apply_in_memory(entries);
         if let Some(persist) = persist {
             let db = Arc::clone(&self.db);
@@ -211,10 +218,11 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 
     async fn install_snapshot(
         &mut self,
-        meta: &SnapshotMeta<u64, BasicNode>,
+        meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError<u64>> {
         tracing::info!(%meta, "installing snapshot");
+        let _applying = self.apply_lock.lock().await;
         self.install(meta, snapshot.into_inner())
             .await
             .map_err(|e| {
@@ -229,6 +237,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
     }
 }
+
+/// Serializes the writers of the applied state: applying, installing, rebuilding.
+pub(crate) type ApplyLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What one applied batch writes.
 struct Persist {

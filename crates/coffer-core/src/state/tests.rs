@@ -441,3 +441,27 @@ fn an_account_created_with_an_administrator_is_never_without_one() {
     let roles = &state.user(admin).expect("user").memberships[&new.id].roles;
     assert!(roles.contains(&crate::records::AccountRole::Administrator));
 }
+
+#[test]
+fn cluster_record_holds_tokens_and_labels_and_prunes_expired_tokens() {
+    let mut state = State::default();
+    let token = |id: &str, expires: u64| crate::records::JoinToken {
+        id: id.into(),
+        verifier: vec![1; 32],
+        signing_key: Sealed(vec![2; 60]),
+        created_at: T0,
+        expires_at: UnixTime(expires),
+    };
+    let early = state.apply(&Command::SetNodeLabel { node: "n1".into(), dc: "east".into() });
+    assert!(matches!(early.outcome, Err(ApplyError::ClusterState(_))));
+    let info = crate::records::ClusterInfo { ca_cert_pem: "CA".into(), ..Default::default() };
+    assert_eq!(state.apply(&Command::InitCluster(info.clone())).outcome, Ok(()));
+    assert!(state.apply(&Command::InitCluster(info)).outcome.is_err());
+    state.apply(&Command::CreateJoinToken { token: token("aaaaaa", T0.0 + 10), at: T0 });
+    state.apply(&Command::CreateJoinToken { token: token("bbbbbb", T0.0 + 100), at: UnixTime(T0.0 + 20) });
+    state.apply(&Command::SetNodeLabel { node: "n1".into(), dc: "east".into() });
+    let cluster = state.cluster().expect("initialized");
+    assert_eq!(cluster.tokens.keys().collect::<Vec<_>>(), vec!["bbbbbb"]);
+    assert_eq!(cluster.dc_labels.get("n1").map(String::as_str), Some("east"));
+    assert_eq!(reload(&state), state);
+}

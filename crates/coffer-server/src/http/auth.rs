@@ -99,6 +99,13 @@ pub(crate) async fn authenticate(
     let path = request.uri().path().to_owned();
     tracing::info!(log = "request", client_ip = %client.ip(), %method, path, "request");
 
+    if !is_public(&path)
+        && let Some(reason) = node.refusal()
+    {
+        let response = ApiError::Unavailable(format!("this node cannot serve: {reason}")).into_response();
+        let _ = finish(&method, &path, None, client, started, &response);
+        return response;
+    }
     let caller = match request.headers().get(header::AUTHORIZATION) {
         Some(_) if is_public(&path) => None,
         Some(value) => match node.authenticate(value.as_bytes(), path == LOGIN_PATH) {

@@ -28,6 +28,9 @@ pub(crate) enum ApiError {
     /// The body is over the size limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The node lost the cluster's quorum but serves reads (R-CLU-7); writes are refused.
+    #[error("the node is read-only: {0}; reads and crypto operations still work, writes resume when the quorum returns")]
+    ReadOnly(String),
     /// The node cannot serve right now (not leader and no way to forward, shutting down).
     #[error("{0}")]
     Unavailable(String),
@@ -56,6 +59,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -18,7 +18,7 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 
 /// 204 while the node can serve requests, 503 otherwise.
 async fn health(State(node): State<Arc<Node>>) -> StatusCode {
-    if node.cluster.is_serving() {
+    if node.serving() {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::SERVICE_UNAVAILABLE

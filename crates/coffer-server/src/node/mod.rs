@@ -30,6 +30,20 @@ pub(crate) struct Node {
     pub(crate) keys: KeyCache,
     /// Where audit records go.
     pub(crate) audit: AuditSink,
+    /// Set on cluster members (absent in the single-node evaluation mode).
+    pub(crate) membership: Option<Membership>,
+}
+
+/// What a cluster member knows beyond a single node: who it is and how to reach its peers.
+pub(crate) struct Membership {
+    /// This node's identity.
+    pub(crate) identity: crate::daemon::identity::NodeIdentity,
+    /// HTTPS client for the cluster port of peers (mutual TLS with the node certificate).
+    pub(crate) peers: reqwest::Client,
+    /// Read-only mode bookkeeping (R-CLU-7).
+    pub(crate) availability: crate::daemon::availability::Availability,
+    /// The join in progress, when this node leads.
+    pub(crate) join_gate: crate::daemon::join::JoinGate,
 }
 
 impl Node {
@@ -46,7 +60,32 @@ impl Node {
             cluster,
             cmk,
             audit,
+            membership: None,
         })
+    }
+
+    /// The same node as a cluster member.
+    pub(crate) fn with_membership(mut self, membership: Membership) -> Self {
+        self.membership = Some(membership);
+        self
+    }
+
+    /// True while the node serves requests: a member with a leader lease, or in read-only mode.
+    pub(crate) fn serving(&self) -> bool {
+        match &self.membership {
+            Some(membership) => membership.availability.unavailable_reason().is_none(),
+            None => self.cluster.is_serving(),
+        }
+    }
+
+    /// Why the node refuses requests, when it does.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.membership.as_ref().and_then(|m| m.availability.unavailable_reason())
+    }
+
+    /// The cluster master key, for handing to a joining node (sealed to its transport key).
+    pub(crate) fn cmk_secret(&self) -> Secret {
+        self.cmk.to_secret()
     }
 
     /// Seals a secret under the master key, bound to the id of the record that holds it.
@@ -74,9 +113,15 @@ impl Node {
         .map_err(|e| ApiError::Internal(e.into()))
     }
 
-    /// Proposes a command and waits until it is committed and applied on this node.
+    /// Proposes a command (through the leader, wherever it is) and waits until it is committed
+    /// and applied on this node. In read-only mode it fails at once with a read-only error.
     pub(crate) async fn propose(&self, command: Command) -> ApiResult<()> {
-        self.cluster.propose(command).await?.map_err(ApiError::from)
+        if let Some(membership) = &self.membership
+            && let Some(reason) = membership.availability.read_only_reason()
+        {
+            return Err(ApiError::ReadOnly(reason));
+        }
+        self.cluster.propose_anywhere(command).await?.map_err(ApiError::from)
     }
 }
 

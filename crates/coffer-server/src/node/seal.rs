@@ -69,22 +69,29 @@ pub(crate) fn sealing_key(platform: &Secret) -> anyhow::Result<SealingKey> {
 }
 
 /// Unseals the node's CMK, or makes and seals a new one when the node has none yet.
-pub(crate) fn unseal_or_create_cmk(
-    store: &Store,
-    sealing: &SealingKey,
-) -> anyhow::Result<SealingKey> {
-    let local = store.node_local();
-    if let Some(sealed) = local.get(SEALED_CMK)? {
-        let cmk = sealing.unseal(CMK_AAD, &sealed).context(
-            "cannot unseal the cluster master key: the platform secret does not match this data directory",
-        )?;
-        return Ok(SealingKey::from_bytes(cmk.expose())?);
+pub(crate) fn unseal_or_create_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<SealingKey> {
+    if let Some(cmk) = unseal_cmk(store, sealing)? {
+        return Ok(cmk);
     }
     let cmk = SealingKey::generate()?;
-    local.put(
-        SEALED_CMK,
-        &sealing.seal(CMK_AAD, cmk.to_secret().expose())?,
-    )?;
+    store_cmk(store, sealing, &cmk)?;
     tracing::info!("generated and sealed a new cluster master key");
     Ok(cmk)
+}
+
+/// The node's CMK, if it holds one.
+pub(crate) fn unseal_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<Option<SealingKey>> {
+    let Some(sealed) = store.node_local().get(SEALED_CMK)? else {
+        return Ok(None);
+    };
+    let cmk = sealing.unseal(CMK_AAD, &sealed).context(
+        "cannot unseal the cluster master key: the platform secret does not match this data directory",
+    )?;
+    Ok(Some(SealingKey::from_bytes(cmk.expose())?))
+}
+
+/// Keeps `cmk` sealed under this node's sealing key.
+pub(crate) fn store_cmk(store: &Store, sealing: &SealingKey, cmk: &SealingKey) -> anyhow::Result<()> {
+    store.node_local().put(SEALED_CMK, &sealing.seal(CMK_AAD, cmk.to_secret().expose())?)?;
+    Ok(())
 }

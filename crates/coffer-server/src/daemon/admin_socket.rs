@@ -1,0 +1,101 @@
+//! The admin socket: one JSON request line in, one JSON response line out.
+
+use super::Daemon;
+use anyhow::Context;
+use coffer_admin::{AdminRequest, AdminResponse, SOCKET_NAME};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+/// Longest request line accepted (a `config.yaml` travels inside `create`).
+const MAX_REQUEST: usize = 1024 * 1024;
+
+/// The bound socket.
+pub(crate) struct AdminSocket {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl AdminSocket {
+    /// Binds `DIR/admin.sock`, replacing a stale socket file, with mode 0600.
+    pub(crate) fn bind(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(SOCKET_NAME);
+        if path.exists() {
+            if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+                anyhow::bail!("another Coffer daemon is already serving {}", path.display());
+            }
+            std::fs::remove_file(&path).with_context(|| format!("removing the stale socket {}", path.display()))?;
+        }
+        let listener = UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Self { listener, path })
+    }
+
+    /// The socket's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serves requests until the listener fails.
+    pub(crate) async fn serve(self, daemon: Arc<Daemon>) {
+        loop {
+            match self.listener.accept().await {
+                Ok((stream, _)) => {
+                    let daemon = daemon.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = answer(stream, daemon).await {
+                            tracing::warn!(error = format!("{error:#}"), "admin request failed");
+                        }
+                    });
+                }
+                Err(error) => {
+                    tracing::error!(%error, "admin socket accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn answer(stream: UnixStream, daemon: Arc<Daemon>) -> anyhow::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
+    reader.read_line(&mut line).await?;
+    let response = match serde_json::from_str::<AdminRequest>(&line) {
+        Ok(request) => {
+            tracing::info!(command = command_name(&request), "admin request");
+            daemon.handle(request).await
+        }
+        Err(error) => AdminResponse::Error(super::admin_error(
+            format!("malformed admin request: {error}"),
+            Some("the command and the daemon may be different versions"),
+        )),
+    };
+    let mut out = serde_json::to_vec(&response)?;
+    out.push(b'\n');
+    write.write_all(&out).await?;
+    write.shutdown().await?;
+    Ok(())
+}
+
+/// The request's name for the log (never its arguments: they can hold passwords and tokens).
+fn command_name(request: &AdminRequest) -> &'static str {
+    match request {
+        AdminRequest::Create { .. } => "create",
+        AdminRequest::Join { .. } => "join",
+        AdminRequest::TokenCreate { .. } => "token create",
+        AdminRequest::TokenList => "token list",
+        AdminRequest::Remove { .. } => "remove",
+        AdminRequest::Reset { .. } => "reset",
+        AdminRequest::Status => "status",
+        AdminRequest::Label { .. } => "label",
+        AdminRequest::Repair => "repair",
+        AdminRequest::CheckNetwork { .. } => "check-network",
+        AdminRequest::SysadminCreate { .. } => "sysadmin create",
+    }
+}
+
+use tokio::io::AsyncReadExt as _;

@@ -1,0 +1,109 @@
+//! `sdkms-cluster create`: make this node a one-node cluster.
+
+use super::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
+use super::{Daemon, Phase, STORE_FILE, admin_error, ok};
+use crate::node::{now, seal};
+use coffer_admin::{AdminError, Created};
+use coffer_core::{ClusterInfo, Command, Sealed};
+use coffer_crypto::SealingKey;
+use coffer_store::Store;
+use std::sync::Arc;
+
+/// The id the sealed cluster CA key is bound to.
+pub(crate) const CA_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x6361_5f6b_6579);
+
+/// Creates the cluster.
+pub(crate) async fn create(
+    daemon: &Arc<Daemon>,
+    self_addr: &str,
+    config_yaml: &str,
+    node_name: Option<String>,
+) -> Result<serde_json::Value, AdminError> {
+    let mut phase = daemon.phase.lock().await;
+    if matches!(*phase, Phase::Member(_)) {
+        return Err(admin_error(
+            "this node already belongs to a cluster",
+            Some("to start over, run `sdkms-cluster reset --delete-data` first"),
+        ));
+    }
+    let (ip, prefix) = parse_addr(self_addr).map_err(|e| admin_error(format!("--self: {e}"), None))?;
+    let name = node_name.unwrap_or_else(host_name);
+    check_node_name(&name).map_err(|e| admin_error(e, None))?;
+    check_config(config_yaml)?;
+
+    let path = daemon.config.dir.join(STORE_FILE);
+    remove_unfinished_store(&path)?;
+    let failed = |what: &str, e: anyhow::Error| admin_error(format!("{what}: {e:#}"), None);
+    let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
+    let cmk = SealingKey::generate().map_err(|e| failed("making the cluster master key", e.into()))?;
+    seal::store_cmk(&store, daemon.sealing(), &cmk).map_err(|e| failed("sealing the cluster master key", e))?;
+    let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA").map_err(|e| failed("making the cluster CA", e.into()))?;
+    let csr = coffer_crypto::node_csr(&name, ip).map_err(|e| failed("making the node key", e.into()))?;
+    let chain = coffer_crypto::sign_node_csr(&ca, &csr.csr_pem, &name, ip).map_err(|e| failed("signing the node certificate", e.into()))?;
+    let sealed_key = daemon.sealing().seal(name.as_bytes(), csr.key_pem.expose()).map_err(|e| failed("sealing the node key", e.into()))?;
+    let identity = NodeIdentity {
+        node_id: 1,
+        name: name.clone(),
+        ip,
+        prefix,
+        api_port: daemon.config.api_port,
+        cluster_port: daemon.config.cluster_port,
+        cert_chain_pem: chain,
+        ca_cert_pem: ca.cert_pem.clone(),
+        sealed_key: Sealed(sealed_key),
+    };
+
+    let running = daemon.start_member(store, identity.clone(), true).await.map_err(|e| failed("starting the node", e))?;
+    let node = running.node.clone();
+    let init = async {
+        let ca_key = node.seal(CA_KEY_OWNER, ca.key_pem.expose()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let info = ClusterInfo {
+            cluster_id: uuid::Uuid::new_v4(),
+            ca_cert_pem: ca.cert_pem.clone(),
+            ca_key: Some(ca_key),
+            config_yaml: config_yaml.to_owned(),
+            created_at: now(),
+            ..Default::default()
+        };
+        node.propose(Command::InitCluster(info)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The identity is saved last: a node that crashed before this point is not a member and
+        // `create` can simply be run again.
+        identity.save(node.cluster.store())
+    };
+    if let Err(error) = init.await {
+        super::stop_running(running).await;
+        return Err(failed("initializing the cluster", error));
+    }
+    daemon.set_phase(&mut phase, Phase::Member(running));
+    tracing::info!(node = name, "cluster created");
+    ok(&Created {
+        node: name,
+        api_url: format!("https://{}", identity.api_addr()),
+        cluster_addr: identity.cluster_addr().to_string(),
+    })
+}
+
+/// `config.yaml` must at least be YAML; its options are validated by the configuration parser.
+fn check_config(yaml: &str) -> Result<(), AdminError> {
+    serde_saphyr::from_str::<serde_json::Value>(yaml)
+        .map(|_| ())
+        .map_err(|e| admin_error(format!("config.yaml is not valid YAML: {e}"), Some("fix the file and run the command again")))
+}
+
+/// A store without an identity is what a failed create or join left behind: start over.
+pub(crate) fn remove_unfinished_store(path: &std::path::Path) -> Result<(), AdminError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let has_identity = Store::open(path)
+        .ok()
+        .and_then(|store| NodeIdentity::load(&store).ok().flatten())
+        .is_some();
+    if has_identity {
+        return Err(admin_error(
+            "this node holds the data of a cluster member",
+            Some("run `sdkms-cluster reset --delete-data` to discard it first"),
+        ));
+    }
+    std::fs::remove_file(path).map_err(|e| admin_error(format!("removing the unfinished store {}: {e}", path.display()), None))
+}

@@ -1,0 +1,346 @@
+//! The node daemon in cluster mode (`coffer server --data-dir DIR`).
+//!
+//! The daemon starts **uninitialized** with only the admin socket open; `sdkms-cluster create`
+//! or `join` make it a member, after which it serves the API port and the cluster port on its
+//! address. A restarted member comes back as a member by itself. `reset` returns it to
+//! uninitialized with its data gone.
+//!
+//! ```text
+//! Uninitialized ──create──► Member ◄──► ReadOnly (quorum lost, local DC majority kept)
+//!       │                     ▲
+//!       └──join──► Joining ───┘            reset: any state ──► Uninitialized
+//! ```
+
+pub(crate) mod admin_socket;
+pub(crate) mod availability;
+mod cluster_port;
+mod create;
+pub(crate) mod identity;
+pub(crate) mod join;
+mod membership;
+mod network_check;
+mod reset;
+mod status;
+mod tokens;
+
+use crate::audit::AuditSink;
+use crate::http;
+use crate::http::listener::{ClientAddr, TlsListener};
+use crate::node::{Membership, Node, seal};
+use anyhow::Context;
+use availability::Availability;
+use coffer_admin::{AdminError, AdminRequest, AdminResponse};
+use coffer_cluster::{Cluster, NodeInfo};
+use coffer_crypto::SealingKey;
+use coffer_store::Store;
+use identity::NodeIdentity;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinHandle;
+
+/// File name of the store inside the data directory.
+pub(crate) const STORE_FILE: &str = "coffer.redb";
+/// The cluster CA certificate, for clients of the bootstrap API certificate.
+pub(crate) const CLUSTER_CA_FILE: &str = "cluster-ca.pem";
+
+/// Where and how the daemon runs; from flags, fixed for the process.
+#[derive(Clone, Debug)]
+pub(crate) struct DaemonConfig {
+    /// The data directory.
+    pub(crate) dir: PathBuf,
+    /// API port on the node's address.
+    pub(crate) api_port: u16,
+    /// Cluster port on the node's address.
+    pub(crate) cluster_port: u16,
+    /// The platform secret file.
+    pub(crate) platform_secret: PathBuf,
+}
+
+/// The daemon: its configuration, sealing key and current phase.
+pub(crate) struct Daemon {
+    pub(crate) config: DaemonConfig,
+    sealing: SealingKey,
+    /// Serializes everything that changes the phase (create, join, reset).
+    phase: Mutex<Phase>,
+    /// The phase's name, readable while a phase change is under way.
+    phase_name: std::sync::RwLock<&'static str>,
+}
+
+/// Where the node is in its life.
+pub(crate) enum Phase {
+    /// No cluster: only the admin socket.
+    Uninitialized,
+    /// A member, serving.
+    Member(Running),
+}
+
+/// A running member: its node and the tasks serving its ports.
+pub(crate) struct Running {
+    pub(crate) node: Arc<Node>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Daemon {
+    /// Starts the daemon: admin socket, and the member services if this node is one.
+    pub(crate) async fn run(config: DaemonConfig) -> anyhow::Result<()> {
+        create_dir(&config.dir)?;
+        let sealing = seal::sealing_key(&seal::platform_secret(&config.platform_secret)?)?;
+        let daemon = Arc::new(Self {
+            config,
+            sealing,
+            phase: Mutex::new(Phase::Uninitialized),
+            phase_name: std::sync::RwLock::new("Uninitialized"),
+        });
+        daemon.resume().await?;
+        let socket = admin_socket::AdminSocket::bind(&daemon.config.dir)?;
+        tracing::info!(socket = %socket.path().display(), "admin socket open");
+        tokio::select! {
+            () = socket.serve(daemon.clone()) => {}
+            () = crate::shutdown_signal() => {}
+        }
+        daemon.stop_member().await;
+        Ok(())
+    }
+
+    /// Restarts the member services of a node that already belongs to a cluster.
+    async fn resume(&self) -> anyhow::Result<()> {
+        let path = self.config.dir.join(STORE_FILE);
+        if !path.exists() {
+            tracing::info!("uninitialized: waiting for `sdkms-cluster create` or `join`");
+            return Ok(());
+        }
+        let store = Store::open(&path).context("opening the store")?;
+        match NodeIdentity::load(&store)? {
+            Some(identity) => {
+                tracing::info!(node = identity.name, "resuming as a cluster member");
+                let running = self.start_member(store, identity, false).await?;
+                self.set_phase(&mut *self.phase.lock().await, Phase::Member(running));
+            }
+            None => tracing::info!("uninitialized: waiting for `sdkms-cluster create` or `join`"),
+        }
+        Ok(())
+    }
+
+    /// Answers one admin request.
+    pub(crate) async fn handle(self: &Arc<Self>, request: AdminRequest) -> AdminResponse {
+        let result = match request {
+            AdminRequest::Create { self_addr, config_yaml, node_name } => {
+                create::create(self, &self_addr, &config_yaml, node_name).await
+            }
+            AdminRequest::Join { peer, token, self_addr, node_name } => {
+                join::join(self, &peer, &token, self_addr.as_deref(), node_name).await
+            }
+            AdminRequest::TokenCreate { ttl_secs } => self.with_node(|node| tokens::create(node, ttl_secs)).await,
+            AdminRequest::TokenList => self.with_node(tokens::list).await,
+            AdminRequest::Remove { node, force } => {
+                self.with_node(|n| membership::remove(n, node, force)).await
+            }
+            AdminRequest::Reset { delete_data, reset_iptables } => {
+                reset::reset(self, delete_data, reset_iptables).await
+            }
+            AdminRequest::Status => status::status(self).await,
+            AdminRequest::Label { node, dc } => self.with_node(|n| membership::label(n, node, dc)).await,
+            AdminRequest::Repair => self.with_node(membership::repair).await,
+            AdminRequest::CheckNetwork { peer } => {
+                self.with_node(|n| network_check::check(n, peer)).await
+            }
+            AdminRequest::SysadminCreate { email, password } => {
+                self.with_node(|n| membership::create_sysadmin(n, email, password)).await
+            }
+        };
+        match result {
+            Ok(value) => AdminResponse::Ok(value),
+            Err(error) => AdminResponse::Error(error),
+        }
+    }
+
+    /// Runs `f` with the member's node, or explains that there is no cluster here.
+    async fn with_node<F, Fut>(&self, f: F) -> Result<serde_json::Value, AdminError>
+    where
+        F: FnOnce(Arc<Node>) -> Fut,
+        Fut: std::future::Future<Output = Result<serde_json::Value, AdminError>>,
+    {
+        let node = self.node().await.ok_or_else(|| not_member(self.phase_label()))?;
+        f(node).await
+    }
+
+    /// The member's node, if this is a member.
+    pub(crate) async fn node(&self) -> Option<Arc<Node>> {
+        match &*self.phase.lock().await {
+            Phase::Member(running) => Some(running.node.clone()),
+            Phase::Uninitialized => None,
+        }
+    }
+
+    /// The phase's name (`Uninitialized`, `Joining`, `Member`), without waiting.
+    pub(crate) fn phase_label(&self) -> &'static str {
+        self.phase_name.read().map(|n| *n).unwrap_or("Unknown")
+    }
+
+    fn set_phase(&self, slot: &mut Phase, phase: Phase) {
+        let name = match &phase {
+            Phase::Uninitialized => "Uninitialized",
+            Phase::Member(_) => "Member",
+        };
+        *slot = phase;
+        self.set_label(name);
+    }
+
+    fn set_label(&self, name: &'static str) {
+        if let Ok(mut label) = self.phase_name.write() {
+            *label = name;
+        }
+    }
+
+    /// Starts the cluster, the API and the cluster port for a member.
+    pub(crate) async fn start_member(&self, store: Store, identity: NodeIdentity, bootstrap: bool) -> anyhow::Result<Running> {
+        let cmk = seal::unseal_cmk(&store, &self.sealing)?
+            .context("this node has an identity but no cluster master key; reset it and join again")?;
+        let node_key = self.sealing.unseal(identity.name.as_bytes(), &identity.sealed_key.0).context("unsealing the node key")?;
+        let client_tls = crate::tls::cluster_client_config(&identity.ca_cert_pem, Some((&identity.cert_chain_pem, &node_key)))?;
+        let server_tls = crate::tls::cluster_server_config(&identity.cert_chain_pem, &node_key, &identity.ca_cert_pem)?;
+        let me = NodeInfo {
+            name: identity.name.clone(),
+            cluster_addr: identity.cluster_addr().to_string(),
+            api_addr: identity.api_addr().to_string(),
+        };
+        // Bind first: a port in use is an error the operator must see before anything starts.
+        let cluster_tcp = tokio::net::TcpListener::bind(identity.cluster_addr())
+            .await
+            .with_context(|| format!("binding the cluster port {}", identity.cluster_addr()))?;
+        let api_tcp = tokio::net::TcpListener::bind(identity.api_addr())
+            .await
+            .with_context(|| format!("binding the API port {}", identity.api_addr()))?;
+
+        let cluster = Cluster::start(store, identity.node_id, me, client_tls.clone(), bootstrap)
+            .await
+            .context("starting Raft")?;
+        let audit = AuditSink::start(cluster.store().audit());
+        let peers = crate::tls::https_client(client_tls, Duration::from_secs(30))?;
+        let availability = Availability::default();
+        let membership = Membership {
+            identity: identity.clone(),
+            peers,
+            availability: availability.clone(),
+            join_gate: join::JoinGate::default(),
+        };
+        let node = Arc::new(Node::new(cluster, cmk, audit)?.with_membership(membership));
+
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let cluster_listener = cluster_port::ClusterListener::start(cluster_tcp, server_tls)?;
+        let router = cluster_port::router(node.clone());
+        tasks.push(tokio::spawn(serve(cluster_listener, router, stopped.clone(), "cluster")));
+
+        // Until real certificates are installed the API serves the node certificate, which the
+        // cluster CA issued for the node's name and address; clients trust DIR/cluster-ca.pem.
+        let api_config = crate::tls::api_server_config(&identity.cert_chain_pem, &node_key)?;
+        write_public_file(&self.config.dir.join(CLUSTER_CA_FILE), &identity.ca_cert_pem)?;
+        let api_listener = TlsListener::start(api_tcp, Arc::new(move || tokio_rustls::TlsAcceptor::from(api_config.clone())))?;
+        tasks.push(tokio::spawn(serve_api(api_listener, http::router(node.clone()), stopped.clone())));
+        tasks.push(tokio::spawn(availability_loop(node.clone(), stopped)));
+        tracing::info!(node = identity.name, api = %identity.api_addr(), cluster = %identity.cluster_addr(), "member services started");
+        Ok(Running { node, stop, tasks })
+    }
+
+    /// Stops the member services, if running, and waits for them; the phase becomes
+    /// `Uninitialized` (the data stays).
+    pub(crate) async fn stop_member(&self) {
+        let mut phase = self.phase.lock().await;
+        if let Phase::Member(running) = std::mem::replace(&mut *phase, Phase::Uninitialized) {
+            stop_running(running).await;
+        }
+        self.set_label("Uninitialized");
+    }
+
+    /// The sealing key of this node.
+    pub(crate) fn sealing(&self) -> &SealingKey {
+        &self.sealing
+    }
+}
+
+/// Stops a running member and waits (bounded) for its tasks and Raft.
+async fn stop_running(running: Running) {
+    let _ = running.stop.send(true);
+    for task in running.tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
+    if let Err(error) = running.node.cluster.shutdown().await {
+        tracing::warn!(%error, "Raft did not shut down cleanly");
+    }
+}
+
+async fn serve_api(listener: TlsListener, router: axum::Router, mut stopped: watch::Receiver<bool>) {
+    let service = router.into_make_service_with_connect_info::<ClientAddr>();
+    let result = axum::serve(listener, service)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await;
+    if let Err(error) = result {
+        tracing::error!(%error, "the API listener failed");
+    }
+}
+
+async fn serve(listener: cluster_port::ClusterListener, router: axum::Router, mut stopped: watch::Receiver<bool>, what: &'static str) {
+    let service = router.into_make_service_with_connect_info::<cluster_port::PeerInfo>();
+    let result = axum::serve(listener, service)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await;
+    if let Err(error) = result {
+        tracing::error!(%error, what, "listener failed");
+    }
+}
+
+/// Re-evaluates the node's availability until stopped.
+async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(availability::CHECK_INTERVAL) => {}
+        }
+        let Some(membership) = &node.membership else { return };
+        let mode = membership::evaluate_availability(&node, membership).await;
+        membership.availability.set(mode);
+    }
+}
+
+/// Writes a public file (mode 0644) atomically.
+fn write_public_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, contents).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))
+}
+
+/// The error for commands that need a cluster on a node that has none.
+fn not_member(phase: &str) -> AdminError {
+    AdminError {
+        message: format!("this node is not a cluster member (state: {phase})"),
+        hint: Some("create a cluster with `sdkms-cluster create` or join one with `sdkms-cluster join`".into()),
+    }
+}
+
+/// An admin error from a message and a hint.
+pub(crate) fn admin_error(message: impl Into<String>, hint: Option<&str>) -> AdminError {
+    AdminError { message: message.into(), hint: hint.map(str::to_owned) }
+}
+
+/// An admin result from any serializable value.
+pub(crate) fn ok<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
+    serde_json::to_value(value).map_err(|e| admin_error(format!("internal error: {e}"), None))
+}

@@ -1,0 +1,75 @@
+//! What the cluster knows about each member node: the `Node` type of the Raft membership.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A member node as recorded in the replicated membership: its name and where to reach it.
+///
+/// `name` is the node's DNS name as written in its certificate (a DNS SAN issued by the cluster
+/// CA); peers verify the cluster port's certificate against it. `cluster_addr` is the
+/// `IP:PORT` of the node's cluster port (Raft RPCs, write forwarding), `api_addr` the `IP:PORT`
+/// of its API listener.
+///
+/// Stores written before this type existed recorded openraft's `BasicNode` (`{"addr": …}`);
+/// they still decode, the address becoming `cluster_addr` and the other fields empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NodeInfo {
+    /// The node's name, also the DNS SAN of its certificate.
+    pub name: String,
+    /// `IP:PORT` of the node's cluster port.
+    #[serde(alias = "addr")]
+    pub cluster_addr: String,
+    /// `IP:PORT` of the node's API listener.
+    pub api_addr: String,
+}
+
+impl NodeInfo {
+    /// A node named `name` with its cluster and API addresses.
+    pub fn new(
+        name: impl Into<String>,
+        cluster_addr: impl Into<String>,
+        api_addr: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            cluster_addr: cluster_addr.into(),
+            api_addr: api_addr.into(),
+        }
+    }
+}
+
+impl fmt::Display for NodeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (cluster {}, api {})",
+            self.name, self.cluster_addr, self.api_addr
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_basic_node_still_decodes() {
+        let node: NodeInfo = serde_json::from_str(r#"{"addr":"127.0.0.1:4444"}"#).expect("decodes");
+        assert_eq!(node, NodeInfo::new("", "127.0.0.1:4444", ""));
+    }
+
+    #[test]
+    fn node_info_round_trips() {
+        let node = NodeInfo::new("node-1", "10.0.0.1:4445", "10.0.0.1:443");
+        let json = serde_json::to_string(&node).expect("encodes");
+        assert_eq!(
+            serde_json::from_str::<NodeInfo>(&json).expect("decodes"),
+            node
+        );
+    }
+}
