@@ -136,7 +136,9 @@ impl State {
         match command {
             Command::InitCluster(info) => {
                 if self.cluster.is_some() {
-                    return Err(ApplyError::ClusterState("the cluster is already initialized".into()));
+                    return Err(ApplyError::ClusterState(
+                        "the cluster is already initialized".into(),
+                    ));
                 }
                 self.cluster = Some(info.clone());
                 changed.push(Self::cluster_key());
@@ -562,7 +564,9 @@ impl State {
     }
 
     fn cluster_mut(&mut self) -> Result<&mut ClusterInfo, ApplyError> {
-        self.cluster.as_mut().ok_or_else(|| ApplyError::ClusterState("the cluster is not initialized".into()))
+        self.cluster
+            .as_mut()
+            .ok_or_else(|| ApplyError::ClusterState("the cluster is not initialized".into()))
     }
 
     fn ensure_new_id(&self, id: Uuid) -> Result<(), ApplyError> {

@@ -34,8 +34,13 @@ impl TransportKey {
     /// # Errors
     /// [`CryptoError::RandomFailed`] when the system has no randomness.
     pub fn generate() -> Result<Self> {
-        let private = EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new()).map_err(|_| CryptoError::RandomFailed)?;
-        let public = private.compute_public_key().map_err(|_| CryptoError::OperationFailed)?.as_ref().to_vec();
+        let private = EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new())
+            .map_err(|_| CryptoError::RandomFailed)?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| CryptoError::OperationFailed)?
+            .as_ref()
+            .to_vec();
         Ok(Self { private, public })
     }
 
@@ -68,17 +73,28 @@ pub struct Envelope {
 /// # Errors
 /// [`CryptoError::InvalidInput`] when `receiver_public` is not a P-256 point.
 pub fn seal_to(receiver_public: &[u8], secret: &[u8], aad: &[u8]) -> Result<Envelope> {
-    let private = EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new()).map_err(|_| CryptoError::RandomFailed)?;
-    let sender_public = private.compute_public_key().map_err(|_| CryptoError::OperationFailed)?.as_ref().to_vec();
+    let private = EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new())
+        .map_err(|_| CryptoError::RandomFailed)?;
+    let sender_public = private
+        .compute_public_key()
+        .map_err(|_| CryptoError::OperationFailed)?
+        .as_ref()
+        .to_vec();
     let key = derive(private, receiver_public)?;
-    Ok(Envelope { sender_public, sealed: key.seal(aad, secret)? })
+    Ok(Envelope {
+        sender_public,
+        sealed: key.seal(aad, secret)?,
+    })
 }
 
 fn derive(private: EphemeralPrivateKey, peer_public: &[u8]) -> Result<SealingKey> {
     let peer = UnparsedPublicKey::new(&ECDH_P256, peer_public);
-    let shared = agreement::agree_ephemeral(private, peer, CryptoError::invalid_input("not a P-256 public key"), |shared| {
-        hkdf_sha256(shared, b"", INFO, 32)
-    })?;
+    let shared = agreement::agree_ephemeral(
+        private,
+        peer,
+        CryptoError::invalid_input("not a P-256 public key"),
+        |shared| hkdf_sha256(shared, b"", INFO, 32),
+    )?;
     SealingKey::from_bytes(shared.expose())
 }
 
@@ -95,7 +111,10 @@ mod tests {
         let receiver2 = TransportKey::generate().unwrap();
         let envelope2 = seal_to(receiver2.public_key(), b"master key", b"cmk").unwrap();
         assert!(receiver.open(&envelope2, b"cmk").is_err());
-        assert_eq!(receiver2.open(&envelope2, b"cmk").unwrap().expose(), b"master key");
+        assert_eq!(
+            receiver2.open(&envelope2, b"cmk").unwrap().expose(),
+            b"master key"
+        );
     }
 
     #[test]

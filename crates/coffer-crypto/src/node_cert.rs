@@ -32,16 +32,22 @@ pub struct NodeCsr {
 /// # Errors
 /// [`CryptoError::InvalidInput`] for a name that is not a valid DNS name.
 pub fn node_csr(name: &str, ip: IpAddr) -> Result<NodeCsr> {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|_| CryptoError::OperationFailed)?;
+    let key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|_| CryptoError::OperationFailed)?;
     // A request carries only the names; usages and constraints are the signer's decision.
     let mut params = CertificateParams::default();
     let mut subject = DistinguishedName::new();
     subject.push(DnType::CommonName, name);
     params.distinguished_name = subject;
     params.subject_alt_names = vec![SanType::DnsName(dns(name)?), SanType::IpAddress(ip)];
-    let csr = params.serialize_request(&key).map_err(|_| CryptoError::OperationFailed)?;
+    let csr = params
+        .serialize_request(&key)
+        .map_err(|_| CryptoError::OperationFailed)?;
     let csr_pem = csr.pem().map_err(|_| CryptoError::OperationFailed)?;
-    Ok(NodeCsr { csr_pem, key_pem: Secret::new(key.serialize_pem().into_bytes()) })
+    Ok(NodeCsr {
+        csr_pem,
+        key_pem: Secret::new(key.serialize_pem().into_bytes()),
+    })
 }
 
 /// Signs a node's CSR with the cluster CA, for node `name` at `ip`. The request's signature is
@@ -52,8 +58,11 @@ pub fn node_csr(name: &str, ip: IpAddr) -> Result<NodeCsr> {
 /// [`CryptoError::InvalidInput`] when the CSR does not parse, its signature is wrong, or it names
 /// anything else; [`CryptoError::InvalidKey`] when the CA does not parse.
 pub fn sign_node_csr(ca: &CaBundle, csr_pem: &str, name: &str, ip: IpAddr) -> Result<String> {
-    let request = CertificateSigningRequestParams::from_pem(csr_pem)
-        .map_err(|_| CryptoError::invalid_input("the certificate signing request does not parse or its signature is wrong"))?;
+    let request = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|_| {
+        CryptoError::invalid_input(
+            "the certificate signing request does not parse or its signature is wrong",
+        )
+    })?;
     let expected = [SanType::DnsName(dns(name)?), SanType::IpAddress(ip)];
     let named = &request.params.subject_alt_names;
     if named.len() != expected.len() || !expected.iter().all(|san| named.contains(san)) {
@@ -68,8 +77,13 @@ pub fn sign_node_csr(ca: &CaBundle, csr_pem: &str, name: &str, ip: IpAddr) -> Re
     let issuer = Issuer::from_ca_cert_pem(&ca.cert_pem, ca_key)
         .map_err(|_| CryptoError::invalid_key("the CA certificate does not parse"))?;
     let params = node_params(name, ip, validity_params(SERVER_CERT_VALIDITY_DAYS)?)?;
-    let signing = CertificateSigningRequestParams { params, public_key: request.public_key };
-    let cert = signing.signed_by(&issuer).map_err(|_| CryptoError::OperationFailed)?;
+    let signing = CertificateSigningRequestParams {
+        params,
+        public_key: request.public_key,
+    };
+    let cert = signing
+        .signed_by(&issuer)
+        .map_err(|_| CryptoError::OperationFailed)?;
     let mut chain = cert.pem();
     if !chain.ends_with('\n') {
         chain.push('\n');
@@ -79,7 +93,8 @@ pub fn sign_node_csr(ca: &CaBundle, csr_pem: &str, name: &str, ip: IpAddr) -> Re
 }
 
 fn dns(name: &str) -> Result<Ia5String> {
-    Ia5String::try_from(name).map_err(|_| CryptoError::invalid_input(format!("invalid node name {name:?}")))
+    Ia5String::try_from(name)
+        .map_err(|_| CryptoError::invalid_input(format!("invalid node name {name:?}")))
 }
 
 fn node_params(name: &str, ip: IpAddr, mut params: CertificateParams) -> Result<CertificateParams> {
@@ -89,7 +104,10 @@ fn node_params(name: &str, ip: IpAddr, mut params: CertificateParams) -> Result<
     params.subject_alt_names = vec![SanType::DnsName(dns(name)?), SanType::IpAddress(ip)];
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     params.use_authority_key_identifier_extension = true;
     Ok(params)
 }

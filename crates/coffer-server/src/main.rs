@@ -90,7 +90,10 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     if !args.dev {
-        let platform_secret = args.platform_secret.clone().unwrap_or_else(|| args.data_dir.join("platform.secret"));
+        let platform_secret = args
+            .platform_secret
+            .clone()
+            .unwrap_or_else(|| args.data_dir.join("platform.secret"));
         return daemon::Daemon::run(daemon::DaemonConfig {
             dir: args.data_dir,
             api_port: args.api_port,

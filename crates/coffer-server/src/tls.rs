@@ -28,7 +28,11 @@ pub(crate) fn bootstrap_identity(node: &Node, ip: IpAddr) -> anyhow::Result<TlsI
 }
 
 /// Like [`bootstrap_identity`], with extra DNS names (the node's host name).
-pub(crate) fn bootstrap_identity_named(node: &Node, ip: IpAddr, names: &[String]) -> anyhow::Result<TlsIdentity> {
+pub(crate) fn bootstrap_identity_named(
+    node: &Node,
+    ip: IpAddr,
+    names: &[String],
+) -> anyhow::Result<TlsIdentity> {
     let local = node.cluster.store().node_local();
     let stored = (local.get(CA_CERT)?, local.get(CHAIN)?, local.get(KEY)?);
     let (ca_pem, chain_pem, key_pem) = match stored {
@@ -83,11 +87,18 @@ fn server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<Server
 /// The cluster port's TLS: the node certificate; client certificates are requested and, when
 /// given, must chain to the cluster CA. Routes other than joining demand one (checked per
 /// connection by the cluster-port listener).
-pub(crate) fn cluster_server_config(chain_pem: &str, key_pem: &Secret, ca_pem: &str) -> anyhow::Result<Arc<ServerConfig>> {
+pub(crate) fn cluster_server_config(
+    chain_pem: &str,
+    key_pem: &Secret,
+    ca_pem: &str,
+) -> anyhow::Result<Arc<ServerConfig>> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider.clone())
-        .allow_unauthenticated()
-        .build()?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots(ca_pem)?),
+        provider.clone(),
+    )
+    .allow_unauthenticated()
+    .build()?;
     let (chain, key) = chain_and_key(chain_pem, key_pem)?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -99,7 +110,10 @@ pub(crate) fn cluster_server_config(chain_pem: &str, key_pem: &Secret, ca_pem: &
 
 /// A client for peers' cluster ports: trusts only the cluster CA and presents the node
 /// certificate (or none, while joining).
-pub(crate) fn cluster_client_config(ca_pem: &str, identity: Option<(&str, &Secret)>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+pub(crate) fn cluster_client_config(
+    ca_pem: &str,
+    identity: Option<(&str, &Secret)>,
+) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -116,7 +130,10 @@ pub(crate) fn cluster_client_config(ca_pem: &str, identity: Option<(&str, &Secre
 }
 
 /// An HTTPS client over a prepared rustls configuration.
-pub(crate) fn https_client(config: Arc<rustls::ClientConfig>, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
+pub(crate) fn https_client(
+    config: Arc<rustls::ClientConfig>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .use_preconfigured_tls((*config).clone())
         .timeout(timeout)
@@ -133,8 +150,13 @@ fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {
     Ok(roots)
 }
 
-fn chain_and_key(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let chain = rustls_pemfile::certs(&mut chain_pem.as_bytes()).collect::<Result<Vec<_>, _>>().context("parsing a certificate chain")?;
+fn chain_and_key(
+    chain_pem: &str,
+    key_pem: &Secret,
+) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let chain = rustls_pemfile::certs(&mut chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .context("parsing a certificate chain")?;
     let key = rustls_pemfile::private_key(&mut key_pem.expose())
         .context("parsing a private key")?
         .context("no private key in the PEM")?;
@@ -142,6 +164,9 @@ fn chain_and_key(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<(Vec<Certi
 }
 
 /// The API's TLS (no client certificates), serving `chain_pem`.
-pub(crate) fn api_server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<ServerConfig>> {
+pub(crate) fn api_server_config(
+    chain_pem: &str,
+    key_pem: &Secret,
+) -> anyhow::Result<Arc<ServerConfig>> {
     server_config(chain_pem, key_pem)
 }

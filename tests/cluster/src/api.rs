@@ -1,6 +1,7 @@
 //! The DSM API of one node, through the official `sdkms` client trusting the cluster CA.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
@@ -305,6 +306,13 @@ impl ApiClient {
         );
         Ok(())
     }
+}
+
+/// A name no other object of this test process has: `PREFIX-N`. Security object names are
+/// unique within an account.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The HTTP status behind an `sdkms` error, if the server answered at all.

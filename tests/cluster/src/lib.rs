@@ -38,7 +38,9 @@ mod process;
 mod status;
 mod wait;
 
-pub use api::{ApiClient, Credentials, is_read_only_refusal, mentions_read_only, status_of};
+pub use api::{
+    ApiClient, Credentials, is_read_only_refusal, mentions_read_only, status_of, unique_name,
+};
 pub use cli::{CliOutput, CliRun};
 pub use cluster::{Cluster, scenario};
 pub use node::{API_PORT, CLUSTER_PORT, JOIN_TIMEOUT, Node};

@@ -71,6 +71,7 @@ fn refuses_an_upper_case_node_name(cluster: &mut Cluster) -> anyhow::Result<()> 
         .node(2)
         .try_join_as(cluster.ip(1), &token, "Node2")?
         .failed_with(1)?;
+    eprintln!("    refused: {}", refused.trim());
     ensure!(
         refused.contains("Node2"),
         "the refusal names the host Node2: {refused:?}"
@@ -91,6 +92,7 @@ fn refuses_an_upper_case_node_name(cluster: &mut Cluster) -> anyhow::Result<()> 
     eprintln!("--- so is a create under an upper-case name");
     let created = cluster.node(3).try_create_as("NodeThree")?;
     let refused = created.failed_with(1)?;
+    eprintln!("    refused: {}", refused.trim());
     ensure!(
         refused.contains("NodeThree"),
         "the refusal names the host NodeThree: {refused:?}"
@@ -230,6 +232,7 @@ fn refuses_a_wrong_token_and_changes_nothing(cluster: &mut Cluster) -> anyhow::R
             .node(node4)
             .try_join(cluster.ip(1), &wrong)?
             .failed_with(1)?;
+        eprintln!("    refused: {}", refused.trim());
         ensure!(!refused.trim().is_empty(), "the refusal says why");
         let status = cluster.node(node4).status()?;
         ensure!(

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use coffer_cluster_tests::{
-    CLUSTER_PORT, CliOutput, CliRun, Cluster, DEADLINE, JOIN_TIMEOUT, scenario, wait_until,
+    CLUSTER_PORT, CliOutput, CliRun, Cluster, DEADLINE, JOIN_TIMEOUT, scenario, unique_name,
+    wait_until,
 };
 
 #[test]
@@ -153,7 +154,7 @@ fn cluster_is_healthy<S: AsRef<str> + std::fmt::Debug>(
 ) -> anyhow::Result<()> {
     cluster.wait_healthy_voters(1, members)?;
     let api = cluster.api(writer)?;
-    let kid = api.create_key(&format!("written-through-node{writer}"))?;
+    let kid = api.create_key(&unique_name(&format!("written-through-node{writer}")))?;
     api.get_key(kid)?;
     for name in members {
         let number = cluster.number_of(name.as_ref())?;

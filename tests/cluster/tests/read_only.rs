@@ -4,7 +4,8 @@
 
 use anyhow::{Context, ensure};
 use coffer_cluster_tests::{
-    ApiClient, DEADLINE, is_read_only_refusal, mentions_read_only, scenario, wait_until,
+    ApiClient, DEADLINE, is_read_only_refusal, mentions_read_only, scenario, unique_name,
+    wait_until,
 };
 use uuid::Uuid;
 
@@ -90,7 +91,7 @@ fn a_data_centre_that_keeps_its_majority_goes_read_only_and_recovers() {
                 api.decrypt(kids[0], &sealed)? == plain,
                 "node{number} decrypts what node1 encrypted before the outage"
             );
-            refuses_writes(&api, &format!("during-outage-{number}"))?;
+            refuses_writes(&api, &unique_name("during-outage"))?;
         }
 
         eprintln!("--- start the three dc1 nodes again: writes resume by themselves");
@@ -104,7 +105,7 @@ fn a_data_centre_that_keeps_its_majority_goes_read_only_and_recovers() {
                 &format!("node{number} accepts writes again"),
                 DEADLINE,
                 || {
-                    api.create_key(&format!("after-outage-{number}"))
+                    api.create_key(&unique_name(&format!("after-outage-{number}")))
                         .context("creating a key")
                 },
             )?;

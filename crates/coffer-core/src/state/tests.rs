@@ -452,16 +452,37 @@ fn cluster_record_holds_tokens_and_labels_and_prunes_expired_tokens() {
         created_at: T0,
         expires_at: UnixTime(expires),
     };
-    let early = state.apply(&Command::SetNodeLabel { node: "n1".into(), dc: "east".into() });
+    let early = state.apply(&Command::SetNodeLabel {
+        node: "n1".into(),
+        dc: "east".into(),
+    });
     assert!(matches!(early.outcome, Err(ApplyError::ClusterState(_))));
-    let info = crate::records::ClusterInfo { ca_cert_pem: "CA".into(), ..Default::default() };
-    assert_eq!(state.apply(&Command::InitCluster(info.clone())).outcome, Ok(()));
+    let info = crate::records::ClusterInfo {
+        ca_cert_pem: "CA".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        state.apply(&Command::InitCluster(info.clone())).outcome,
+        Ok(())
+    );
     assert!(state.apply(&Command::InitCluster(info)).outcome.is_err());
-    state.apply(&Command::CreateJoinToken { token: token("aaaaaa", T0.0 + 10), at: T0 });
-    state.apply(&Command::CreateJoinToken { token: token("bbbbbb", T0.0 + 100), at: UnixTime(T0.0 + 20) });
-    state.apply(&Command::SetNodeLabel { node: "n1".into(), dc: "east".into() });
+    state.apply(&Command::CreateJoinToken {
+        token: token("aaaaaa", T0.0 + 10),
+        at: T0,
+    });
+    state.apply(&Command::CreateJoinToken {
+        token: token("bbbbbb", T0.0 + 100),
+        at: UnixTime(T0.0 + 20),
+    });
+    state.apply(&Command::SetNodeLabel {
+        node: "n1".into(),
+        dc: "east".into(),
+    });
     let cluster = state.cluster().expect("initialized");
     assert_eq!(cluster.tokens.keys().collect::<Vec<_>>(), vec!["bbbbbb"]);
-    assert_eq!(cluster.dc_labels.get("n1").map(String::as_str), Some("east"));
+    assert_eq!(
+        cluster.dc_labels.get("n1").map(String::as_str),
+        Some("east")
+    );
     assert_eq!(reload(&state), state);
 }

@@ -24,11 +24,16 @@ impl AdminSocket {
         let path = dir.join(SOCKET_NAME);
         if path.exists() {
             if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-                anyhow::bail!("another Coffer daemon is already serving {}", path.display());
+                anyhow::bail!(
+                    "another Coffer daemon is already serving {}",
+                    path.display()
+                );
             }
-            std::fs::remove_file(&path).with_context(|| format!("removing the stale socket {}", path.display()))?;
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing the stale socket {}", path.display()))?;
         }
-        let listener = UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
+        let listener =
+            UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         Ok(Self { listener, path })
     }

@@ -42,7 +42,9 @@ impl Mode {
         match self {
             Self::Member => None,
             Self::ReadOnly(reason) | Self::Unavailable(reason) => Some(reason.clone()),
-            Self::Removed => Some("this node was removed from the cluster; reset it before reuse".into()),
+            Self::Removed => {
+                Some("this node was removed from the cluster; reset it before reuse".into())
+            }
         }
     }
 }
@@ -55,14 +57,19 @@ pub(crate) struct Availability {
 
 impl Default for Availability {
     fn default() -> Self {
-        Self { mode: Arc::new(RwLock::new(Mode::Member)) }
+        Self {
+            mode: Arc::new(RwLock::new(Mode::Member)),
+        }
     }
 }
 
 impl Availability {
     /// The current mode.
     pub(crate) fn mode(&self) -> Mode {
-        self.mode.read().map(|m| m.clone()).unwrap_or(Mode::Unavailable("internal error".into()))
+        self.mode
+            .read()
+            .map(|m| m.clone())
+            .unwrap_or(Mode::Unavailable("internal error".into()))
     }
 
     /// Sets the mode, logging transitions.
@@ -70,7 +77,12 @@ impl Availability {
         if let Ok(mut current) = self.mode.write()
             && *current != mode
         {
-            tracing::info!(from = current.name(), to = mode.name(), reason = mode.reason(), "node availability changed");
+            tracing::info!(
+                from = current.name(),
+                to = mode.name(),
+                reason = mode.reason(),
+                "node availability changed"
+            );
             *current = mode;
         }
     }
@@ -93,7 +105,13 @@ impl Availability {
 }
 
 /// Decides the mode from what the node observes.
-pub(crate) fn decide(lease_valid: bool, removed: bool, my_dc: Option<&str>, dc_members: usize, dc_reachable: usize) -> Mode {
+pub(crate) fn decide(
+    lease_valid: bool,
+    removed: bool,
+    my_dc: Option<&str>,
+    dc_members: usize,
+    dc_reachable: usize,
+) -> Mode {
     if removed {
         return Mode::Removed;
     }
@@ -107,7 +125,9 @@ pub(crate) fn decide(lease_valid: bool, removed: bool, my_dc: Option<&str>, dc_m
         Some(dc) => Mode::Unavailable(format!(
             "the cluster lost its quorum and data centre {dc} has only {dc_reachable} of {dc_members} nodes reachable"
         )),
-        None => Mode::Unavailable("the cluster lost its quorum (no data-centre label, so no read-only mode)".into()),
+        None => Mode::Unavailable(
+            "the cluster lost its quorum (no data-centre label, so no read-only mode)".into(),
+        ),
     }
 }
 
@@ -118,9 +138,18 @@ mod tests {
     #[test]
     fn a_node_with_its_data_centre_majority_goes_read_only_when_the_quorum_is_lost() {
         assert_eq!(decide(true, false, Some("east"), 2, 1), Mode::Member);
-        assert!(matches!(decide(false, false, Some("east"), 2, 2), Mode::ReadOnly(_)));
-        assert!(matches!(decide(false, false, Some("east"), 3, 1), Mode::Unavailable(_)));
-        assert!(matches!(decide(false, false, None, 0, 0), Mode::Unavailable(_)));
+        assert!(matches!(
+            decide(false, false, Some("east"), 2, 2),
+            Mode::ReadOnly(_)
+        ));
+        assert!(matches!(
+            decide(false, false, Some("east"), 3, 1),
+            Mode::Unavailable(_)
+        ));
+        assert!(matches!(
+            decide(false, false, None, 0, 0),
+            Mode::Unavailable(_)
+        ));
         assert_eq!(decide(true, true, None, 0, 0), Mode::Removed);
     }
 }

@@ -65,12 +65,28 @@ impl ClusterListener {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
                         Ok(Ok(tls)) => {
-                            let authenticated = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
-                            let _ = tx.send((tls, PeerInfo { addr, authenticated })).await;
+                            let authenticated = tls
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .is_some_and(|c| !c.is_empty());
+                            let _ = tx
+                                .send((
+                                    tls,
+                                    PeerInfo {
+                                        addr,
+                                        authenticated,
+                                    },
+                                ))
+                                .await;
                         }
-                        Ok(Err(error)) => tracing::debug!(peer = %addr, %error, "cluster-port handshake failed"),
+                        Ok(Err(error)) => {
+                            tracing::debug!(peer = %addr, %error, "cluster-port handshake failed")
+                        }
                         Err(_) => tracing::debug!(peer = %addr, "cluster-port handshake timed out"),
                     }
                 });
@@ -92,7 +108,10 @@ impl Listener for ClusterListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(PeerInfo { addr: self.local, authenticated: false })
+        Ok(PeerInfo {
+            addr: self.local,
+            authenticated: false,
+        })
     }
 }
 
@@ -113,22 +132,30 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
 }
 
 /// Refuses connections without a node certificate.
-async fn require_member(ConnectInfo(peer): ConnectInfo<PeerInfo>, request: Request, next: Next) -> Response {
+async fn require_member(
+    ConnectInfo(peer): ConnectInfo<PeerInfo>,
+    request: Request,
+    next: Next,
+) -> Response {
     if !peer.authenticated {
         tracing::warn!(peer = %peer.addr, path = %request.uri().path(), "cluster-port request without a node certificate refused");
-        return (StatusCode::FORBIDDEN, "a node certificate from the cluster CA is required").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "a node certificate from the cluster CA is required",
+        )
+            .into_response();
     }
     next.run(request).await
 }
 
-async fn leader_action(State(node): State<Arc<Node>>, Json(action): Json<LeaderAction>) -> Json<Result<serde_json::Value, coffer_admin::AdminError>> {
+async fn leader_action(
+    State(node): State<Arc<Node>>,
+    Json(action): Json<LeaderAction>,
+) -> Json<Result<serde_json::Value, coffer_admin::AdminError>> {
     Json(membership::run_on_leader(&node, action).await)
 }
 
 async fn removed(State(node): State<Arc<Node>>) -> StatusCode {
-    if let Some(membership) = &node.membership {
-        tracing::warn!("this node was removed from the cluster");
-        membership.availability.set(super::availability::Mode::Removed);
-    }
+    membership::mark_removed(&node);
     StatusCode::NO_CONTENT
 }

@@ -26,7 +26,8 @@ pub(crate) async fn create(
             Some("to start over, run `sdkms-cluster reset --delete-data` first"),
         ));
     }
-    let (ip, prefix) = parse_addr(self_addr).map_err(|e| admin_error(format!("--self: {e}"), None))?;
+    let (ip, prefix) =
+        parse_addr(self_addr).map_err(|e| admin_error(format!("--self: {e}"), None))?;
     let name = node_name.unwrap_or_else(host_name);
     check_node_name(&name).map_err(|e| admin_error(e, None))?;
     check_config(config_yaml)?;
@@ -35,12 +36,20 @@ pub(crate) async fn create(
     remove_unfinished_store(&path)?;
     let failed = |what: &str, e: anyhow::Error| admin_error(format!("{what}: {e:#}"), None);
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
-    let cmk = SealingKey::generate().map_err(|e| failed("making the cluster master key", e.into()))?;
-    seal::store_cmk(&store, daemon.sealing(), &cmk).map_err(|e| failed("sealing the cluster master key", e))?;
-    let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA").map_err(|e| failed("making the cluster CA", e.into()))?;
-    let csr = coffer_crypto::node_csr(&name, ip).map_err(|e| failed("making the node key", e.into()))?;
-    let chain = coffer_crypto::sign_node_csr(&ca, &csr.csr_pem, &name, ip).map_err(|e| failed("signing the node certificate", e.into()))?;
-    let sealed_key = daemon.sealing().seal(name.as_bytes(), csr.key_pem.expose()).map_err(|e| failed("sealing the node key", e.into()))?;
+    let cmk =
+        SealingKey::generate().map_err(|e| failed("making the cluster master key", e.into()))?;
+    seal::store_cmk(&store, daemon.sealing(), &cmk)
+        .map_err(|e| failed("sealing the cluster master key", e))?;
+    let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA")
+        .map_err(|e| failed("making the cluster CA", e.into()))?;
+    let csr =
+        coffer_crypto::node_csr(&name, ip).map_err(|e| failed("making the node key", e.into()))?;
+    let chain = coffer_crypto::sign_node_csr(&ca, &csr.csr_pem, &name, ip)
+        .map_err(|e| failed("signing the node certificate", e.into()))?;
+    let sealed_key = daemon
+        .sealing()
+        .seal(name.as_bytes(), csr.key_pem.expose())
+        .map_err(|e| failed("sealing the node key", e.into()))?;
     let identity = NodeIdentity {
         node_id: 1,
         name: name.clone(),
@@ -53,10 +62,15 @@ pub(crate) async fn create(
         sealed_key: Sealed(sealed_key),
     };
 
-    let running = daemon.start_member(store, identity.clone(), true).await.map_err(|e| failed("starting the node", e))?;
+    let running = daemon
+        .start_member(store, identity.clone(), true)
+        .await
+        .map_err(|e| failed("starting the node", e))?;
     let node = running.node.clone();
     let init = async {
-        let ca_key = node.seal(CA_KEY_OWNER, ca.key_pem.expose()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ca_key = node
+            .seal(CA_KEY_OWNER, ca.key_pem.expose())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let info = ClusterInfo {
             cluster_id: uuid::Uuid::new_v4(),
             ca_cert_pem: ca.cert_pem.clone(),
@@ -65,7 +79,9 @@ pub(crate) async fn create(
             created_at: now(),
             ..Default::default()
         };
-        node.propose(Command::InitCluster(info)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        node.propose(Command::InitCluster(info))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         // The identity is saved last: a node that crashed before this point is not a member and
         // `create` can simply be run again.
         identity.save(node.cluster.store())
@@ -87,7 +103,12 @@ pub(crate) async fn create(
 fn check_config(yaml: &str) -> Result<(), AdminError> {
     serde_saphyr::from_str::<serde_json::Value>(yaml)
         .map(|_| ())
-        .map_err(|e| admin_error(format!("config.yaml is not valid YAML: {e}"), Some("fix the file and run the command again")))
+        .map_err(|e| {
+            admin_error(
+                format!("config.yaml is not valid YAML: {e}"),
+                Some("fix the file and run the command again"),
+            )
+        })
 }
 
 /// A store without an identity is what a failed create or join left behind: start over.
@@ -105,5 +126,10 @@ pub(crate) fn remove_unfinished_store(path: &std::path::Path) -> Result<(), Admi
             Some("run `sdkms-cluster reset --delete-data` to discard it first"),
         ));
     }
-    std::fs::remove_file(path).map_err(|e| admin_error(format!("removing the unfinished store {}: {e}", path.display()), None))
+    std::fs::remove_file(path).map_err(|e| {
+        admin_error(
+            format!("removing the unfinished store {}: {e}", path.display()),
+            None,
+        )
+    })
 }

@@ -46,14 +46,18 @@ impl NodeIdentity {
     /// The identity stored in `store`, if this node has one.
     pub(crate) fn load(store: &Store) -> anyhow::Result<Option<Self>> {
         match store.node_local().get(IDENTITY)? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).context("reading the node identity")?)),
+            Some(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes).context("reading the node identity")?,
+            )),
             None => Ok(None),
         }
     }
 
     /// Persists the identity.
     pub(crate) fn save(&self, store: &Store) -> anyhow::Result<()> {
-        store.node_local().put(IDENTITY, &serde_json::to_vec(self)?)?;
+        store
+            .node_local()
+            .put(IDENTITY, &serde_json::to_vec(self)?)?;
         Ok(())
     }
 }
@@ -71,10 +75,14 @@ pub(crate) fn check_node_name(name: &str) -> Result<(), String> {
             name.to_lowercase()
         ));
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         || name.starts_with(['-', '.'])
     {
-        return Err(format!("node name {name:?} may only contain a-z, 0-9, '-' and '.'"));
+        return Err(format!(
+            "node name {name:?} may only contain a-z, 0-9, '-' and '.'"
+        ));
     }
     Ok(())
 }
@@ -93,10 +101,18 @@ pub(crate) fn parse_addr(text: &str) -> Result<(IpAddr, Option<u8>), String> {
         Some((ip, prefix)) => (ip, Some(prefix)),
         None => (text, None),
     };
-    let ip: IpAddr = ip.trim().parse().map_err(|_| format!("{text:?} is not an IP address (expected IP or IP/PREFIX)"))?;
+    let ip: IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IP address (expected IP or IP/PREFIX)"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
-        Some(p) => Some(p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {max}"))?),
+        Some(p) => Some(
+            p.parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {max}"))?,
+        ),
         None => None,
     };
     Ok((ip, prefix))
@@ -110,15 +126,24 @@ mod tests {
     fn node_names_must_be_lower_case_dns_labels() {
         assert!(check_node_name("node-1").is_ok());
         let upper = check_node_name("Node1").unwrap_err();
-        assert!(upper.contains("lower-case") && upper.contains("node1"), "{upper}");
+        assert!(
+            upper.contains("lower-case") && upper.contains("node1"),
+            "{upper}"
+        );
         assert!(check_node_name("").is_err());
         assert!(check_node_name("a_b").is_err());
     }
 
     #[test]
     fn addresses_parse_with_and_without_prefix() {
-        assert_eq!(parse_addr("10.0.0.5/24"), Ok(("10.0.0.5".parse().unwrap(), Some(24))));
-        assert_eq!(parse_addr("10.0.0.5"), Ok(("10.0.0.5".parse().unwrap(), None)));
+        assert_eq!(
+            parse_addr("10.0.0.5/24"),
+            Ok(("10.0.0.5".parse().unwrap(), Some(24)))
+        );
+        assert_eq!(
+            parse_addr("10.0.0.5"),
+            Ok(("10.0.0.5".parse().unwrap(), None))
+        );
         assert!(parse_addr("10.0.0.5/33").is_err());
         assert!(parse_addr("host/24").is_err());
     }

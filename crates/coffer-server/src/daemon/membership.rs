@@ -12,11 +12,19 @@ use std::sync::Arc;
 
 /// `remove --node NAME --force`: takes the node out of the membership (through the leader) and
 /// tells it, so that it stops reporting healthy.
-pub(crate) async fn remove(node: Arc<Node>, name: String, force: bool) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn remove(
+    node: Arc<Node>,
+    name: String,
+    force: bool,
+) -> Result<serde_json::Value, AdminError> {
     if !force {
         return Err(admin_error(
-            format!("removing {name} takes it out of the cluster for good and needs --force to confirm"),
-            Some("run `sdkms-cluster remove --node NAME --force`, then `sdkms-cluster reset --delete-data` on that node"),
+            format!(
+                "removing {name} takes it out of the cluster for good and needs --force to confirm"
+            ),
+            Some(
+                "run `sdkms-cluster remove --node NAME --force`, then `sdkms-cluster reset --delete-data` on that node",
+            ),
         ));
     }
     let request = LeaderAction::Remove { name: name.clone() };
@@ -25,16 +33,34 @@ pub(crate) async fn remove(node: Arc<Node>, name: String, force: bool) -> Result
 }
 
 /// `label --node NAME --dc DC`.
-pub(crate) async fn label(node: Arc<Node>, name: String, dc: String) -> Result<serde_json::Value, AdminError> {
-    if !node.cluster.members().iter().any(|(_, info, _)| info.name == name) {
-        return Err(admin_error(format!("no member is named {name}"), Some("see `sdkms-cluster status` for the members")));
+pub(crate) async fn label(
+    node: Arc<Node>,
+    name: String,
+    dc: String,
+) -> Result<serde_json::Value, AdminError> {
+    if !node
+        .cluster
+        .members()
+        .iter()
+        .any(|(_, info, _)| info.name == name)
+    {
+        return Err(admin_error(
+            format!("no member is named {name}"),
+            Some("see `sdkms-cluster status` for the members"),
+        ));
     }
     if dc.trim().is_empty() || dc.len() > 64 {
-        return Err(admin_error("the data-centre label must be 1 to 64 characters", None));
+        return Err(admin_error(
+            "the data-centre label must be 1 to 64 characters",
+            None,
+        ));
     }
-    node.propose(Command::SetNodeLabel { node: name.clone(), dc: dc.clone() })
-        .await
-        .map_err(|e| admin_error(format!("could not store the label: {e}"), None))?;
+    node.propose(Command::SetNodeLabel {
+        node: name.clone(),
+        dc: dc.clone(),
+    })
+    .await
+    .map_err(|e| admin_error(format!("could not store the label: {e}"), None))?;
     ok(&serde_json::json!({ "node": name, "dc": dc }))
 }
 
@@ -45,17 +71,28 @@ pub(crate) async fn repair(node: Arc<Node>) -> Result<serde_json::Value, AdminEr
 }
 
 /// `sysadmin create --email --password`.
-pub(crate) async fn create_sysadmin(node: Arc<Node>, email: String, password: String) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn create_sysadmin(
+    node: Arc<Node>,
+    email: String,
+    password: String,
+) -> Result<serde_json::Value, AdminError> {
     if !email.contains('@') || email.len() > 254 {
-        return Err(admin_error(format!("{email:?} is not an email address"), None));
+        return Err(admin_error(
+            format!("{email:?} is not an email address"),
+            None,
+        ));
     }
     if let Some(rule) = passwords::policy_violation(&password) {
-        return Err(admin_error(format!("the password is too weak: {rule}"), None));
+        return Err(admin_error(
+            format!("the password is too weak: {rule}"),
+            None,
+        ));
     }
     let user = User {
         id: UserId::new(uuid::Uuid::new_v4()),
         email: email.clone(),
-        password_hash: passwords::hash(&password).map_err(|e| admin_error(format!("{e:#}"), None))?,
+        password_hash: passwords::hash(&password)
+            .map_err(|e| admin_error(format!("{e:#}"), None))?,
         sysadmin: true,
         first_name: None,
         last_name: None,
@@ -64,7 +101,9 @@ pub(crate) async fn create_sysadmin(node: Arc<Node>, email: String, password: St
         memberships: BTreeMap::new(),
     };
     let id = user.id;
-    node.propose(Command::CreateUser(user)).await.map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
+    node.propose(Command::CreateUser(user))
+        .await
+        .map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
     ok(&serde_json::json!({ "user_id": id, "email": email }))
 }
 
@@ -79,60 +118,98 @@ pub(crate) enum LeaderAction {
     },
     /// Compare and repair replicas.
     Repair,
+    /// The leader's view of the cluster (replication progress is only known there).
+    Status,
 }
 
 /// Runs `action` on the leader: here when this node leads, else over the cluster port.
-pub(crate) async fn on_leader(node: &Node, action: &LeaderAction) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn on_leader(
+    node: &Node,
+    action: &LeaderAction,
+) -> Result<serde_json::Value, AdminError> {
     if node.cluster.is_leader() {
         return run_on_leader(node, action.clone()).await;
     }
-    let (_, leader) = node.cluster.leader().ok_or_else(|| admin_error("no leader is known right now", Some("check `sdkms-cluster status`; the cluster may have lost its quorum")))?;
-    let membership = node.membership.as_ref().ok_or_else(|| admin_error("not a cluster member", None))?;
+    let (_, leader) = node.cluster.leader().ok_or_else(|| {
+        admin_error(
+            "no leader is known right now",
+            Some("check `sdkms-cluster status`; the cluster may have lost its quorum"),
+        )
+    })?;
+    let membership = node
+        .membership
+        .as_ref()
+        .ok_or_else(|| admin_error("not a cluster member", None))?;
     let response = membership
         .peers
-        .post(format!("https://{}/node/leader-action", leader.cluster_addr))
+        .post(format!(
+            "https://{}/node/leader-action",
+            leader.cluster_addr
+        ))
         .json(action)
         .send()
         .await
-        .map_err(|e| admin_error(format!("could not reach the leader {}: {e}", leader.name), None))?;
-    let answer: Result<serde_json::Value, coffer_admin::AdminError> =
-        response.json().await.map_err(|e| admin_error(format!("bad answer from the leader: {e}"), None))?;
+        .map_err(|e| {
+            admin_error(
+                format!("could not reach the leader {}: {e}", leader.name),
+                None,
+            )
+        })?;
+    let answer: Result<serde_json::Value, coffer_admin::AdminError> = response
+        .json()
+        .await
+        .map_err(|e| admin_error(format!("bad answer from the leader: {e}"), None))?;
     answer
 }
 
 /// The leader's side of [`on_leader`].
-pub(crate) async fn run_on_leader(node: &Node, action: LeaderAction) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn run_on_leader(
+    node: &Node,
+    action: LeaderAction,
+) -> Result<serde_json::Value, AdminError> {
     match action {
         LeaderAction::Remove { name } => {
             let members = node.cluster.members();
             let (id, info, _) = members
                 .iter()
                 .find(|(_, info, _)| info.name == name)
-                .ok_or_else(|| admin_error(format!("no member is named {name}"), Some("see `sdkms-cluster status` for the members")))?;
-            if *id == node.cluster.node_id() && members.len() > 1 {
-                return Err(admin_error(
-                    format!("{name} is the leader; run the command again in a moment (leadership moves first)"),
-                    None,
-                ));
-            }
+                .ok_or_else(|| {
+                    admin_error(
+                        format!("no member is named {name}"),
+                        Some("see `sdkms-cluster status` for the members"),
+                    )
+                })?;
             node.cluster
                 .remove_node(*id)
                 .await
                 .map_err(|e| admin_error(format!("could not remove {name}: {e}"), None))?;
-            // Best effort: tell the removed node, so it stops reporting healthy at once.
-            if let Some(membership) = &node.membership {
-                let _ = membership.peers.post(format!("https://{}/node/removed", info.cluster_addr)).send().await;
+            // Tell the removed node, so it stops reporting healthy at once (best effort: it may
+            // be down; then it learns when it restarts and finds itself outside the membership).
+            if *id == node.cluster.node_id() {
+                mark_removed(node);
+            } else if let Some(membership) = &node.membership {
+                let _ = membership
+                    .peers
+                    .post(format!("https://{}/node/removed", info.cluster_addr))
+                    .send()
+                    .await;
             }
             tracing::info!(node = name, "node removed from the cluster");
             Ok(serde_json::json!({ "removed": name }))
         }
         LeaderAction::Repair => repair_here(node).await,
+        LeaderAction::Status => ok(&super::status::member_status(node).await),
     }
 }
 
 async fn repair_here(node: &Node) -> Result<serde_json::Value, AdminError> {
     let (index, digest) = node.cluster.state_digest();
-    let mut report = RepairReport { index, consistent: Vec::new(), repaired: Vec::new(), failed: Vec::new() };
+    let mut report = RepairReport {
+        index,
+        consistent: Vec::new(),
+        repaired: Vec::new(),
+        failed: Vec::new(),
+    };
     for (id, info, _) in node.cluster.members() {
         if id == node.cluster.node_id() {
             report.consistent.push(info.name.clone());
@@ -163,7 +240,13 @@ pub(crate) async fn evaluate_availability(node: &Node, membership: &Membership) 
         return Mode::Member;
     }
     let me = &membership.identity.name;
-    let labels = node.cluster.state().read().cluster().map(|c| c.dc_labels.clone()).unwrap_or_default();
+    let labels = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .map(|c| c.dc_labels.clone())
+        .unwrap_or_default();
     let Some(my_dc) = labels.get(me).cloned() else {
         return availability::decide(false, false, None, 0, 0);
     };
@@ -180,4 +263,20 @@ pub(crate) async fn evaluate_availability(node: &Node, membership: &Membership) 
         }
     }
     availability::decide(false, false, Some(&my_dc), peers.len(), reachable)
+}
+
+/// Records that this node was removed: it stops serving, now and after a restart.
+pub(crate) fn mark_removed(node: &Node) {
+    if let Some(membership) = &node.membership {
+        tracing::warn!("this node was removed from the cluster");
+        membership.availability.set(Mode::Removed);
+        if let Err(error) = node
+            .cluster
+            .store()
+            .node_local()
+            .put(super::REMOVED_MARK, b"1")
+        {
+            tracing::warn!(%error, "could not record the removal; a restart would forget it");
+        }
+    }
 }

@@ -20,7 +20,7 @@ pub(crate) mod join;
 mod membership;
 mod network_check;
 mod reset;
-mod status;
+pub(crate) mod status;
 mod tokens;
 
 use crate::audit::AuditSink;
@@ -42,6 +42,8 @@ use tokio::task::JoinHandle;
 
 /// File name of the store inside the data directory.
 pub(crate) const STORE_FILE: &str = "coffer.redb";
+/// Node-local mark of a node removed from its cluster.
+pub(crate) const REMOVED_MARK: &str = "removed_from_cluster";
 /// The cluster CA certificate, for clients of the bootstrap API certificate.
 pub(crate) const CLUSTER_CA_FILE: &str = "cluster-ca.pem";
 
@@ -127,28 +129,39 @@ impl Daemon {
     /// Answers one admin request.
     pub(crate) async fn handle(self: &Arc<Self>, request: AdminRequest) -> AdminResponse {
         let result = match request {
-            AdminRequest::Create { self_addr, config_yaml, node_name } => {
-                create::create(self, &self_addr, &config_yaml, node_name).await
+            AdminRequest::Create {
+                self_addr,
+                config_yaml,
+                node_name,
+            } => create::create(self, &self_addr, &config_yaml, node_name).await,
+            AdminRequest::Join {
+                peer,
+                token,
+                self_addr,
+                node_name,
+            } => join::join(self, &peer, &token, self_addr.as_deref(), node_name).await,
+            AdminRequest::TokenCreate { ttl_secs } => {
+                self.with_node(|node| tokens::create(node, ttl_secs)).await
             }
-            AdminRequest::Join { peer, token, self_addr, node_name } => {
-                join::join(self, &peer, &token, self_addr.as_deref(), node_name).await
-            }
-            AdminRequest::TokenCreate { ttl_secs } => self.with_node(|node| tokens::create(node, ttl_secs)).await,
             AdminRequest::TokenList => self.with_node(tokens::list).await,
             AdminRequest::Remove { node, force } => {
                 self.with_node(|n| membership::remove(n, node, force)).await
             }
-            AdminRequest::Reset { delete_data, reset_iptables } => {
-                reset::reset(self, delete_data, reset_iptables).await
-            }
+            AdminRequest::Reset {
+                delete_data,
+                reset_iptables,
+            } => reset::reset(self, delete_data, reset_iptables).await,
             AdminRequest::Status => status::status(self).await,
-            AdminRequest::Label { node, dc } => self.with_node(|n| membership::label(n, node, dc)).await,
+            AdminRequest::Label { node, dc } => {
+                self.with_node(|n| membership::label(n, node, dc)).await
+            }
             AdminRequest::Repair => self.with_node(membership::repair).await,
             AdminRequest::CheckNetwork { peer } => {
                 self.with_node(|n| network_check::check(n, peer)).await
             }
             AdminRequest::SysadminCreate { email, password } => {
-                self.with_node(|n| membership::create_sysadmin(n, email, password)).await
+                self.with_node(|n| membership::create_sysadmin(n, email, password))
+                    .await
             }
         };
         match result {
@@ -163,7 +176,10 @@ impl Daemon {
         F: FnOnce(Arc<Node>) -> Fut,
         Fut: std::future::Future<Output = Result<serde_json::Value, AdminError>>,
     {
-        let node = self.node().await.ok_or_else(|| not_member(self.phase_label()))?;
+        let node = self
+            .node()
+            .await
+            .ok_or_else(|| not_member(self.phase_label()))?;
         f(node).await
     }
 
@@ -196,12 +212,28 @@ impl Daemon {
     }
 
     /// Starts the cluster, the API and the cluster port for a member.
-    pub(crate) async fn start_member(&self, store: Store, identity: NodeIdentity, bootstrap: bool) -> anyhow::Result<Running> {
-        let cmk = seal::unseal_cmk(&store, &self.sealing)?
-            .context("this node has an identity but no cluster master key; reset it and join again")?;
-        let node_key = self.sealing.unseal(identity.name.as_bytes(), &identity.sealed_key.0).context("unsealing the node key")?;
-        let client_tls = crate::tls::cluster_client_config(&identity.ca_cert_pem, Some((&identity.cert_chain_pem, &node_key)))?;
-        let server_tls = crate::tls::cluster_server_config(&identity.cert_chain_pem, &node_key, &identity.ca_cert_pem)?;
+    pub(crate) async fn start_member(
+        &self,
+        store: Store,
+        identity: NodeIdentity,
+        bootstrap: bool,
+    ) -> anyhow::Result<Running> {
+        let cmk = seal::unseal_cmk(&store, &self.sealing)?.context(
+            "this node has an identity but no cluster master key; reset it and join again",
+        )?;
+        let node_key = self
+            .sealing
+            .unseal(identity.name.as_bytes(), &identity.sealed_key.0)
+            .context("unsealing the node key")?;
+        let client_tls = crate::tls::cluster_client_config(
+            &identity.ca_cert_pem,
+            Some((&identity.cert_chain_pem, &node_key)),
+        )?;
+        let server_tls = crate::tls::cluster_server_config(
+            &identity.cert_chain_pem,
+            &node_key,
+            &identity.ca_cert_pem,
+        )?;
         let me = NodeInfo {
             name: identity.name.clone(),
             cluster_addr: identity.cluster_addr().to_string(),
@@ -221,6 +253,9 @@ impl Daemon {
         let audit = AuditSink::start(cluster.store().audit());
         let peers = crate::tls::https_client(client_tls, Duration::from_secs(30))?;
         let availability = Availability::default();
+        if cluster.store().node_local().get(REMOVED_MARK)?.is_some() {
+            availability.set(availability::Mode::Removed);
+        }
         let membership = Membership {
             identity: identity.clone(),
             peers,
@@ -233,14 +268,29 @@ impl Daemon {
         let mut tasks = Vec::new();
         let cluster_listener = cluster_port::ClusterListener::start(cluster_tcp, server_tls)?;
         let router = cluster_port::router(node.clone());
-        tasks.push(tokio::spawn(serve(cluster_listener, router, stopped.clone(), "cluster")));
+        tasks.push(tokio::spawn(serve(
+            cluster_listener,
+            router,
+            stopped.clone(),
+            "cluster",
+        )));
 
         // Until real certificates are installed the API serves the node certificate, which the
         // cluster CA issued for the node's name and address; clients trust DIR/cluster-ca.pem.
         let api_config = crate::tls::api_server_config(&identity.cert_chain_pem, &node_key)?;
-        write_public_file(&self.config.dir.join(CLUSTER_CA_FILE), &identity.ca_cert_pem)?;
-        let api_listener = TlsListener::start(api_tcp, Arc::new(move || tokio_rustls::TlsAcceptor::from(api_config.clone())))?;
-        tasks.push(tokio::spawn(serve_api(api_listener, http::router(node.clone()), stopped.clone())));
+        write_public_file(
+            &self.config.dir.join(CLUSTER_CA_FILE),
+            &identity.ca_cert_pem,
+        )?;
+        let api_listener = TlsListener::start(
+            api_tcp,
+            Arc::new(move || tokio_rustls::TlsAcceptor::from(api_config.clone())),
+        )?;
+        tasks.push(tokio::spawn(serve_api(
+            api_listener,
+            http::router(node.clone()),
+            stopped.clone(),
+        )));
         tasks.push(tokio::spawn(availability_loop(node.clone(), stopped)));
         tracing::info!(node = identity.name, api = %identity.api_addr(), cluster = %identity.cluster_addr(), "member services started");
         Ok(Running { node, stop, tasks })
@@ -273,7 +323,11 @@ async fn stop_running(running: Running) {
     }
 }
 
-async fn serve_api(listener: TlsListener, router: axum::Router, mut stopped: watch::Receiver<bool>) {
+async fn serve_api(
+    listener: TlsListener,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) {
     let service = router.into_make_service_with_connect_info::<ClientAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
@@ -285,7 +339,12 @@ async fn serve_api(listener: TlsListener, router: axum::Router, mut stopped: wat
     }
 }
 
-async fn serve(listener: cluster_port::ClusterListener, router: axum::Router, mut stopped: watch::Receiver<bool>, what: &'static str) {
+async fn serve(
+    listener: cluster_port::ClusterListener,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+    what: &'static str,
+) {
     let service = router.into_make_service_with_connect_info::<cluster_port::PeerInfo>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
@@ -304,7 +363,9 @@ async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) 
             _ = stopped.wait_for(|s| *s) => return,
             () = tokio::time::sleep(availability::CHECK_INTERVAL) => {}
         }
-        let Some(membership) = &node.membership else { return };
+        let Some(membership) = &node.membership else {
+            return;
+        };
         let mode = membership::evaluate_availability(&node, membership).await;
         membership.availability.set(mode);
     }
@@ -331,13 +392,19 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
 fn not_member(phase: &str) -> AdminError {
     AdminError {
         message: format!("this node is not a cluster member (state: {phase})"),
-        hint: Some("create a cluster with `sdkms-cluster create` or join one with `sdkms-cluster join`".into()),
+        hint: Some(
+            "create a cluster with `sdkms-cluster create` or join one with `sdkms-cluster join`"
+                .into(),
+        ),
     }
 }
 
 /// An admin error from a message and a hint.
 pub(crate) fn admin_error(message: impl Into<String>, hint: Option<&str>) -> AdminError {
-    AdminError { message: message.into(), hint: hint.map(str::to_owned) }
+    AdminError {
+        message: message.into(),
+        hint: hint.map(str::to_owned),
+    }
 }
 
 /// An admin result from any serializable value.

@@ -13,10 +13,17 @@ const PROBES: u32 = 5;
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// Probes the API and cluster ports of every member (or of `peer` only).
-pub(crate) async fn check(node: Arc<Node>, peer: Option<String>) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn check(
+    node: Arc<Node>,
+    peer: Option<String>,
+) -> Result<serde_json::Value, AdminError> {
     let mut targets = Vec::new();
     for (_, info, _) in node.cluster.members() {
-        let ip = info.cluster_addr.rsplit_once(':').map(|(ip, _)| ip.to_owned()).unwrap_or_default();
+        let ip = info
+            .cluster_addr
+            .rsplit_once(':')
+            .map(|(ip, _)| ip.to_owned())
+            .unwrap_or_default();
         if peer.as_ref().is_some_and(|p| p != &ip && p != &info.name) {
             continue;
         }
@@ -24,7 +31,10 @@ pub(crate) async fn check(node: Arc<Node>, peer: Option<String>) -> Result<serde
         targets.push((info.name.clone(), "api", info.api_addr.clone()));
     }
     if targets.is_empty() {
-        return Err(admin_error(format!("no member matches {}", peer.unwrap_or_default()), Some("see `sdkms-cluster status` for the members")));
+        return Err(admin_error(
+            format!("no member matches {}", peer.unwrap_or_default()),
+            Some("see `sdkms-cluster status` for the members"),
+        ));
     }
     let mut checks = Vec::new();
     for (name, port_name, address) in targets {

@@ -13,7 +13,11 @@ struct ResetReport {
 
 /// Stops the member services and deletes everything in the data directory except the admin
 /// socket. Idempotent. The platform secret stays unless it lives inside the data directory.
-pub(crate) async fn reset(daemon: &Arc<Daemon>, delete_data: bool, reset_iptables: bool) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn reset(
+    daemon: &Arc<Daemon>,
+    delete_data: bool,
+    reset_iptables: bool,
+) -> Result<serde_json::Value, AdminError> {
     if !delete_data {
         return Err(admin_error(
             "reset deletes this node's data, keys and certificates and needs --delete-data to confirm",
@@ -24,19 +28,34 @@ pub(crate) async fn reset(daemon: &Arc<Daemon>, delete_data: bool, reset_iptable
     let _phase = daemon.phase.lock().await;
     let mut removed = Vec::new();
     let dir = &daemon.config.dir;
-    let entries = std::fs::read_dir(dir).map_err(|e| admin_error(format!("reading {}: {e}", dir.display()), None))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| admin_error(format!("reading {}: {e}", dir.display()), None))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.file_name().is_some_and(|n| n == coffer_admin::SOCKET_NAME) {
+        if path
+            .file_name()
+            .is_some_and(|n| n == coffer_admin::SOCKET_NAME)
+        {
             continue;
         }
-        let result = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        let result = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
         result.map_err(|e| admin_error(format!("removing {}: {e}", path.display()), None))?;
         removed.push(path.display().to_string());
     }
     // Coffer installs no firewall rules of its own (it has no overlay network), so there is
     // nothing to undo; the flag is accepted for compatibility with the installation guide.
-    let iptables = if reset_iptables { "no Coffer firewall rules to remove" } else { "not requested" };
+    let iptables = if reset_iptables {
+        "no Coffer firewall rules to remove"
+    } else {
+        "not requested"
+    };
     tracing::info!(removed = removed.len(), "node reset");
-    ok(&ResetReport { removed, iptables: iptables.into() })
+    ok(&ResetReport {
+        removed,
+        iptables: iptables.into(),
+    })
 }

@@ -11,16 +11,37 @@ pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, Ad
         return ok(&ClusterStatus {
             node: super::identity::host_name(),
             state: daemon.phase_label().to_owned(),
-            reason: Some("not a cluster member yet: run `sdkms-cluster create` or `sdkms-cluster join`".into()),
+            reason: Some(
+                "not a cluster member yet: run `sdkms-cluster create` or `sdkms-cluster join`"
+                    .into(),
+            ),
             leader: None,
             nodes: Vec::new(),
             warnings: Vec::new(),
         });
     };
-    ok(&member_status(&node).await)
+    let local = member_status(&node).await;
+    if node.cluster.is_leader() {
+        return ok(&local);
+    }
+    // Replication progress is only known on the leader: show its view of the members, with
+    // this node's own state.
+    match super::membership::on_leader(&node, &super::membership::LeaderAction::Status).await {
+        Ok(value) => match serde_json::from_value::<ClusterStatus>(value) {
+            Ok(mut leader_view) => {
+                leader_view.node = local.node;
+                leader_view.state = local.state;
+                leader_view.reason = local.reason;
+                ok(&leader_view)
+            }
+            Err(_) => ok(&local),
+        },
+        Err(_) => ok(&local),
+    }
 }
 
-async fn member_status(node: &Node) -> ClusterStatus {
+/// This node's view of the cluster.
+pub(crate) async fn member_status(node: &Node) -> ClusterStatus {
     let Some(membership) = &node.membership else {
         return ClusterStatus {
             node: "dev".into(),
@@ -32,7 +53,13 @@ async fn member_status(node: &Node) -> ClusterStatus {
         };
     };
     let mode = membership.availability.mode();
-    let labels = node.cluster.state().read().cluster().map(|c| c.dc_labels.clone()).unwrap_or_default();
+    let labels = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .map(|c| c.dc_labels.clone())
+        .unwrap_or_default();
     let leader = node.cluster.leader();
     let progress = node.cluster.status();
     let mut nodes = Vec::new();
@@ -41,7 +68,11 @@ async fn member_status(node: &Node) -> ClusterStatus {
         let offset = if me {
             Some(0)
         } else {
-            node.cluster.peer_ping(&member.info.cluster_addr).await.ok().map(|report| report.clock_offset_ms)
+            node.cluster
+                .peer_ping(&member.info.cluster_addr)
+                .await
+                .ok()
+                .map(|report| report.clock_offset_ms)
         };
         let reachable = me || offset.is_some();
         let role = if leader.as_ref().is_some_and(|(id, _)| *id == member.id) {
@@ -51,7 +82,13 @@ async fn member_status(node: &Node) -> ClusterStatus {
         } else {
             "learner"
         };
-        let state = if me { mode.name().to_owned() } else if reachable { "Member".to_owned() } else { "Unreachable".to_owned() };
+        let state = if me {
+            mode.name().to_owned()
+        } else if reachable {
+            "Member".to_owned()
+        } else {
+            "Unreachable".to_owned()
+        };
         nodes.push(NodeStatus {
             name: member.info.name.clone(),
             id: member.id,
@@ -63,22 +100,38 @@ async fn member_status(node: &Node) -> ClusterStatus {
             lag: member.lag,
             last_contact_ms: member.last_contact.map(|d| d.as_millis() as u64),
             clock_offset_ms: offset,
-            health: ComponentHealth { api: Some(reachable), raft: Some(reachable), store: me.then_some(true) },
+            health: ComponentHealth {
+                api: Some(reachable),
+                raft: Some(reachable),
+                store: me.then_some(true),
+            },
         });
     }
     let mut warnings = Vec::new();
-    let sysadmins = node.cluster.state().read().users().filter(|u| u.sysadmin).count();
+    let sysadmins = node
+        .cluster
+        .state()
+        .read()
+        .users()
+        .filter(|u| u.sysadmin)
+        .count();
     if sysadmins < 2 {
         warnings.push(format!(
             "only {sysadmins} sysadmin account(s) exist; create a second one (`sdkms-cluster sysadmin create`) so that losing one password does not lock you out"
         ));
     }
-    warnings.push("the API serves a bootstrap certificate: install real ones with get_csrs and install_certs".into());
+    warnings.push(
+        "the API serves a bootstrap certificate: install real ones with get_csrs and install_certs"
+            .into(),
+    );
     for status in &nodes {
         if let Some(offset) = status.clock_offset_ms
             && offset.abs() > 2000
         {
-            warnings.push(format!("{}'s clock is {offset} ms off; check NTP", status.name));
+            warnings.push(format!(
+                "{}'s clock is {offset} ms off; check NTP",
+                status.name
+            ));
         }
     }
     ClusterStatus {

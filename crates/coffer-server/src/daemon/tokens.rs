@@ -15,9 +15,15 @@ use std::sync::Arc;
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Creates a token.
-pub(crate) async fn create(node: Arc<Node>, ttl_secs: u64) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn create(
+    node: Arc<Node>,
+    ttl_secs: u64,
+) -> Result<serde_json::Value, AdminError> {
     if ttl_secs == 0 || ttl_secs > 365 * 24 * 3600 {
-        return Err(admin_error("the token lifetime must be between 1 second and 365 days", None));
+        return Err(admin_error(
+            "the token lifetime must be between 1 second and 365 days",
+            None,
+        ));
     }
     let id = random_text(6)?;
     let secret = random_text(16)?;
@@ -26,15 +32,28 @@ pub(crate) async fn create(node: Arc<Node>, ttl_secs: u64) -> Result<serde_json:
     let signing_key = signing_key(&secret)?;
     let token = JoinToken {
         verifier: verifier(&secret),
-        signing_key: node.seal(token_owner(&id), &signing_key).map_err(|e| admin_error(e.to_string(), None))?,
+        signing_key: node
+            .seal(token_owner(&id), &signing_key)
+            .map_err(|e| admin_error(e.to_string(), None))?,
         id: id.clone(),
         created_at,
         expires_at,
     };
-    node.propose(Command::CreateJoinToken { token, at: created_at })
-        .await
-        .map_err(|e| admin_error(format!("could not store the token: {e}"), Some("check `sdkms-cluster status`")))?;
-    ok(&TokenCreated { token: format!("{id}.{secret}"), expires_at: expires_at.0 })
+    node.propose(Command::CreateJoinToken {
+        token,
+        at: created_at,
+    })
+    .await
+    .map_err(|e| {
+        admin_error(
+            format!("could not store the token: {e}"),
+            Some("check `sdkms-cluster status`"),
+        )
+    })?;
+    ok(&TokenCreated {
+        token: format!("{id}.{secret}"),
+        expires_at: expires_at.0,
+    })
 }
 
 /// Lists unexpired tokens (ids and times only).
@@ -48,7 +67,11 @@ pub(crate) async fn list(node: Arc<Node>) -> Result<serde_json::Value, AdminErro
             c.tokens
                 .values()
                 .filter(|t| t.expires_at > at)
-                .map(|t| TokenInfo { id: t.id.clone(), created_at: t.created_at.0, expires_at: t.expires_at.0 })
+                .map(|t| TokenInfo {
+                    id: t.id.clone(),
+                    created_at: t.created_at.0,
+                    expires_at: t.expires_at.0,
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -69,13 +92,20 @@ pub(crate) fn verifier(secret: &str) -> Vec<u8> {
 
 /// The key that signs cluster information for holders of the secret.
 pub(crate) fn signing_key(secret: &str) -> Result<Vec<u8>, AdminError> {
-    coffer_crypto::hmac(DigestAlgorithm::Sha256, secret.as_bytes(), b"coffer cluster-info v1")
-        .map_err(|e| admin_error(format!("internal error: {e}"), None))
+    coffer_crypto::hmac(
+        DigestAlgorithm::Sha256,
+        secret.as_bytes(),
+        b"coffer cluster-info v1",
+    )
+    .map_err(|e| admin_error(format!("internal error: {e}"), None))
 }
 
 /// The id the token's sealed key is bound to.
 pub(crate) fn token_owner(id: &str) -> uuid::Uuid {
-    let digest = coffer_crypto::digest(DigestAlgorithm::Sha256, format!("join-token:{id}").as_bytes());
+    let digest = coffer_crypto::digest(
+        DigestAlgorithm::Sha256,
+        format!("join-token:{id}").as_bytes(),
+    );
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Uuid::from_bytes(bytes)
@@ -83,12 +113,19 @@ pub(crate) fn token_owner(id: &str) -> uuid::Uuid {
 
 /// Checks a presented token against the cluster's record: known, unexpired, right secret.
 pub(crate) fn check(node: &Node, token: &str) -> Result<JoinToken, String> {
-    let (id, secret) = split(token).ok_or("the token is malformed (expected abcdef.0123456789abcdef)")?;
+    let (id, secret) =
+        split(token).ok_or("the token is malformed (expected abcdef.0123456789abcdef)")?;
     let state = node.cluster.state();
     let state = state.read();
-    let record = state.cluster().and_then(|c| c.tokens.get(id)).cloned().ok_or("the token is unknown or expired")?;
+    let record = state
+        .cluster()
+        .and_then(|c| c.tokens.get(id))
+        .cloned()
+        .ok_or("the token is unknown or expired")?;
     if record.expires_at <= now() {
-        return Err("the token has expired; create a new one with `sdkms-cluster token create`".into());
+        return Err(
+            "the token has expired; create a new one with `sdkms-cluster token create`".into(),
+        );
     }
     if !coffer_crypto::constant_time_eq(&verifier(secret), &record.verifier) {
         return Err("the token is unknown or expired".into());
@@ -98,15 +135,23 @@ pub(crate) fn check(node: &Node, token: &str) -> Result<JoinToken, String> {
 
 /// Unseals a token's signing key.
 pub(crate) fn unseal_signing_key(node: &Node, token: &JoinToken) -> Result<Vec<u8>, String> {
-    node.unseal(token_owner(&token.id), &token.signing_key).map(|s| s.expose().to_vec()).map_err(|e| e.to_string())
+    node.unseal(token_owner(&token.id), &token.signing_key)
+        .map(|s| s.expose().to_vec())
+        .map_err(|e| e.to_string())
 }
 
 fn random_text(len: usize) -> Result<String, AdminError> {
     // 252 is the largest multiple of 36 below 256: rejecting larger bytes keeps it uniform.
     let mut out = String::with_capacity(len);
     while out.len() < len {
-        let bytes = coffer_crypto::random::random_vec(len * 2).map_err(|e| admin_error(format!("no randomness: {e}"), None))?;
-        out.extend(bytes.into_iter().filter(|b| *b < 252).map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char));
+        let bytes = coffer_crypto::random::random_vec(len * 2)
+            .map_err(|e| admin_error(format!("no randomness: {e}"), None))?;
+        out.extend(
+            bytes
+                .into_iter()
+                .filter(|b| *b < 252)
+                .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char),
+        );
     }
     out.truncate(len);
     Ok(out)
@@ -132,4 +177,3 @@ mod tests {
         assert_ne!(signing_key("a").unwrap(), signing_key("b").unwrap());
     }
 }
-

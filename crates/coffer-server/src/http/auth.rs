@@ -102,7 +102,8 @@ pub(crate) async fn authenticate(
     if !is_public(&path)
         && let Some(reason) = node.refusal()
     {
-        let response = ApiError::Unavailable(format!("this node cannot serve: {reason}")).into_response();
+        let response =
+            ApiError::Unavailable(format!("this node cannot serve: {reason}")).into_response();
         let _ = finish(&method, &path, None, client, started, &response);
         return response;
     }

@@ -29,7 +29,9 @@ pub(crate) enum ApiError {
     #[error("request body too large")]
     PayloadTooLarge,
     /// The node lost the cluster's quorum but serves reads (R-CLU-7); writes are refused.
-    #[error("the node is read-only: {0}; reads and crypto operations still work, writes resume when the quorum returns")]
+    #[error(
+        "the node is read-only: {0}; reads and crypto operations still work, writes resume when the quorum returns"
+    )]
     ReadOnly(String),
     /// The node cannot serve right now (not leader and no way to forward, shutting down).
     #[error("{0}")]

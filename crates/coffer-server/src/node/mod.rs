@@ -80,7 +80,9 @@ impl Node {
 
     /// Why the node refuses requests, when it does.
     pub(crate) fn refusal(&self) -> Option<String> {
-        self.membership.as_ref().and_then(|m| m.availability.unavailable_reason())
+        self.membership
+            .as_ref()
+            .and_then(|m| m.availability.unavailable_reason())
     }
 
     /// The cluster master key, for handing to a joining node (sealed to its transport key).
@@ -121,7 +123,10 @@ impl Node {
         {
             return Err(ApiError::ReadOnly(reason));
         }
-        self.cluster.propose_anywhere(command).await?.map_err(ApiError::from)
+        self.cluster
+            .propose_anywhere(command)
+            .await?
+            .map_err(ApiError::from)
     }
 }
 

@@ -69,7 +69,10 @@ pub(crate) fn sealing_key(platform: &Secret) -> anyhow::Result<SealingKey> {
 }
 
 /// Unseals the node's CMK, or makes and seals a new one when the node has none yet.
-pub(crate) fn unseal_or_create_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<SealingKey> {
+pub(crate) fn unseal_or_create_cmk(
+    store: &Store,
+    sealing: &SealingKey,
+) -> anyhow::Result<SealingKey> {
     if let Some(cmk) = unseal_cmk(store, sealing)? {
         return Ok(cmk);
     }
@@ -80,7 +83,10 @@ pub(crate) fn unseal_or_create_cmk(store: &Store, sealing: &SealingKey) -> anyho
 }
 
 /// The node's CMK, if it holds one.
-pub(crate) fn unseal_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<Option<SealingKey>> {
+pub(crate) fn unseal_cmk(
+    store: &Store,
+    sealing: &SealingKey,
+) -> anyhow::Result<Option<SealingKey>> {
     let Some(sealed) = store.node_local().get(SEALED_CMK)? else {
         return Ok(None);
     };
@@ -91,7 +97,14 @@ pub(crate) fn unseal_cmk(store: &Store, sealing: &SealingKey) -> anyhow::Result<
 }
 
 /// Keeps `cmk` sealed under this node's sealing key.
-pub(crate) fn store_cmk(store: &Store, sealing: &SealingKey, cmk: &SealingKey) -> anyhow::Result<()> {
-    store.node_local().put(SEALED_CMK, &sealing.seal(CMK_AAD, cmk.to_secret().expose())?)?;
+pub(crate) fn store_cmk(
+    store: &Store,
+    sealing: &SealingKey,
+    cmk: &SealingKey,
+) -> anyhow::Result<()> {
+    store.node_local().put(
+        SEALED_CMK,
+        &sealing.seal(CMK_AAD, cmk.to_secret().expose())?,
+    )?;
     Ok(())
 }
