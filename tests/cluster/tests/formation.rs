@@ -49,8 +49,9 @@ fn three_nodes_form_one_cluster_that_serves_keys_and_sessions_on_every_node() {
         for number in 1..=3 {
             let node = cluster.node(number);
             ensure!(
-                node.ca_pem()?.contains("BEGIN CERTIFICATE"),
-                "{} has the cluster CA",
+                node.ca_pem()?.contains("BEGIN CERTIFICATE")
+                    && node.ca_pem()? == cluster.node(1).ca_pem()?,
+                "{} has the cluster's CA in cluster-ca.pem",
                 node.name()
             );
             ensure!(node.is_healthy(), "{} answers health with 204", node.name());

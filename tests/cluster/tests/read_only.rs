@@ -57,12 +57,7 @@ fn a_data_centre_that_keeps_its_majority_goes_read_only_and_recovers() {
         let plain = b"sealed before the outage";
         let sealed = writer.encrypt(kids[0], plain)?;
         for number in [4, 5] {
-            let api = cluster.api(number)?;
-            for kid in &kids {
-                wait_until(&format!("node{number} serves {kid}"), DEADLINE, || {
-                    api.get_key(*kid)
-                })?;
-            }
+            wait_serves_keys(&cluster.api(number)?, number, &kids)?;
         }
 
         eprintln!("--- stop (SIGTERM) the three dc1 nodes");
@@ -124,15 +119,25 @@ fn a_data_centre_that_keeps_its_majority_goes_read_only_and_recovers() {
         cluster.wait_healthy_voters(1, &all)?;
         for number in 1..=5 {
             let api = cluster.api(number)?;
-            for kid in &kids {
-                wait_until(&format!("node{number} serves {kid}"), DEADLINE, || {
-                    api.get_key(*kid)
-                })?;
-            }
+            wait_serves_keys(&api, number, &kids)?;
             api.round_trip(kids[0])?;
         }
         Ok(())
     });
+}
+
+/// Waits until node `number` serves every key of `kids`.
+fn wait_serves_keys(api: &ApiClient, number: usize, kids: &[Uuid]) -> anyhow::Result<()> {
+    wait_until(
+        &format!("node{number} serves all {} keys", kids.len()),
+        DEADLINE,
+        || {
+            for kid in kids {
+                api.get_key(*kid)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// GET each key, then encrypt and decrypt with each, on one node.
@@ -154,11 +159,14 @@ fn serves_reads_and_crypto(api: &ApiClient, kids: &[Uuid]) -> anyhow::Result<()>
 fn refuses_writes(api: &ApiClient, name: &str) -> anyhow::Result<()> {
     match api.create_key(name) {
         Ok(kid) => anyhow::bail!("{} created key {kid} in read-only mode", api.url()),
-        Err(error) => ensure!(
-            is_read_only_refusal(&error),
-            "{} refused the write without a 503 read-only error: {error}",
-            api.url()
-        ),
+        Err(error) => {
+            eprintln!("    {} refused: {error}", api.url());
+            ensure!(
+                is_read_only_refusal(&error),
+                "{} refused the write without a 503 read-only error: {error}",
+                api.url()
+            );
+        }
     }
     let raw = api.create_key_raw(name)?;
     ensure!(
