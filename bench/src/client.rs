@@ -160,6 +160,15 @@ impl Conn {
         })
     }
 
+    /// A connection that is opened by its first request (so that a node which
+    /// is down fails that request instead of this call).
+    pub(crate) fn lazy(target: Arc<Target>) -> Self {
+        Self {
+            target,
+            sender: None,
+        }
+    }
+
     /// Sends one request and reads the whole response. A transport failure or a
     /// timeout drops the connection; the next call reconnects.
     pub(crate) async fn request(

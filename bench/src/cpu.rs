@@ -19,7 +19,7 @@ pub(crate) fn process_seconds(pid: Option<u32>) -> Option<f64> {
     Some((utime + stime) / USER_HZ)
 }
 
-/// CPU time of this process and (optionally) the server at one instant.
+/// CPU time of this process and (optionally) the server processes at one instant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sample {
     client: Option<f64>,
@@ -27,11 +27,20 @@ pub(crate) struct Sample {
 }
 
 impl Sample {
-    /// Takes a sample now.
-    pub(crate) fn take(server_pid: Option<u32>) -> Self {
+    /// Takes a sample now. The server figure is the sum over `server_pids`, or
+    /// nothing when the list is empty or one of them cannot be read.
+    pub(crate) fn take(server_pids: &[u32]) -> Self {
+        let server = if server_pids.is_empty() {
+            None
+        } else {
+            server_pids
+                .iter()
+                .map(|pid| process_seconds(Some(*pid)))
+                .sum::<Option<f64>>()
+        };
         Self {
             client: process_seconds(None),
-            server: server_pid.and_then(|pid| process_seconds(Some(pid))),
+            server,
         }
     }
 

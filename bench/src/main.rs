@@ -299,7 +299,7 @@ async fn server_phase(
     let cfg = LoadConfig {
         warmup: args.warmup,
         duration: args.duration,
-        server_pid,
+        server_pids: server_pid.into_iter().collect(),
     };
     let prefix = run_prefix();
     let mut keygen_ran = false;
@@ -316,7 +316,7 @@ async fn server_phase(
             args.warmup,
             args.duration
         );
-        match scenarios::run(&mut conns, scenario, &prefix, cfg).await {
+        match scenarios::run(&mut conns, scenario, &prefix, cfg.clone()).await {
             Ok(r) => {
                 keygen_ran |= scenario == Scenario::Keygen;
                 reports[i].server = Some(r);

@@ -90,14 +90,14 @@ pub(crate) struct ServerResult {
 }
 
 /// Timing of a load run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct LoadConfig {
     /// Load applied before measuring.
     pub(crate) warmup: Duration,
     /// Measured window.
     pub(crate) duration: Duration,
-    /// Server process to observe for CPU use, if local.
-    pub(crate) server_pid: Option<u32>,
+    /// Server processes to observe for CPU use (empty when not local).
+    pub(crate) server_pids: Vec<u32>,
 }
 
 /// What each connection sends.
@@ -390,12 +390,12 @@ pub(crate) async fn run(
     let measure_start = start + cfg.warmup;
     let end = measure_start + cfg.duration;
 
-    let server_pid = cfg.server_pid;
+    let server_pids = cfg.server_pids;
     let sampler = tokio::spawn(async move {
         tokio::time::sleep_until(measure_start.into()).await;
-        let a = cpu::Sample::take(server_pid);
+        let a = cpu::Sample::take(&server_pids);
         tokio::time::sleep_until(end.into()).await;
-        let b = cpu::Sample::take(server_pid);
+        let b = cpu::Sample::take(&server_pids);
         (a, b)
     });
 

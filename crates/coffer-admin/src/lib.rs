@@ -20,7 +20,7 @@ mod response;
 
 pub use request::AdminRequest;
 pub use response::{
-    AdminError, AdminResponse, CheckNetworkReport, ClusterStatus, ComponentHealth, Created, Joined,
+    AdminError, AdminResponse, CertsInstalled, CheckNetworkReport, CsrsCreated, ClusterStatus, ComponentHealth, Created, Joined,
     NodeStatus, PortCheck, RepairReport, TokenCreated, TokenInfo,
 };
 

@@ -63,6 +63,35 @@ pub enum AdminRequest {
         /// Check only this peer; every member when absent.
         peer: Option<String>,
     },
+    /// `get_csrs [--rotate]`: make the API and UI keys and certificate requests, and the first
+    /// sysadmin.
+    GetCsrs {
+        /// The API (main) domain: a simple name or a full distinguished name.
+        main_domain: String,
+        /// Extra DNS names for the API certificate (e.g. the mutual-TLS interface name).
+        main_sans: Vec<String>,
+        /// The UI (assets) domain: a simple name or a full distinguished name.
+        ui_domain: String,
+        /// Extra DNS names for the UI certificate.
+        ui_sans: Vec<String>,
+        /// The cluster's name.
+        cluster_name: String,
+        /// The first sysadmin's email.
+        sysadmin_email: String,
+        /// The first sysadmin's password.
+        sysadmin_password: String,
+        /// New requests while the installed certificates keep serving.
+        rotate: bool,
+    },
+    /// `install_certs [--rotate]`: install the signed chains (leaf first) on every node.
+    InstallCerts {
+        /// The API (main) certificate chain, PEM.
+        main_chain_pem: String,
+        /// The UI (assets) certificate chain, PEM.
+        ui_chain_pem: String,
+        /// Must match the `--rotate` given to `get_csrs`.
+        rotate: bool,
+    },
     /// `sdkms-cluster sysadmin create --email E --password P`.
     SysadminCreate {
         /// Login email.

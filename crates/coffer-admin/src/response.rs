@@ -160,3 +160,27 @@ pub struct PortCheck {
     /// Why it failed, if it did.
     pub error: Option<String>,
 }
+
+/// Result of `get_csrs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrsCreated {
+    /// "Cluster Certificate Request": the API (main) domain's CSR, PEM.
+    pub cluster_csr_pem: String,
+    /// "UI Certificate Request": the UI (assets) domain's CSR, PEM.
+    pub ui_csr_pem: String,
+    /// Whether the first sysadmin was created now (false when one existed).
+    pub sysadmin_created: bool,
+}
+
+/// Result of `install_certs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertsInstalled {
+    /// Names the API certificate holds.
+    pub main_names: Vec<String>,
+    /// Names the UI certificate holds.
+    pub ui_names: Vec<String>,
+    /// Leaf expiry of the API certificate, Unix seconds.
+    pub main_not_after: i64,
+    /// Leaf expiry of the UI certificate, Unix seconds.
+    pub ui_not_after: i64,
+}

@@ -197,6 +197,8 @@ pub(crate) fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::Repair => "repair",
         AdminRequest::CheckNetwork { .. } => "check-network",
         AdminRequest::SysadminCreate { .. } => "sysadmin create",
+        AdminRequest::GetCsrs { .. } => "get_csrs",
+        AdminRequest::InstallCerts { .. } => "install_certs",
     }
 }
 
@@ -208,7 +210,9 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         | AdminRequest::Remove { .. }
         | AdminRequest::Reset { .. }
         | AdminRequest::Repair
-        | AdminRequest::CheckNetwork { .. } => LONG_ANSWER_TIMEOUT,
+        | AdminRequest::CheckNetwork { .. }
+        | AdminRequest::GetCsrs { .. }
+        | AdminRequest::InstallCerts { .. } => LONG_ANSWER_TIMEOUT,
         AdminRequest::TokenCreate { .. }
         | AdminRequest::TokenList
         | AdminRequest::Status

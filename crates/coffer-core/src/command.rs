@@ -1,7 +1,9 @@
 //! What enters the Raft log.
 
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, ClusterInfo, Group, JoinToken, Sobject, UnixTime, User};
+use crate::records::{
+    Account, App, ClusterInfo, Group, InstalledCertificates, JoinToken, PendingCertificates, Sobject, UnixTime, User,
+};
 use serde::{Deserialize, Serialize};
 
 /// One change to the replicated state. Every value in it was decided by the node that served
@@ -25,6 +27,10 @@ pub enum Command {
         /// The serving node's clock.
         at: UnixTime,
     },
+    /// Records new certificate requests (replacing unfinished ones).
+    SetPendingCertificates(PendingCertificates),
+    /// Installs signed certificates for the pending requests and clears them.
+    InstallCertificates(InstalledCertificates),
     /// Labels a node with its data centre (an empty label removes it).
     SetNodeLabel {
         /// The node's name.

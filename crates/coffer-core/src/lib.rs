@@ -32,7 +32,8 @@ pub use command::Command;
 pub use error::ApplyError;
 pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
-    Account, AccountRole, App, AppPermission, ClusterInfo, Creator, Curve, Group, GroupRole,
+    Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, InstalledCertificates,
+    PendingCertificates, ServiceCertificate, TlsCertificates, Creator, Curve, Group, GroupRole,
     JoinToken, KeyOperation, KeyOrigin, KeyState, Membership, ObjectType, Revocation, Sealed,
     Sobject, UnixTime, User,
 };

@@ -352,6 +352,72 @@ pub struct ClusterInfo {
     pub dc_labels: BTreeMap<String, String>,
     /// When the cluster was created.
     pub created_at: UnixTime,
+    /// The API and UI certificates requested (`get_csrs`) and installed (`install_certs`).
+    #[serde(default)]
+    pub tls: TlsCertificates,
+}
+
+/// The cluster's service certificates: one for the API (main) domain, one for the UI (assets)
+/// domain. The private keys are made by the cluster and kept sealed under the master key, so
+/// every node can serve them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsCertificates {
+    /// Requested and waiting for signed certificates.
+    pub pending: Option<PendingCertificates>,
+    /// Installed and served.
+    pub installed: Option<InstalledCertificates>,
+}
+
+/// What `get_csrs` asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCertificates {
+    /// Made with `get_csrs --rotate` (then `install_certs --rotate` is required, and vice versa).
+    pub rotate: bool,
+    /// The cluster's name.
+    pub cluster_name: String,
+    /// The API service's request.
+    pub main: CertificateRequest,
+    /// The UI service's request.
+    pub ui: CertificateRequest,
+    /// When it was made.
+    pub created_at: UnixTime,
+}
+
+/// One service's certificate request and its sealed key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    /// The domain the service answers on.
+    pub domain: String,
+    /// Every DNS name requested (the domain first, then the SANs).
+    pub names: Vec<String>,
+    /// The CSR, PEM.
+    pub csr_pem: String,
+    /// The private key (PKCS#8 PEM), sealed.
+    pub key: Sealed,
+}
+
+/// Installed service certificates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledCertificates {
+    /// The API service's.
+    pub main: ServiceCertificate,
+    /// The UI service's.
+    pub ui: ServiceCertificate,
+    /// When they were installed.
+    pub installed_at: UnixTime,
+}
+
+/// One service's certificate chain and sealed key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCertificate {
+    /// The domain.
+    pub domain: String,
+    /// Every DNS name the certificate holds.
+    pub names: Vec<String>,
+    /// The chain, leaf first, PEM.
+    pub chain_pem: String,
+    /// The private key (PKCS#8 PEM), sealed.
+    pub key: Sealed,
 }
 
 /// A join token (`id.secret`). Only a hash of the secret is kept for checking it, and the key

@@ -153,6 +153,19 @@ impl State {
                 cluster.tokens.insert(token.id.clone(), token.clone());
                 changed.push(Self::cluster_key());
             }
+            Command::SetPendingCertificates(pending) => {
+                self.cluster_mut()?.tls.pending = Some(pending.clone());
+                changed.push(Self::cluster_key());
+            }
+            Command::InstallCertificates(installed) => {
+                let cluster = self.cluster_mut()?;
+                if cluster.tls.pending.is_none() {
+                    return Err(ApplyError::ClusterState("no certificate requests are pending; run get_csrs first".into()));
+                }
+                cluster.tls.pending = None;
+                cluster.tls.installed = Some(installed.clone());
+                changed.push(Self::cluster_key());
+            }
             Command::SetNodeLabel { node, dc } => {
                 let cluster = self.cluster_mut()?;
                 if dc.is_empty() {

@@ -12,7 +12,7 @@
 //!   │    ├─ coffer server --data-dir DIR --api-port 8443 --cluster-port 8444  (own process group)
 //!   │    ├─ node1: sdkms-cluster create --self=127.10.0.1/24 --config FILE --node-name node1
 //!   │    └─ nodeN: sdkms-cluster token create (on node1), then join --peer --token --self
-//!   ├─ cluster.provision()    sysadmin (CLI) → account → group → app → API key (sdkms)
+//!   ├─ cluster.provision(1)   sysadmin (CLI) → account → group → app → API key (sdkms)
 //!   └─ ApiClient per node     https://127.10.0.N:8443, trusting DIR/cluster-ca.pem only
 //! ```
 //!

@@ -1,6 +1,6 @@
 //! `sdkms-cluster status --json`, parsed.
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use serde::Deserialize;
 
 /// One node's view of the cluster.
@@ -140,23 +140,6 @@ impl Status {
             self.summary()
         );
         Ok(())
-    }
-
-    /// Checks that every listed node is a voter (no learner is left behind), and returns their
-    /// names.
-    pub fn only_voters(&self) -> anyhow::Result<Vec<String>> {
-        for node in &self.nodes {
-            if node.role != "leader" && node.role != "follower" {
-                bail!(
-                    "{} lists {} as {}: {}",
-                    self.node,
-                    node.name,
-                    node.role,
-                    self.summary()
-                );
-            }
-        }
-        Ok(self.names())
     }
 
     /// A one-line description for messages.

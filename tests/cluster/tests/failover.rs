@@ -55,6 +55,12 @@ fn killing_the_leader_during_writes_loses_no_acknowledged_key() {
             Ok(leaders[0].clone())
         })?;
         let new_leader = cluster.number_of(&new_leader)?;
+        let check = cluster.node(new_leader).cli(&["check-network"])?;
+        eprintln!("    {check}");
+        ensure!(
+            check.code == Some(1) && check.stdout.contains(&leader_name),
+            "check-network on the new leader reports the dead {leader_name}: {check}"
+        );
 
         eprintln!("--- writes are accepted again, through both survivors");
         writer.wait_for_acks(

@@ -57,6 +57,19 @@ fn three_nodes_form_one_cluster_that_serves_keys_and_sessions_on_every_node() {
             ensure!(node.is_healthy(), "{} answers health with 204", node.name());
         }
 
+        eprintln!("--- check-network and repair find nothing wrong on a fresh cluster");
+        for args in [&["check-network"][..], &["repair"][..]] {
+            let output = cluster.node(1).cli(args)?;
+            eprintln!("    {output}");
+            let report = output.ok()?;
+            for name in &all {
+                ensure!(
+                    report.contains(name.as_str()),
+                    "the report leaves out {name}: {report}"
+                );
+            }
+        }
+
         a_key_made_on_one_node_works_on_another(cluster)?;
         a_session_made_on_one_node_works_on_another(cluster)?;
         refuses_a_wrong_token_and_changes_nothing(cluster)?;

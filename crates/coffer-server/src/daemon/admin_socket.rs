@@ -100,6 +100,8 @@ fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::Repair => "repair",
         AdminRequest::CheckNetwork { .. } => "check-network",
         AdminRequest::SysadminCreate { .. } => "sysadmin create",
+        AdminRequest::GetCsrs { .. } => "get_csrs",
+        AdminRequest::InstallCerts { .. } => "install_certs",
     }
 }
 

@@ -54,7 +54,12 @@ impl ClusterListener {
         let acceptor = TlsAcceptor::from(config);
         tokio::spawn(async move {
             loop {
-                let Ok((stream, addr)) = tcp.accept().await else {
+                // Stop (and release the port) as soon as the server side is gone.
+                let accepted = tokio::select! {
+                    accepted = tcp.accept() => accepted,
+                    () = tx.closed() => return,
+                };
+                let Ok((stream, addr)) = accepted else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };

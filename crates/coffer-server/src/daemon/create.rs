@@ -1,7 +1,7 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
 use super::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
-use super::{Daemon, Phase, STORE_FILE, admin_error, ok};
+use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok};
 use crate::node::{now, seal};
 use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
@@ -32,8 +32,14 @@ pub(crate) async fn create(
     check_node_name(&name).map_err(|e| admin_error(e, None))?;
     check_config(config_yaml)?;
 
-    let path = daemon.config.dir.join(STORE_FILE);
-    remove_unfinished_store(&path)?;
+    if daemon.config.dir.join(STORE_FILE).exists() {
+        return Err(admin_error(
+            "this node holds the data of a cluster member",
+            Some("run `sdkms-cluster reset --delete-data` to discard it first"),
+        ));
+    }
+    let path = daemon.config.dir.join(PENDING_STORE_FILE);
+    let _ = std::fs::remove_file(&path);
     let failed = |what: &str, e: anyhow::Error| admin_error(format!("{what}: {e:#}"), None);
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
     let cmk =
@@ -82,9 +88,10 @@ pub(crate) async fn create(
         node.propose(Command::InitCluster(info))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        // The identity is saved last: a node that crashed before this point is not a member and
-        // `create` can simply be run again.
-        identity.save(node.cluster.store())
+        // The identity is saved last and the store renamed into place after it: a node that
+        // crashed before this point is not a member and `create` can simply be run again.
+        identity.save(node.cluster.store())?;
+        super::promote_pending_store(&daemon.config.dir)
     };
     if let Err(error) = init.await {
         super::stop_running(running).await;
@@ -111,25 +118,3 @@ fn check_config(yaml: &str) -> Result<(), AdminError> {
         })
 }
 
-/// A store without an identity is what a failed create or join left behind: start over.
-pub(crate) fn remove_unfinished_store(path: &std::path::Path) -> Result<(), AdminError> {
-    if !path.exists() {
-        return Ok(());
-    }
-    let has_identity = Store::open(path)
-        .ok()
-        .and_then(|store| NodeIdentity::load(&store).ok().flatten())
-        .is_some();
-    if has_identity {
-        return Err(admin_error(
-            "this node holds the data of a cluster member",
-            Some("run `sdkms-cluster reset --delete-data` to discard it first"),
-        ));
-    }
-    std::fs::remove_file(path).map_err(|e| {
-        admin_error(
-            format!("removing the unfinished store {}: {e}", path.display()),
-            None,
-        )
-    })
-}

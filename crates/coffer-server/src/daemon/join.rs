@@ -17,7 +17,7 @@
 //! membership untouched, and its retry starts over.
 
 use super::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
-use super::{Daemon, Phase, STORE_FILE, admin_error, ok, tokens};
+use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok, tokens};
 use crate::node::{Node, now, seal};
 use axum::Json;
 use axum::extract::{Query, State};
@@ -144,7 +144,7 @@ pub(crate) async fn join(
         }
         Err(error) => {
             daemon.set_phase(&mut phase, Phase::Uninitialized);
-            let _ = std::fs::remove_file(daemon.config.dir.join(STORE_FILE));
+            let _ = std::fs::remove_file(daemon.config.dir.join(PENDING_STORE_FILE));
             Err(error)
         }
     }
@@ -230,8 +230,14 @@ async fn join_steps(
     let cmk = SealingKey::from_bytes(cmk.expose()).map_err(|e| internal(e.into()))?;
 
     // 3. Become a node: store the CMK and identity, start Raft and the ports.
-    let path = daemon.config.dir.join(STORE_FILE);
-    super::create::remove_unfinished_store(&path)?;
+    if daemon.config.dir.join(STORE_FILE).exists() {
+        return Err(admin_error(
+            "this node holds the data of a cluster member",
+            Some("run `sdkms-cluster reset --delete-data` to discard it first"),
+        ));
+    }
+    let path = daemon.config.dir.join(PENDING_STORE_FILE);
+    let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).map_err(|e| internal(e.into()))?;
     seal::store_cmk(&store, daemon.sealing(), &cmk).map_err(internal)?;
     let sealed_key = daemon

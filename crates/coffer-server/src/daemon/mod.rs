@@ -13,6 +13,7 @@
 
 pub(crate) mod admin_socket;
 pub(crate) mod availability;
+mod certs;
 mod cluster_port;
 mod create;
 pub(crate) mod identity;
@@ -42,6 +43,9 @@ use tokio::task::JoinHandle;
 
 /// File name of the store inside the data directory.
 pub(crate) const STORE_FILE: &str = "coffer.redb";
+/// The store of a node being created or joined; renamed to [`STORE_FILE`] once the node is a
+/// member, so that a node interrupted half-way never looks like a member (or a broken one).
+pub(crate) const PENDING_STORE_FILE: &str = "coffer.redb.pending";
 /// Node-local mark of a node removed from its cluster.
 pub(crate) const REMOVED_MARK: &str = "removed_from_cluster";
 /// The cluster CA certificate, for clients of the bootstrap API certificate.
@@ -109,6 +113,11 @@ impl Daemon {
 
     /// Restarts the member services of a node that already belongs to a cluster.
     async fn resume(&self) -> anyhow::Result<()> {
+        let pending = self.config.dir.join(PENDING_STORE_FILE);
+        if pending.exists() {
+            tracing::warn!(path = %pending.display(), "removing the store of an interrupted create or join");
+            std::fs::remove_file(&pending).with_context(|| format!("removing {}", pending.display()))?;
+        }
         let path = self.config.dir.join(STORE_FILE);
         if !path.exists() {
             tracing::info!("uninitialized: waiting for `sdkms-cluster create` or `join`");
@@ -158,6 +167,31 @@ impl Daemon {
             AdminRequest::Repair => self.with_node(membership::repair).await,
             AdminRequest::CheckNetwork { peer } => {
                 self.with_node(|n| network_check::check(n, peer)).await
+            }
+            AdminRequest::GetCsrs {
+                main_domain,
+                main_sans,
+                ui_domain,
+                ui_sans,
+                cluster_name,
+                sysadmin_email,
+                sysadmin_password,
+                rotate,
+            } => {
+                let request = certs::CsrRequest {
+                    main_domain,
+                    main_sans,
+                    ui_domain,
+                    ui_sans,
+                    cluster_name,
+                    sysadmin_email,
+                    sysadmin_password,
+                    rotate,
+                };
+                self.with_node(|n| certs::get_csrs(n, request)).await
+            }
+            AdminRequest::InstallCerts { main_chain_pem, ui_chain_pem, rotate } => {
+                self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate)).await
             }
             AdminRequest::SysadminCreate { email, password } => {
                 self.with_node(|n| membership::create_sysadmin(n, email, password))
@@ -369,6 +403,13 @@ async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) 
         let mode = membership::evaluate_availability(&node, membership).await;
         membership.availability.set(mode);
     }
+}
+
+/// Makes the pending store the node's store, durably (after the identity is saved in it).
+pub(crate) fn promote_pending_store(dir: &Path) -> anyhow::Result<()> {
+    std::fs::rename(dir.join(PENDING_STORE_FILE), dir.join(STORE_FILE)).context("renaming the new store into place")?;
+    std::fs::File::open(dir)?.sync_all().context("syncing the data directory")?;
+    Ok(())
 }
 
 /// Writes a public file (mode 0644) atomically.

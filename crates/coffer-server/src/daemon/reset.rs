@@ -12,7 +12,7 @@ struct ResetReport {
 }
 
 /// Stops the member services and deletes everything in the data directory except the admin
-/// socket. Idempotent. The platform secret stays unless it lives inside the data directory.
+/// socket and the platform secret. Idempotent.
 pub(crate) async fn reset(
     daemon: &Arc<Daemon>,
     delete_data: bool,

@@ -53,7 +53,13 @@ async fn accept_loop(
     ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>,
 ) {
     loop {
-        let (stream, peer) = match tcp.accept().await {
+        // Stop (and release the port) as soon as the server side is gone, not at the next
+        // connection: a reset node must be able to bind its address again.
+        let accepted = tokio::select! {
+            accepted = tcp.accept() => accepted,
+            () = ready.closed() => return,
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.

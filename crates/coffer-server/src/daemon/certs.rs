@@ -1,0 +1,197 @@
+//! `get_csrs` and `install_certs`: the API (main) and UI (assets) certificates.
+//!
+//! `get_csrs` makes a key and a CSR for each service and keeps both keys sealed under the
+//! cluster master key in replicated state, so every node can serve the certificates once they
+//! are installed; it also creates the first sysadmin. `install_certs` checks each signed chain
+//! and installs it; every node swaps its TLS configuration live, without a restart, and the old
+//! certificates keep serving until then. `--rotate` on both commands replaces installed
+//! certificates; using it on one and not the other is refused.
+
+use super::{admin_error, ok};
+use crate::node::{Node, now};
+use crate::service::passwords;
+use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
+use coffer_core::{
+    CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate, User, UserId,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Owners the sealed service keys are bound to.
+pub(crate) const MAIN_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x746c_735f_6d61_696e);
+/// See [`MAIN_KEY_OWNER`].
+pub(crate) const UI_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x746c_735f_7569);
+
+/// What `get_csrs` was asked.
+pub(crate) struct CsrRequest {
+    pub(crate) main_domain: String,
+    pub(crate) main_sans: Vec<String>,
+    pub(crate) ui_domain: String,
+    pub(crate) ui_sans: Vec<String>,
+    pub(crate) cluster_name: String,
+    pub(crate) sysadmin_email: String,
+    pub(crate) sysadmin_password: String,
+    pub(crate) rotate: bool,
+}
+
+/// Makes both requests (and the first sysadmin).
+pub(crate) async fn get_csrs(node: Arc<Node>, request: CsrRequest) -> Result<serde_json::Value, AdminError> {
+    let main_cn = coffer_crypto::subject_common_name(&request.main_domain)
+        .filter(|cn| !cn.is_empty())
+        .ok_or_else(|| admin_error("the main domain needs a common name (CN=…)", None))?;
+    let ui_cn = coffer_crypto::subject_common_name(&request.ui_domain)
+        .filter(|cn| !cn.is_empty())
+        .ok_or_else(|| admin_error("the UI domain needs a common name (CN=…)", None))?;
+    if main_cn.eq_ignore_ascii_case(&ui_cn) {
+        return Err(admin_error(
+            "the main (API) and UI (assets) domains must differ: they are separate services with separate certificates",
+            None,
+        ));
+    }
+    if request.cluster_name.trim().is_empty() {
+        return Err(admin_error("the cluster name is empty", None));
+    }
+    let main_names = names(&main_cn, &request.main_sans)?;
+    let ui_names = names(&ui_cn, &request.ui_sans)?;
+    if let Some(shared) = main_names.iter().find(|n| ui_names.contains(n)) {
+        return Err(admin_error(format!("{shared} is requested for both services; each name may belong to one service only"), None));
+    }
+    let installed = node.cluster.state().read().cluster().is_some_and(|c| c.tls.installed.is_some());
+    match (request.rotate, installed) {
+        (true, false) => {
+            return Err(admin_error(
+                "--rotate replaces installed certificates, and none are installed yet",
+                Some("run get_csrs without --rotate"),
+            ));
+        }
+        (false, true) => {
+            return Err(admin_error(
+                "certificates are already installed",
+                Some("to replace them run `get_csrs --rotate`, then `install_certs --rotate`"),
+            ));
+        }
+        _ => {}
+    }
+    let sysadmin_created = ensure_sysadmin(&node, &request.sysadmin_email, &request.sysadmin_password).await?;
+    let failed = |what: &str, e: coffer_crypto::CryptoError| admin_error(format!("{what}: {e}"), None);
+    let main = coffer_crypto::service_csr(&request.main_domain, &main_names).map_err(|e| failed("the main domain", e))?;
+    let ui = coffer_crypto::service_csr(&request.ui_domain, &ui_names).map_err(|e| failed("the UI domain", e))?;
+    let seal = |owner, key: &coffer_crypto::Secret| node.seal(owner, key.expose()).map_err(|e| admin_error(e.to_string(), None));
+    let pending = PendingCertificates {
+        rotate: request.rotate,
+        cluster_name: request.cluster_name.trim().to_owned(),
+        main: CertificateRequest { domain: main_cn, names: main_names, csr_pem: main.csr_pem.clone(), key: seal(MAIN_KEY_OWNER, &main.key_pem)? },
+        ui: CertificateRequest { domain: ui_cn, names: ui_names, csr_pem: ui.csr_pem.clone(), key: seal(UI_KEY_OWNER, &ui.key_pem)? },
+        created_at: now(),
+    };
+    node.propose(Command::SetPendingCertificates(pending))
+        .await
+        .map_err(|e| admin_error(format!("could not store the requests: {e}"), None))?;
+    tracing::info!(rotate = request.rotate, "certificate requests created");
+    ok(&CsrsCreated { cluster_csr_pem: main.csr_pem, ui_csr_pem: ui.csr_pem, sysadmin_created })
+}
+
+/// Checks and installs the signed chains.
+pub(crate) async fn install_certs(node: Arc<Node>, main_chain: String, ui_chain: String, rotate: bool) -> Result<serde_json::Value, AdminError> {
+    let pending = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .and_then(|c| c.tls.pending.clone())
+        .ok_or_else(|| admin_error("no certificate requests are pending", Some("run get_csrs first")))?;
+    if pending.rotate != rotate {
+        let (asked, given) = if pending.rotate { ("with", "without") } else { ("without", "with") };
+        return Err(admin_error(
+            format!("get_csrs was run {asked} --rotate, so install_certs must be too (it was run {given} it)"),
+            Some(if pending.rotate { "run `install_certs --rotate`" } else { "run `install_certs` without --rotate" }),
+        ));
+    }
+    let now = crate::node::now().0 as i64;
+    let main = check_service(&node, "Main (Cluster)", &main_chain, &pending.main, MAIN_KEY_OWNER, now)?;
+    let ui = check_service(&node, "Assets (UI)", &ui_chain, &pending.ui, UI_KEY_OWNER, now)?;
+    if main.leaf_spki == ui.leaf_spki || main.names.iter().any(|n| ui.names.contains(n)) {
+        return Err(admin_error(
+            "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
+            None,
+        ));
+    }
+    let installed = InstalledCertificates {
+        main: ServiceCertificate { domain: pending.main.domain.clone(), names: main.names.clone(), chain_pem: main_chain, key: pending.main.key.clone() },
+        ui: ServiceCertificate { domain: pending.ui.domain.clone(), names: ui.names.clone(), chain_pem: ui_chain, key: pending.ui.key.clone() },
+        installed_at: crate::node::now(),
+    };
+    node.propose(Command::InstallCertificates(installed))
+        .await
+        .map_err(|e| admin_error(format!("could not install the certificates: {e}"), None))?;
+    tracing::info!("service certificates installed");
+    ok(&CertsInstalled { main_names: main.names, ui_names: ui.names, main_not_after: main.not_after, ui_not_after: ui.not_after })
+}
+
+fn check_service(
+    node: &Node,
+    service: &str,
+    chain_pem: &str,
+    request: &CertificateRequest,
+    owner: uuid::Uuid,
+    now: i64,
+) -> Result<coffer_crypto::ChainReport, AdminError> {
+    let report = coffer_crypto::check_chain(chain_pem, now).map_err(|e| admin_error(format!("{service} certificate: {e}"), None))?;
+    let key = node.unseal(owner, &request.key).map_err(|e| admin_error(e.to_string(), None))?;
+    let spki = coffer_crypto::key_spki(&key).map_err(|e| admin_error(e.to_string(), None))?;
+    if report.leaf_spki != spki {
+        return Err(admin_error(
+            format!("{service} certificate: its key is not the key of the request made by get_csrs"),
+            Some("sign the request printed by the latest get_csrs"),
+        ));
+    }
+    if !report.names.iter().any(|n| n.eq_ignore_ascii_case(&request.domain)) {
+        return Err(admin_error(
+            format!("{service} certificate: it does not name {} (it names {})", request.domain, report.names.join(", ")),
+            None,
+        ));
+    }
+    Ok(report)
+}
+
+fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> {
+    let mut names = vec![common_name.to_owned()];
+    for san in sans.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if san.contains('*') {
+            return Err(admin_error(format!("wildcard names are not accepted: {san}"), None));
+        }
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(san)) {
+            names.push(san.to_owned());
+        }
+    }
+    if common_name.contains('*') {
+        return Err(admin_error(format!("wildcard names are not accepted: {common_name}"), None));
+    }
+    Ok(names)
+}
+
+/// Creates the first sysadmin, unless one exists; true when created.
+async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<bool, AdminError> {
+    if node.cluster.state().read().users().any(|u| u.sysadmin) {
+        return Ok(false);
+    }
+    if !email.contains('@') {
+        return Err(admin_error(format!("{email:?} is not an email address"), None));
+    }
+    if let Some(rule) = passwords::policy_violation(password) {
+        return Err(admin_error(format!("the sysadmin password is too weak: {rule}"), None));
+    }
+    let user = User {
+        id: UserId::new(uuid::Uuid::new_v4()),
+        email: email.to_owned(),
+        password_hash: passwords::hash(password).map_err(|e| admin_error(format!("{e:#}"), None))?,
+        sysadmin: true,
+        first_name: None,
+        last_name: None,
+        description: None,
+        created_at: now(),
+        memberships: BTreeMap::new(),
+    };
+    node.propose(Command::CreateUser(user)).await.map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
+    Ok(true)
+}
