@@ -129,10 +129,7 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let local = tcp.local_addr()?;
     let config = identity.config.clone();
-    let listener = TlsListener::start(
-        tcp,
-        Arc::new(move || tokio_rustls::TlsAcceptor::from(config.clone())),
-    )?;
+    let listener = TlsListener::start(tcp, Arc::new(http::listener::SingleConfig(config)))?;
 
     let host = if local.ip().is_loopback() {
         "127.0.0.1".to_owned()

@@ -21,6 +21,7 @@ pub(crate) mod join;
 mod membership;
 mod network_check;
 mod reset;
+pub(crate) mod service_tls;
 pub(crate) mod status;
 mod tokens;
 
@@ -316,16 +317,15 @@ impl Daemon {
             &self.config.dir.join(CLUSTER_CA_FILE),
             &identity.ca_cert_pem,
         )?;
-        let api_listener = TlsListener::start(
-            api_tcp,
-            Arc::new(move || tokio_rustls::TlsAcceptor::from(api_config.clone())),
-        )?;
+        let service_tls = Arc::new(service_tls::ServiceTls::new(api_config));
+        service_tls.refresh(&node);
+        let api_listener = TlsListener::start(api_tcp, service_tls.clone())?;
         tasks.push(tokio::spawn(serve_api(
             api_listener,
             http::router(node.clone()),
             stopped.clone(),
         )));
-        tasks.push(tokio::spawn(availability_loop(node.clone(), stopped)));
+        tasks.push(tokio::spawn(availability_loop(node.clone(), service_tls, stopped)));
         tracing::info!(node = identity.name, api = %identity.api_addr(), cluster = %identity.cluster_addr(), "member services started");
         Ok(Running { node, stop, tasks })
     }
@@ -391,12 +391,13 @@ async fn serve(
 }
 
 /// Re-evaluates the node's availability until stopped.
-async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) {
+async fn availability_loop(node: Arc<Node>, service_tls: Arc<service_tls::ServiceTls>, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
             () = tokio::time::sleep(availability::CHECK_INTERVAL) => {}
         }
+        service_tls.refresh(&node);
         let Some(membership) = &node.membership else {
             return;
         };

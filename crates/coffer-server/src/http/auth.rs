@@ -90,7 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// The middleware: log, authenticate, run, audit, log.
 pub(crate) async fn authenticate(
     State(node): State<Arc<Node>>,
-    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
+    ConnectInfo(ClientAddr(client, service)): ConnectInfo<ClientAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -98,6 +98,11 @@ pub(crate) async fn authenticate(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     tracing::info!(log = "request", client_ip = %client.ip(), %method, path, "request");
+    if service == super::listener::Service::Ui {
+        let response = super::ui::serve(&path);
+        let _ = finish(&method, &path, None, client, started, &response);
+        return response;
+    }
 
     if !is_public(&path)
         && let Some(reason) = node.refusal()

@@ -1,29 +1,58 @@
-//! The API listener: TCP accept → TLS handshake → connection log → axum.
+//! The API listener: TCP accept → TLS handshake (certificate chosen by SNI) → connection log →
+//! axum.
 //!
+//! The client's hello is read first; its server name picks the service and certificate (the
+//! main API domain, the UI domain, or the bootstrap certificate before real ones are installed).
 //! Handshakes run in their own tasks so a slow client never holds up the accept loop; finished
 //! connections reach axum through a bounded channel.
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
+use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::server::TlsStream;
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The address of the client on the other end of a connection.
+/// Which service a connection reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// The REST API (main domain).
+    Api,
+    /// The web UI's assets (UI domain).
+    Ui,
+}
+
+/// The client on the other end of a connection, and the service it asked for.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ClientAddr(pub(crate) SocketAddr);
+pub(crate) struct ClientAddr(pub(crate) SocketAddr, pub(crate) Service);
 
 impl Connected<IncomingStream<'_, TlsListener>> for ClientAddr {
     fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
         *stream.remote_addr()
+    }
+}
+
+/// Picks the TLS configuration (and service) for a client hello's server name. Read for every
+/// connection, so swapping certificates takes effect without a restart.
+pub(crate) trait ChooseConfig: Send + Sync + 'static {
+    /// The configuration and service for `server_name` (`None` without SNI, e.g. by IP).
+    fn choose(&self, server_name: Option<&str>) -> (Arc<ServerConfig>, Service);
+}
+
+/// One certificate for everything (the evaluation mode).
+pub(crate) struct SingleConfig(pub(crate) Arc<ServerConfig>);
+
+impl ChooseConfig for SingleConfig {
+    fn choose(&self, _: Option<&str>) -> (Arc<ServerConfig>, Service) {
+        (self.0.clone(), Service::Api)
     }
 }
 
@@ -34,24 +63,16 @@ pub(crate) struct TlsListener {
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp`; `acceptor` is read for every new connection, so swapping the
-    /// certificate behind it takes effect without a restart.
-    pub(crate) fn start(
-        tcp: TcpListener,
-        acceptor: Arc<dyn Fn() -> TlsAcceptor + Send + Sync>,
-    ) -> io::Result<Self> {
+    /// Starts accepting on `tcp`, choosing certificates with `chooser`.
+    pub(crate) fn start(tcp: TcpListener, chooser: Arc<dyn ChooseConfig>) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(1024);
-        tokio::spawn(accept_loop(tcp, acceptor, tx));
+        tokio::spawn(accept_loop(tcp, chooser, tx));
         Ok(Self { local, ready })
     }
 }
 
-async fn accept_loop(
-    tcp: TcpListener,
-    acceptor: Arc<dyn Fn() -> TlsAcceptor + Send + Sync>,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>,
-) {
+async fn accept_loop(tcp: TcpListener, chooser: Arc<dyn ChooseConfig>, ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>) {
     loop {
         // Stop (and release the port) as soon as the server side is gone, not at the next
         // connection: a reset node must be able to bind its address again.
@@ -68,17 +89,20 @@ async fn accept_loop(
                 continue;
             }
         };
-        if ready.is_closed() {
-            return;
-        }
         let _ = stream.set_nodelay(true);
         tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
-        let tls = acceptor();
+        let chooser = chooser.clone();
         let ready = ready.clone();
         tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                Ok(Ok(stream)) => {
-                    let _ = ready.send((stream, ClientAddr(peer))).await;
+            let handshake = async {
+                let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+                let (config, service) = chooser.choose(start.client_hello().server_name());
+                let stream = start.into_stream(config).await?;
+                Ok::<_, io::Error>((stream, service))
+            };
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok((stream, service))) => {
+                    let _ = ready.send((stream, ClientAddr(peer, service))).await;
                 }
                 Ok(Err(error)) => {
                     tracing::debug!(log = "connection", client_ip = %peer.ip(), %error, "TLS handshake failed");
@@ -104,6 +128,6 @@ impl Listener for TlsListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(ClientAddr(self.local))
+        Ok(ClientAddr(self.local, Service::Api))
     }
 }

@@ -16,6 +16,7 @@ mod logs;
 mod session;
 mod sobjects;
 mod sys;
+mod ui;
 mod users;
 
 use crate::node::Node;
