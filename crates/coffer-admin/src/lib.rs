@@ -20,8 +20,8 @@ mod response;
 
 pub use request::AdminRequest;
 pub use response::{
-    AdminError, AdminResponse, CertsInstalled, CheckNetworkReport, CsrsCreated, ClusterStatus, ComponentHealth, Created, Joined,
-    NodeStatus, PortCheck, RepairReport, TokenCreated, TokenInfo,
+    AdminError, AdminResponse, CertsInstalled, CheckNetworkReport, ClusterStatus, ComponentHealth,
+    Created, CsrsCreated, Joined, NodeStatus, PortCheck, RepairReport, TokenCreated, TokenInfo,
 };
 
 /// The socket's file name inside the data directory.

@@ -13,7 +13,7 @@ use ipnet::IpNet;
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file is not YAML (or holds more than one document, or repeats a key).
-    #[error("config.yaml line {line}, column {column}: {message}")]
+    #[error("not valid YAML at line {line}, column {column}: {message}")]
     Syntax {
         /// Line where the parser gave up.
         line: u32,
@@ -142,7 +142,9 @@ pub enum Problem {
     #[error("is not an IP address or host name")]
     BadHost,
     /// An interface list holds a name no interface can have.
-    #[error("names {name:?}, which is not a network interface name (1-15 characters, no spaces, `/` or `,`)")]
+    #[error(
+        "names {name:?}, which is not a network interface name (1-15 characters, no spaces, `/`, `:` or `,`)"
+    )]
     BadInterfaceName {
         /// The bad name.
         name: String,
@@ -162,7 +164,9 @@ pub enum Problem {
     )]
     ContainsSpaces,
     /// Not a PROXY-protocol policy.
-    #[error("is not disabled, \"maybefrom=<cidr>,<cidr>,...\" or \"requiredfrom=<cidr>,<cidr>,...\"")]
+    #[error(
+        "is not disabled, \"maybefrom=<cidr>,<cidr>,...\" or \"requiredfrom=<cidr>,<cidr>,...\""
+    )]
     NotAProxyHeaderPolicy,
     /// A PROXY-protocol policy with a bad CIDR in its list.
     #[error("lists {item:?}, which {problem}")]
@@ -173,7 +177,7 @@ pub enum Problem {
         problem: Box<Problem>,
     },
     /// Not an `http://` or `https://` URL.
-    #[error("is not an http:// or https:// URL{}", detail(.detail))]
+    #[error("is not an http:// or https:// URL{}", paren(.detail))]
     NotHttpUrl {
         /// Which part is wrong, when known.
         detail: Option<&'static str>,
@@ -200,7 +204,7 @@ fn did_you_mean(suggestion: &Option<&'static str>) -> String {
     suggestion.map_or_else(String::new, |s| format!("; did you mean {s}?"))
 }
 
-fn detail(detail: &Option<&'static str>) -> String {
+fn paren(detail: &Option<&'static str>) -> String {
     detail.map_or_else(String::new, |d| format!(" ({d})"))
 }
 
@@ -359,10 +363,10 @@ pub struct ConfigErrors {
 }
 
 impl ConfigErrors {
-    /// Collects errors (sorted by line; never empty when built by this crate) and warnings.
+    /// Collects errors and warnings, each sorted by line (errors without a line last).
     #[must_use]
     pub fn new(mut errors: Vec<ConfigError>, mut warnings: Vec<Warning>) -> Self {
-        errors.sort_by_key(|e| e.line().unwrap_or(0));
+        errors.sort_by_key(|e| e.line().unwrap_or(u32::MAX));
         warnings.sort_by_key(Warning::line);
         ConfigErrors { errors, warnings }
     }

@@ -271,7 +271,13 @@ impl Walk {
 
     /// The entries of a mapping, or none (with an error) when the value is something else.
     /// `null` is an empty mapping (a section whose keys are all commented out).
-    fn entries(&mut self, path: &str, line: u32, node: Node, expected: &'static str) -> Vec<(String, u32, Node)> {
+    fn entries(
+        &mut self,
+        path: &str,
+        line: u32,
+        node: Node,
+        expected: &'static str,
+    ) -> Vec<(String, u32, Node)> {
         match node.value {
             Value::Null => Vec::new(),
             Value::Map(entries) => entries
@@ -295,7 +301,9 @@ impl Walk {
             line: Some(line),
             ..RawGlobal::default()
         };
-        for (name, kline, value) in self.entries("global", line, node, "a mapping (the global section)") {
+        for (name, kline, value) in
+            self.entries("global", line, node, "a mapping (the global section)")
+        {
             let field = |n: &str| Field {
                 path: join("global", n),
                 line: kline,
@@ -372,7 +380,9 @@ impl Walk {
             line: Some(line),
             ..RawSdkms::default()
         };
-        for (name, kline, value) in self.entries("sdkms", line, node, "a mapping (the sdkms section)") {
+        for (name, kline, value) in
+            self.entries("sdkms", line, node, "a mapping (the sdkms section)")
+        {
             let f = Field {
                 path: join("sdkms", &name),
                 line: kline,
@@ -393,9 +403,12 @@ impl Walk {
             line: Some(line),
             ..RawKeepalived::default()
         };
-        for (name, kline, value) in
-            self.entries("keepalived", line, node, "a mapping (the keepalived section)")
-        {
+        for (name, kline, value) in self.entries(
+            "keepalived",
+            line,
+            node,
+            "a mapping (the keepalived section)",
+        ) {
             match name.as_str() {
                 "nwIface" => {
                     k.nw_iface = Some(Field {
@@ -521,7 +534,10 @@ mod tests {
         assert_eq!(raw.sdkms.cluster_ip.as_ref().unwrap().line, 5);
         assert_eq!(raw.unknown.len(), 2);
         assert_eq!(raw.unknown[0].path, "global.clusterIP");
-        assert_eq!(raw.unknown[0].suggestion.as_deref(), Some("global.clusterIp"));
+        assert_eq!(
+            raw.unknown[0].suggestion.as_deref(),
+            Some("global.clusterIp")
+        );
         assert_eq!(raw.unknown[1].path, "extra");
         assert!(raw.structure_errors.is_empty());
     }
@@ -533,7 +549,10 @@ mod tests {
         )
         .unwrap();
         let (_, entries) = raw.fluentd.advanced_syslog.as_ref().unwrap();
-        assert_eq!(entries[1].host.as_ref().unwrap().path, "fluentd.advancedSyslog[1].host");
+        assert_eq!(
+            entries[1].host.as_ref().unwrap().path,
+            "fluentd.advancedSyslog[1].host"
+        );
         assert_eq!(raw.unknown[0].path, "fluentd.advancedSyslog[1].prot");
         assert_eq!(
             raw.unknown[0].suggestion.as_deref(),

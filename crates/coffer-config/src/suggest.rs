@@ -66,26 +66,47 @@ mod tests {
 
     #[test]
     fn case_mismatch_under_the_same_parent() {
-        assert_eq!(closest_key("global", "clusterIP").as_deref(), Some("global.clusterIp"));
-        assert_eq!(closest_key("global", "PodSubnet").as_deref(), Some("global.podSubnet"));
+        assert_eq!(
+            closest_key("global", "clusterIP").as_deref(),
+            Some("global.clusterIp")
+        );
+        assert_eq!(
+            closest_key("global", "PodSubnet").as_deref(),
+            Some("global.podSubnet")
+        );
     }
 
     #[test]
     fn right_name_wrong_section() {
-        assert_eq!(closest_key("keepalived", "clusterIp").as_deref(), Some("sdkms.clusterIp"));
-        assert_eq!(closest_key("", "localntp").as_deref(), Some("global.localntp"));
-        assert_eq!(closest_key("global", "nwIface").as_deref(), Some("keepalived.nwIface"));
+        assert_eq!(
+            closest_key("keepalived", "clusterIp").as_deref(),
+            Some("sdkms.clusterIp")
+        );
+        assert_eq!(
+            closest_key("", "localntp").as_deref(),
+            Some("global.localntp")
+        );
+        assert_eq!(
+            closest_key("global", "nwIface").as_deref(),
+            Some("keepalived.nwIface")
+        );
     }
 
     #[test]
     fn typos() {
-        assert_eq!(closest_key("keepalived", "nwIfce").as_deref(), Some("keepalived.nwIface"));
+        assert_eq!(
+            closest_key("keepalived", "nwIfce").as_deref(),
+            Some("keepalived.nwIface")
+        );
         assert_eq!(closest_key("", "keepalive").as_deref(), Some("keepalived"));
         assert_eq!(
             closest_key("global", "sealingPolicy").as_deref(),
             Some("global.sealingKeyPolicy")
         );
-        assert_eq!(closest_key("sdkms", "uselogfiltr").as_deref(), Some("sdkms.useLogFilter"));
+        assert_eq!(
+            closest_key("sdkms", "uselogfiltr").as_deref(),
+            Some("sdkms.useLogFilter")
+        );
     }
 
     #[test]

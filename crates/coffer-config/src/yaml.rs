@@ -104,10 +104,12 @@ pub fn parse(text: &str) -> Result<Node, ConfigError> {
         let (line, column) = err
             .location()
             .map_or((0, 0), |l| (clamp(l.line()), clamp(l.column())));
+        // The message may quote the input: keep it on one line, free of control characters.
         let message = serde_saphyr::DefaultMessageFormatter
             .format_message(err)
-            .escape_debug()
-            .to_string();
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         ConfigError::Syntax {
             line,
             column,
@@ -223,8 +225,12 @@ mod tests {
     #[test]
     fn records_lines_and_columns() {
         let node = parse("global:\n  podSubnet: 10.244.0.0/16\n").unwrap();
-        let Value::Map(top) = &node.value else { panic!("not a map") };
-        let Value::Map(global) = &top[0].1.value else { panic!("not a map") };
+        let Value::Map(top) = &node.value else {
+            panic!("not a map")
+        };
+        let Value::Map(global) = &top[0].1.value else {
+            panic!("not a map")
+        };
         let (key, value) = &global[0];
         assert_eq!((key.line, key.column), (2, 3));
         assert_eq!(value.as_str(), Some("10.244.0.0/16"));
@@ -234,7 +240,9 @@ mod tests {
     #[test]
     fn yaml_1_1_booleans_stay_strings() {
         let node = parse("a: yes\nb: true\n").unwrap();
-        let Value::Map(top) = &node.value else { panic!("not a map") };
+        let Value::Map(top) = &node.value else {
+            panic!("not a map")
+        };
         assert_eq!(top[0].1.as_str(), Some("yes"));
         assert_eq!(top[1].1.value, Value::Bool(true));
     }
@@ -242,15 +250,24 @@ mod tests {
     #[test]
     fn syntax_errors_carry_line_and_column() {
         let err = parse("global:\n  a: [1, 2\n  b: 3\n").unwrap_err();
-        let ConfigError::Syntax { line, column, .. } = &err else { panic!("{err:?}") };
+        let ConfigError::Syntax { line, column, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!((*line, *column), (3, 4));
-        assert!(err.to_string().starts_with("config.yaml line 3, column 4: "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("not valid YAML at line 3, column 4: "),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_keys_are_syntax_errors() {
         let err = parse("global:\n  localntp: true\n  localntp: false\n").unwrap_err();
-        assert!(matches!(err, ConfigError::Syntax { line: 3, .. }), "{err:?}");
+        assert!(
+            matches!(err, ConfigError::Syntax { line: 3, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 use crate::records::{
-    Account, App, ClusterInfo, Group, InstalledCertificates, JoinToken, PendingCertificates, Sobject, UnixTime, User,
+    Account, App, ClusterInfo, Group, InstalledCertificates, JoinToken, PendingCertificates,
+    Sobject, UnixTime, User,
 };
 use serde::{Deserialize, Serialize};
 

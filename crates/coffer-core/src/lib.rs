@@ -32,9 +32,9 @@ pub use command::Command;
 pub use error::ApplyError;
 pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
-    Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, InstalledCertificates,
-    PendingCertificates, ServiceCertificate, TlsCertificates, Creator, Curve, Group, GroupRole,
-    JoinToken, KeyOperation, KeyOrigin, KeyState, Membership, ObjectType, Revocation, Sealed,
-    Sobject, UnixTime, User,
+    Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,
+    Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin, KeyState,
+    Membership, ObjectType, PendingCertificates, Revocation, Sealed, ServiceCertificate, Sobject,
+    TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

@@ -160,7 +160,9 @@ impl State {
             Command::InstallCertificates(installed) => {
                 let cluster = self.cluster_mut()?;
                 if cluster.tls.pending.is_none() {
-                    return Err(ApplyError::ClusterState("no certificate requests are pending; run get_csrs first".into()));
+                    return Err(ApplyError::ClusterState(
+                        "no certificate requests are pending; run get_csrs first".into(),
+                    ));
                 }
                 cluster.tls.pending = None;
                 cluster.tls.installed = Some(installed.clone());

@@ -6,7 +6,9 @@
 //! it names the service's domain, it is valid now, and it is not a wildcard.
 
 use rcgen::string::Ia5String;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256, SanType};
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256, SanType,
+};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use crate::error::{CryptoError, Result};
@@ -20,16 +22,23 @@ use crate::secret::Secret;
 /// # Errors
 /// [`CryptoError::InvalidInput`] for a malformed subject or name.
 pub fn service_csr(subject: &str, names: &[String]) -> Result<NodeCsr> {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|_| CryptoError::OperationFailed)?;
+    let key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|_| CryptoError::OperationFailed)?;
     let mut params = CertificateParams::default();
     params.distinguished_name = distinguished_name(subject)?;
     for name in names {
-        let dns = Ia5String::try_from(name.as_str()).map_err(|_| CryptoError::invalid_input(format!("invalid DNS name {name:?}")))?;
+        let dns = Ia5String::try_from(name.as_str())
+            .map_err(|_| CryptoError::invalid_input(format!("invalid DNS name {name:?}")))?;
         params.subject_alt_names.push(SanType::DnsName(dns));
     }
-    let csr = params.serialize_request(&key).map_err(|_| CryptoError::OperationFailed)?;
+    let csr = params
+        .serialize_request(&key)
+        .map_err(|_| CryptoError::OperationFailed)?;
     let csr_pem = csr.pem().map_err(|_| CryptoError::OperationFailed)?;
-    Ok(NodeCsr { csr_pem, key_pem: Secret::new(key.serialize_pem().into_bytes()) })
+    Ok(NodeCsr {
+        csr_pem,
+        key_pem: Secret::new(key.serialize_pem().into_bytes()),
+    })
 }
 
 /// The common name of a subject given as a simple domain or a DN.
@@ -37,7 +46,10 @@ pub fn subject_common_name(subject: &str) -> Option<String> {
     if !subject.contains('=') {
         return Some(subject.trim().to_owned());
     }
-    dn_parts(subject).into_iter().find(|(k, _)| k.eq_ignore_ascii_case("CN")).map(|(_, v)| v)
+    dn_parts(subject)
+        .into_iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("CN"))
+        .map(|(_, v)| v)
 }
 
 /// What a checked chain holds.
@@ -60,14 +72,21 @@ pub struct ChainReport {
 /// # Errors
 /// [`CryptoError::InvalidInput`] with a sentence saying what is wrong.
 pub fn check_chain(chain_pem: &str, now: i64) -> Result<ChainReport> {
-    let blocks = pem::parse_many(chain_pem).map_err(|_| CryptoError::invalid_input("the chain is not PEM"))?;
-    let ders: Vec<Vec<u8>> = blocks.iter().filter(|b| b.tag() == "CERTIFICATE").map(|b| b.contents().to_vec()).collect();
+    let blocks = pem::parse_many(chain_pem)
+        .map_err(|_| CryptoError::invalid_input("the chain is not PEM"))?;
+    let ders: Vec<Vec<u8>> = blocks
+        .iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(|b| b.contents().to_vec())
+        .collect();
     if ders.is_empty() {
         return Err(CryptoError::invalid_input("the chain holds no certificate"));
     }
     let mut certs = Vec::with_capacity(ders.len());
     for (i, der) in ders.iter().enumerate() {
-        let (_, cert) = X509Certificate::from_der(der).map_err(|_| CryptoError::invalid_input(format!("certificate {} of the chain does not parse", i + 1)))?;
+        let (_, cert) = X509Certificate::from_der(der).map_err(|_| {
+            CryptoError::invalid_input(format!("certificate {} of the chain does not parse", i + 1))
+        })?;
         certs.push(cert);
     }
     for (i, cert) in certs.iter().enumerate() {
@@ -91,14 +110,21 @@ pub fn check_chain(chain_pem: &str, now: i64) -> Result<ChainReport> {
                     issuer.subject()
                 )));
             }
-            cert.verify_signature(Some(issuer.public_key())).map_err(|_| {
-                CryptoError::invalid_input(format!("certificate {}'s signature does not verify with certificate {}'s key", i + 1, i + 2))
-            })?;
+            cert.verify_signature(Some(issuer.public_key()))
+                .map_err(|_| {
+                    CryptoError::invalid_input(format!(
+                        "certificate {}'s signature does not verify with certificate {}'s key",
+                        i + 1,
+                        i + 2
+                    ))
+                })?;
         }
     }
     let leaf = &certs[0];
     if leaf.is_ca() {
-        return Err(CryptoError::invalid_input("the first certificate is a CA certificate; paste the leaf (server) certificate first"));
+        return Err(CryptoError::invalid_input(
+            "the first certificate is a CA certificate; paste the leaf (server) certificate first",
+        ));
     }
     let mut names: Vec<String> = leaf
         .subject_alternative_name()
@@ -116,12 +142,18 @@ pub fn check_chain(chain_pem: &str, now: i64) -> Result<ChainReport> {
         })
         .unwrap_or_default();
     if names.is_empty()
-        && let Some(cn) = leaf.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok())
+        && let Some(cn) = leaf
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
     {
         names.push(cn.to_owned());
     }
     if let Some(wild) = names.iter().find(|n| n.contains('*')) {
-        return Err(CryptoError::invalid_input(format!("wildcard (catch-all) certificates are not accepted: the certificate names {wild}")));
+        return Err(CryptoError::invalid_input(format!(
+            "wildcard (catch-all) certificates are not accepted: the certificate names {wild}"
+        )));
     }
     Ok(ChainReport {
         names,
@@ -136,8 +168,10 @@ pub fn check_chain(chain_pem: &str, now: i64) -> Result<ChainReport> {
 /// # Errors
 /// [`CryptoError::InvalidKey`] when the key does not parse.
 pub fn key_spki(key_pem: &Secret) -> Result<Vec<u8>> {
-    let pem = core::str::from_utf8(key_pem.expose()).map_err(|_| CryptoError::invalid_key("not PEM"))?;
-    let key = KeyPair::from_pem(pem).map_err(|_| CryptoError::invalid_key("not a PKCS#8 private key"))?;
+    let pem =
+        core::str::from_utf8(key_pem.expose()).map_err(|_| CryptoError::invalid_key("not PEM"))?;
+    let key =
+        KeyPair::from_pem(pem).map_err(|_| CryptoError::invalid_key("not a PKCS#8 private key"))?;
     Ok(rcgen::PublicKeyData::subject_public_key_info(&key))
 }
 
@@ -153,7 +187,9 @@ fn distinguished_name(subject: &str) -> Result<DistinguishedName> {
     }
     let parts = dn_parts(subject);
     if parts.is_empty() {
-        return Err(CryptoError::invalid_input(format!("{subject:?} is not a distinguished name")));
+        return Err(CryptoError::invalid_input(format!(
+            "{subject:?} is not a distinguished name"
+        )));
     }
     for (key, value) in parts {
         let kind = match key.to_ascii_uppercase().as_str() {
@@ -163,7 +199,11 @@ fn distinguished_name(subject: &str) -> Result<DistinguishedName> {
             "L" => DnType::LocalityName,
             "ST" => DnType::StateOrProvinceName,
             "C" => DnType::CountryName,
-            other => return Err(CryptoError::invalid_input(format!("unknown attribute {other} in the distinguished name (use CN, O, OU, L, ST, C)"))),
+            other => {
+                return Err(CryptoError::invalid_input(format!(
+                    "unknown attribute {other} in the distinguished name (use CN, O, OU, L, ST, C)"
+                )));
+            }
         };
         dn.push(kind, value);
     }
@@ -180,10 +220,11 @@ fn dn_parts(subject: &str) -> Vec<(String, String)> {
             let Some(eq) = rest.find('=') else { break };
             let key = rest[..eq].trim().to_owned();
             let after = &rest[eq + 1..];
-            let next = after
-                .match_indices(' ')
-                .map(|(i, _)| i)
-                .find(|&i| after[i + 1..].split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic())));
+            let next = after.match_indices(' ').map(|(i, _)| i).find(|&i| {
+                after[i + 1..].split_once('=').is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic())
+                })
+            });
             let (value, tail) = match next {
                 Some(i) => (&after[..i], &after[i + 1..]),
                 None => (after, ""),
@@ -210,7 +251,10 @@ mod tests {
                 ("ST".into(), "California".into())
             ]
         );
-        assert_eq!(subject_common_name("CN=a.example,O=x"), Some("a.example".into()));
+        assert_eq!(
+            subject_common_name("CN=a.example,O=x"),
+            Some("a.example".into())
+        );
         assert_eq!(subject_common_name("a.example"), Some("a.example".into()));
     }
 
@@ -231,7 +275,10 @@ mod tests {
         assert_eq!(report.length, 2);
         assert_eq!(report.leaf_spki, key_spki(&leaf.key_pem).unwrap());
         // Reversed order is refused with a reason.
-        let blocks: Vec<&str> = leaf.cert_chain_pem.split_inclusive("-----END CERTIFICATE-----\n").collect();
+        let blocks: Vec<&str> = leaf
+            .cert_chain_pem
+            .split_inclusive("-----END CERTIFICATE-----\n")
+            .collect();
         let reversed = format!("{}{}", blocks[1], blocks[0]);
         let error = check_chain(&reversed, now).unwrap_err().to_string();
         assert!(error.contains("leaf") || error.contains("order"), "{error}");
@@ -244,6 +291,11 @@ mod tests {
         let ca = crate::tls::bootstrap_ca("test").unwrap();
         let leaf = crate::tls::issue_server_cert(&ca, &["*.example.com".into()], &[]).unwrap();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        assert!(check_chain(&leaf.cert_chain_pem, now).unwrap_err().to_string().contains("wildcard"));
+        assert!(
+            check_chain(&leaf.cert_chain_pem, now)
+                .unwrap_err()
+                .to_string()
+                .contains("wildcard")
+        );
     }
 }

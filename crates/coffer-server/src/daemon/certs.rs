@@ -12,7 +12,8 @@ use crate::node::{Node, now};
 use crate::service::passwords;
 use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
 use coffer_core::{
-    CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate, User, UserId,
+    CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate,
+    User, UserId,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,7 +36,10 @@ pub(crate) struct CsrRequest {
 }
 
 /// Makes both requests (and the first sysadmin).
-pub(crate) async fn get_csrs(node: Arc<Node>, request: CsrRequest) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn get_csrs(
+    node: Arc<Node>,
+    request: CsrRequest,
+) -> Result<serde_json::Value, AdminError> {
     let main_cn = coffer_crypto::subject_common_name(&request.main_domain)
         .filter(|cn| !cn.is_empty())
         .ok_or_else(|| admin_error("the main domain needs a common name (CN=…)", None))?;
@@ -54,9 +58,19 @@ pub(crate) async fn get_csrs(node: Arc<Node>, request: CsrRequest) -> Result<ser
     let main_names = names(&main_cn, &request.main_sans)?;
     let ui_names = names(&ui_cn, &request.ui_sans)?;
     if let Some(shared) = main_names.iter().find(|n| ui_names.contains(n)) {
-        return Err(admin_error(format!("{shared} is requested for both services; each name may belong to one service only"), None));
+        return Err(admin_error(
+            format!(
+                "{shared} is requested for both services; each name may belong to one service only"
+            ),
+            None,
+        ));
     }
-    let installed = node.cluster.state().read().cluster().is_some_and(|c| c.tls.installed.is_some());
+    let installed = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .is_some_and(|c| c.tls.installed.is_some());
     match (request.rotate, installed) {
         (true, false) => {
             return Err(admin_error(
@@ -72,44 +86,99 @@ pub(crate) async fn get_csrs(node: Arc<Node>, request: CsrRequest) -> Result<ser
         }
         _ => {}
     }
-    let sysadmin_created = ensure_sysadmin(&node, &request.sysadmin_email, &request.sysadmin_password).await?;
-    let failed = |what: &str, e: coffer_crypto::CryptoError| admin_error(format!("{what}: {e}"), None);
-    let main = coffer_crypto::service_csr(&request.main_domain, &main_names).map_err(|e| failed("the main domain", e))?;
-    let ui = coffer_crypto::service_csr(&request.ui_domain, &ui_names).map_err(|e| failed("the UI domain", e))?;
-    let seal = |owner, key: &coffer_crypto::Secret| node.seal(owner, key.expose()).map_err(|e| admin_error(e.to_string(), None));
+    let sysadmin_created =
+        ensure_sysadmin(&node, &request.sysadmin_email, &request.sysadmin_password).await?;
+    let failed =
+        |what: &str, e: coffer_crypto::CryptoError| admin_error(format!("{what}: {e}"), None);
+    let main = coffer_crypto::service_csr(&request.main_domain, &main_names)
+        .map_err(|e| failed("the main domain", e))?;
+    let ui = coffer_crypto::service_csr(&request.ui_domain, &ui_names)
+        .map_err(|e| failed("the UI domain", e))?;
+    let seal = |owner, key: &coffer_crypto::Secret| {
+        node.seal(owner, key.expose())
+            .map_err(|e| admin_error(e.to_string(), None))
+    };
     let pending = PendingCertificates {
         rotate: request.rotate,
         cluster_name: request.cluster_name.trim().to_owned(),
-        main: CertificateRequest { domain: main_cn, names: main_names, csr_pem: main.csr_pem.clone(), key: seal(MAIN_KEY_OWNER, &main.key_pem)? },
-        ui: CertificateRequest { domain: ui_cn, names: ui_names, csr_pem: ui.csr_pem.clone(), key: seal(UI_KEY_OWNER, &ui.key_pem)? },
+        main: CertificateRequest {
+            domain: main_cn,
+            names: main_names,
+            csr_pem: main.csr_pem.clone(),
+            key: seal(MAIN_KEY_OWNER, &main.key_pem)?,
+        },
+        ui: CertificateRequest {
+            domain: ui_cn,
+            names: ui_names,
+            csr_pem: ui.csr_pem.clone(),
+            key: seal(UI_KEY_OWNER, &ui.key_pem)?,
+        },
         created_at: now(),
     };
     node.propose(Command::SetPendingCertificates(pending))
         .await
         .map_err(|e| admin_error(format!("could not store the requests: {e}"), None))?;
     tracing::info!(rotate = request.rotate, "certificate requests created");
-    ok(&CsrsCreated { cluster_csr_pem: main.csr_pem, ui_csr_pem: ui.csr_pem, sysadmin_created })
+    ok(&CsrsCreated {
+        cluster_csr_pem: main.csr_pem,
+        ui_csr_pem: ui.csr_pem,
+        sysadmin_created,
+    })
 }
 
 /// Checks and installs the signed chains.
-pub(crate) async fn install_certs(node: Arc<Node>, main_chain: String, ui_chain: String, rotate: bool) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn install_certs(
+    node: Arc<Node>,
+    main_chain: String,
+    ui_chain: String,
+    rotate: bool,
+) -> Result<serde_json::Value, AdminError> {
     let pending = node
         .cluster
         .state()
         .read()
         .cluster()
         .and_then(|c| c.tls.pending.clone())
-        .ok_or_else(|| admin_error("no certificate requests are pending", Some("run get_csrs first")))?;
+        .ok_or_else(|| {
+            admin_error(
+                "no certificate requests are pending",
+                Some("run get_csrs first"),
+            )
+        })?;
     if pending.rotate != rotate {
-        let (asked, given) = if pending.rotate { ("with", "without") } else { ("without", "with") };
+        let (asked, given) = if pending.rotate {
+            ("with", "without")
+        } else {
+            ("without", "with")
+        };
         return Err(admin_error(
-            format!("get_csrs was run {asked} --rotate, so install_certs must be too (it was run {given} it)"),
-            Some(if pending.rotate { "run `install_certs --rotate`" } else { "run `install_certs` without --rotate" }),
+            format!(
+                "get_csrs was run {asked} --rotate, so install_certs must be too (it was run {given} it)"
+            ),
+            Some(if pending.rotate {
+                "run `install_certs --rotate`"
+            } else {
+                "run `install_certs` without --rotate"
+            }),
         ));
     }
     let now = crate::node::now().0 as i64;
-    let main = check_service(&node, "Main (Cluster)", &main_chain, &pending.main, MAIN_KEY_OWNER, now)?;
-    let ui = check_service(&node, "Assets (UI)", &ui_chain, &pending.ui, UI_KEY_OWNER, now)?;
+    let main = check_service(
+        &node,
+        "Main (Cluster)",
+        &main_chain,
+        &pending.main,
+        MAIN_KEY_OWNER,
+        now,
+    )?;
+    let ui = check_service(
+        &node,
+        "Assets (UI)",
+        &ui_chain,
+        &pending.ui,
+        UI_KEY_OWNER,
+        now,
+    )?;
     if main.leaf_spki == ui.leaf_spki || main.names.iter().any(|n| ui.names.contains(n)) {
         return Err(admin_error(
             "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
@@ -117,15 +186,30 @@ pub(crate) async fn install_certs(node: Arc<Node>, main_chain: String, ui_chain:
         ));
     }
     let installed = InstalledCertificates {
-        main: ServiceCertificate { domain: pending.main.domain.clone(), names: main.names.clone(), chain_pem: main_chain, key: pending.main.key.clone() },
-        ui: ServiceCertificate { domain: pending.ui.domain.clone(), names: ui.names.clone(), chain_pem: ui_chain, key: pending.ui.key.clone() },
+        main: ServiceCertificate {
+            domain: pending.main.domain.clone(),
+            names: main.names.clone(),
+            chain_pem: main_chain,
+            key: pending.main.key.clone(),
+        },
+        ui: ServiceCertificate {
+            domain: pending.ui.domain.clone(),
+            names: ui.names.clone(),
+            chain_pem: ui_chain,
+            key: pending.ui.key.clone(),
+        },
         installed_at: crate::node::now(),
     };
     node.propose(Command::InstallCertificates(installed))
         .await
         .map_err(|e| admin_error(format!("could not install the certificates: {e}"), None))?;
     tracing::info!("service certificates installed");
-    ok(&CertsInstalled { main_names: main.names, ui_names: ui.names, main_not_after: main.not_after, ui_not_after: ui.not_after })
+    ok(&CertsInstalled {
+        main_names: main.names,
+        ui_names: ui.names,
+        main_not_after: main.not_after,
+        ui_not_after: ui.not_after,
+    })
 }
 
 fn check_service(
@@ -136,18 +220,31 @@ fn check_service(
     owner: uuid::Uuid,
     now: i64,
 ) -> Result<coffer_crypto::ChainReport, AdminError> {
-    let report = coffer_crypto::check_chain(chain_pem, now).map_err(|e| admin_error(format!("{service} certificate: {e}"), None))?;
-    let key = node.unseal(owner, &request.key).map_err(|e| admin_error(e.to_string(), None))?;
+    let report = coffer_crypto::check_chain(chain_pem, now)
+        .map_err(|e| admin_error(format!("{service} certificate: {e}"), None))?;
+    let key = node
+        .unseal(owner, &request.key)
+        .map_err(|e| admin_error(e.to_string(), None))?;
     let spki = coffer_crypto::key_spki(&key).map_err(|e| admin_error(e.to_string(), None))?;
     if report.leaf_spki != spki {
         return Err(admin_error(
-            format!("{service} certificate: its key is not the key of the request made by get_csrs"),
+            format!(
+                "{service} certificate: its key is not the key of the request made by get_csrs"
+            ),
             Some("sign the request printed by the latest get_csrs"),
         ));
     }
-    if !report.names.iter().any(|n| n.eq_ignore_ascii_case(&request.domain)) {
+    if !report
+        .names
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(&request.domain))
+    {
         return Err(admin_error(
-            format!("{service} certificate: it does not name {} (it names {})", request.domain, report.names.join(", ")),
+            format!(
+                "{service} certificate: it does not name {} (it names {})",
+                request.domain,
+                report.names.join(", ")
+            ),
             None,
         ));
     }
@@ -158,14 +255,20 @@ fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> 
     let mut names = vec![common_name.to_owned()];
     for san in sans.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if san.contains('*') {
-            return Err(admin_error(format!("wildcard names are not accepted: {san}"), None));
+            return Err(admin_error(
+                format!("wildcard names are not accepted: {san}"),
+                None,
+            ));
         }
         if !names.iter().any(|n| n.eq_ignore_ascii_case(san)) {
             names.push(san.to_owned());
         }
     }
     if common_name.contains('*') {
-        return Err(admin_error(format!("wildcard names are not accepted: {common_name}"), None));
+        return Err(admin_error(
+            format!("wildcard names are not accepted: {common_name}"),
+            None,
+        ));
     }
     Ok(names)
 }
@@ -176,15 +279,22 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
         return Ok(false);
     }
     if !email.contains('@') {
-        return Err(admin_error(format!("{email:?} is not an email address"), None));
+        return Err(admin_error(
+            format!("{email:?} is not an email address"),
+            None,
+        ));
     }
     if let Some(rule) = passwords::policy_violation(password) {
-        return Err(admin_error(format!("the sysadmin password is too weak: {rule}"), None));
+        return Err(admin_error(
+            format!("the sysadmin password is too weak: {rule}"),
+            None,
+        ));
     }
     let user = User {
         id: UserId::new(uuid::Uuid::new_v4()),
         email: email.to_owned(),
-        password_hash: passwords::hash(password).map_err(|e| admin_error(format!("{e:#}"), None))?,
+        password_hash: passwords::hash(password)
+            .map_err(|e| admin_error(format!("{e:#}"), None))?,
         sysadmin: true,
         first_name: None,
         last_name: None,
@@ -192,6 +302,8 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
         created_at: now(),
         memberships: BTreeMap::new(),
     };
-    node.propose(Command::CreateUser(user)).await.map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
+    node.propose(Command::CreateUser(user))
+        .await
+        .map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
     Ok(true)
 }

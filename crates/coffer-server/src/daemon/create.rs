@@ -44,8 +44,14 @@ pub(crate) async fn create(
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
     let cmk =
         SealingKey::generate().map_err(|e| failed("making the cluster master key", e.into()))?;
-    seal::store_cmk(&store, daemon.sealing(), &cmk)
-        .map_err(|e| failed("sealing the cluster master key", e))?;
+    seal::store_cmk(
+        &store,
+        &*daemon
+            .sealing()
+            .map_err(|e| admin_error(format!("{e:#}"), None))?,
+        &cmk,
+    )
+    .map_err(|e| failed("sealing the cluster master key", e))?;
     let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA")
         .map_err(|e| failed("making the cluster CA", e.into()))?;
     let csr =
@@ -54,6 +60,7 @@ pub(crate) async fn create(
         .map_err(|e| failed("signing the node certificate", e.into()))?;
     let sealed_key = daemon
         .sealing()
+        .map_err(|e| admin_error(format!("{e:#}"), None))?
         .seal(name.as_bytes(), csr.key_pem.expose())
         .map_err(|e| failed("sealing the node key", e.into()))?;
     let identity = NodeIdentity {
@@ -117,4 +124,3 @@ fn check_config(yaml: &str) -> Result<(), AdminError> {
             )
         })
 }
-

@@ -239,9 +239,17 @@ async fn join_steps(
     let path = daemon.config.dir.join(PENDING_STORE_FILE);
     let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).map_err(|e| internal(e.into()))?;
-    seal::store_cmk(&store, daemon.sealing(), &cmk).map_err(internal)?;
+    seal::store_cmk(
+        &store,
+        &*daemon
+            .sealing()
+            .map_err(|e| admin_error(format!("{e:#}"), None))?,
+        &cmk,
+    )
+    .map_err(internal)?;
     let sealed_key = daemon
         .sealing()
+        .map_err(|e| admin_error(format!("{e:#}"), None))?
         .seal(name.as_bytes(), csr.key_pem.expose())
         .map_err(|e| internal(e.into()))?;
     let identity = NodeIdentity {
@@ -290,6 +298,7 @@ async fn join_steps(
     identity
         .save(running.node.cluster.store())
         .map_err(internal)?;
+    super::promote_pending_store(&daemon.config.dir).map_err(internal)?;
     Ok((
         running,
         Joined {

@@ -68,7 +68,9 @@ pub(crate) struct DaemonConfig {
 /// The daemon: its configuration, sealing key and current phase.
 pub(crate) struct Daemon {
     pub(crate) config: DaemonConfig,
-    sealing: SealingKey,
+    /// Derived from the platform secret; `None` after a reset, re-derived (with a new secret
+    /// if the reset removed it) when next needed.
+    sealing: std::sync::RwLock<Option<Arc<SealingKey>>>,
     /// Serializes everything that changes the phase (create, join, reset).
     phase: Mutex<Phase>,
     /// The phase's name, readable while a phase change is under way.
@@ -97,7 +99,7 @@ impl Daemon {
         let sealing = seal::sealing_key(&seal::platform_secret(&config.platform_secret)?)?;
         let daemon = Arc::new(Self {
             config,
-            sealing,
+            sealing: std::sync::RwLock::new(Some(Arc::new(sealing))),
             phase: Mutex::new(Phase::Uninitialized),
             phase_name: std::sync::RwLock::new("Uninitialized"),
         });
@@ -117,7 +119,8 @@ impl Daemon {
         let pending = self.config.dir.join(PENDING_STORE_FILE);
         if pending.exists() {
             tracing::warn!(path = %pending.display(), "removing the store of an interrupted create or join");
-            std::fs::remove_file(&pending).with_context(|| format!("removing {}", pending.display()))?;
+            std::fs::remove_file(&pending)
+                .with_context(|| format!("removing {}", pending.display()))?;
         }
         let path = self.config.dir.join(STORE_FILE);
         if !path.exists() {
@@ -191,8 +194,13 @@ impl Daemon {
                 };
                 self.with_node(|n| certs::get_csrs(n, request)).await
             }
-            AdminRequest::InstallCerts { main_chain_pem, ui_chain_pem, rotate } => {
-                self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate)).await
+            AdminRequest::InstallCerts {
+                main_chain_pem,
+                ui_chain_pem,
+                rotate,
+            } => {
+                self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate))
+                    .await
             }
             AdminRequest::SysadminCreate { email, password } => {
                 self.with_node(|n| membership::create_sysadmin(n, email, password))
@@ -253,11 +261,11 @@ impl Daemon {
         identity: NodeIdentity,
         bootstrap: bool,
     ) -> anyhow::Result<Running> {
-        let cmk = seal::unseal_cmk(&store, &self.sealing)?.context(
+        let sealing = self.sealing()?;
+        let cmk = seal::unseal_cmk(&store, &sealing)?.context(
             "this node has an identity but no cluster master key; reset it and join again",
         )?;
-        let node_key = self
-            .sealing
+        let node_key = sealing
             .unseal(identity.name.as_bytes(), &identity.sealed_key.0)
             .context("unsealing the node key")?;
         let client_tls = crate::tls::cluster_client_config(
@@ -325,7 +333,11 @@ impl Daemon {
             http::router(node.clone()),
             stopped.clone(),
         )));
-        tasks.push(tokio::spawn(availability_loop(node.clone(), service_tls, stopped)));
+        tasks.push(tokio::spawn(availability_loop(
+            node.clone(),
+            service_tls,
+            stopped,
+        )));
         tracing::info!(node = identity.name, api = %identity.api_addr(), cluster = %identity.cluster_addr(), "member services started");
         Ok(Running { node, stop, tasks })
     }
@@ -340,9 +352,27 @@ impl Daemon {
         self.set_label("Uninitialized");
     }
 
-    /// The sealing key of this node.
-    pub(crate) fn sealing(&self) -> &SealingKey {
-        &self.sealing
+    /// The sealing key of this node, derived from the platform secret (made if absent).
+    pub(crate) fn sealing(&self) -> anyhow::Result<Arc<SealingKey>> {
+        if let Ok(current) = self.sealing.read()
+            && let Some(key) = current.as_ref()
+        {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(seal::sealing_key(&seal::platform_secret(
+            &self.config.platform_secret,
+        )?)?);
+        if let Ok(mut current) = self.sealing.write() {
+            *current = Some(key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Forgets the sealing key: a reset may have removed the platform secret it came from.
+    pub(crate) fn forget_sealing(&self) {
+        if let Ok(mut current) = self.sealing.write() {
+            *current = None;
+        }
     }
 }
 
@@ -391,7 +421,11 @@ async fn serve(
 }
 
 /// Re-evaluates the node's availability until stopped.
-async fn availability_loop(node: Arc<Node>, service_tls: Arc<service_tls::ServiceTls>, mut stopped: watch::Receiver<bool>) {
+async fn availability_loop(
+    node: Arc<Node>,
+    service_tls: Arc<service_tls::ServiceTls>,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
@@ -408,8 +442,11 @@ async fn availability_loop(node: Arc<Node>, service_tls: Arc<service_tls::Servic
 
 /// Makes the pending store the node's store, durably (after the identity is saved in it).
 pub(crate) fn promote_pending_store(dir: &Path) -> anyhow::Result<()> {
-    std::fs::rename(dir.join(PENDING_STORE_FILE), dir.join(STORE_FILE)).context("renaming the new store into place")?;
-    std::fs::File::open(dir)?.sync_all().context("syncing the data directory")?;
+    std::fs::rename(dir.join(PENDING_STORE_FILE), dir.join(STORE_FILE))
+        .context("renaming the new store into place")?;
+    std::fs::File::open(dir)?
+        .sync_all()
+        .context("syncing the data directory")?;
     Ok(())
 }
 

@@ -46,6 +46,9 @@ pub(crate) async fn reset(
         result.map_err(|e| admin_error(format!("removing {}: {e}", path.display()), None))?;
         removed.push(path.display().to_string());
     }
+    // A platform secret kept in the data directory went with it: the next create or join
+    // derives the sealing key from a fresh one.
+    daemon.forget_sealing();
     // Coffer installs no firewall rules of its own (it has no overlay network), so there is
     // nothing to undo; the flag is accepted for compatibility with the installation guide.
     let iptables = if reset_iptables {

@@ -36,22 +36,43 @@ pub(crate) struct ServiceTls {
 impl ServiceTls {
     /// Starts with the bootstrap configuration only.
     pub(crate) fn new(bootstrap: Arc<ServerConfig>) -> Self {
-        Self { choice: RwLock::new(Arc::new(Choice { bootstrap, installed: None })) }
+        Self {
+            choice: RwLock::new(Arc::new(Choice {
+                bootstrap,
+                installed: None,
+            })),
+        }
     }
 
     /// Loads newly installed certificates from the replicated state, if any changed.
     pub(crate) fn refresh(&self, node: &Node) {
-        let installed = node.cluster.state().read().cluster().and_then(|c| c.tls.installed.clone());
+        let installed = node
+            .cluster
+            .state()
+            .read()
+            .cluster()
+            .and_then(|c| c.tls.installed.clone());
         let Some(installed) = installed else { return };
         let current = self.current();
-        if current.installed.as_ref().is_some_and(|i| i.at == installed.installed_at) {
+        if current
+            .installed
+            .as_ref()
+            .is_some_and(|i| i.at == installed.installed_at)
+        {
             return;
         }
-        let build = |owner, service: &coffer_core::ServiceCertificate| -> anyhow::Result<Arc<ServerConfig>> {
-            let key = node.unseal(owner, &service.key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let build = |owner,
+                     service: &coffer_core::ServiceCertificate|
+         -> anyhow::Result<Arc<ServerConfig>> {
+            let key = node
+                .unseal(owner, &service.key)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             crate::tls::api_server_config(&service.chain_pem, &key)
         };
-        match (build(MAIN_KEY_OWNER, &installed.main), build(UI_KEY_OWNER, &installed.ui)) {
+        match (
+            build(MAIN_KEY_OWNER, &installed.main),
+            build(UI_KEY_OWNER, &installed.ui),
+        ) {
             (Ok(main), Ok(ui)) => {
                 let next = Choice {
                     bootstrap: current.bootstrap.clone(),
@@ -65,10 +86,17 @@ impl ServiceTls {
                 if let Ok(mut choice) = self.choice.write() {
                     *choice = Arc::new(next);
                 }
-                tracing::info!(main = installed.main.domain, ui = installed.ui.domain, "serving the installed certificates");
+                tracing::info!(
+                    main = installed.main.domain,
+                    ui = installed.ui.domain,
+                    "serving the installed certificates"
+                );
             }
             (Err(error), _) | (_, Err(error)) => {
-                tracing::error!(error = format!("{error:#}"), "installed certificates could not be loaded; still serving the previous ones");
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "installed certificates could not be loaded; still serving the previous ones"
+                );
             }
         }
     }

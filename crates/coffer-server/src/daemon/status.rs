@@ -120,7 +120,12 @@ pub(crate) async fn member_status(node: &Node) -> ClusterStatus {
             "only {sysadmins} sysadmin account(s) exist; create a second one (`sdkms-cluster sysadmin create`) so that losing one password does not lock you out"
         ));
     }
-    let certificates_installed = node.cluster.state().read().cluster().is_some_and(|c| c.tls.installed.is_some());
+    let certificates_installed = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .is_some_and(|c| c.tls.installed.is_some());
     if !certificates_installed {
         warnings.push("the API serves a bootstrap certificate: install real ones with get_csrs and install_certs".into());
     }

@@ -72,7 +72,11 @@ impl TlsListener {
     }
 }
 
-async fn accept_loop(tcp: TcpListener, chooser: Arc<dyn ChooseConfig>, ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>) {
+async fn accept_loop(
+    tcp: TcpListener,
+    chooser: Arc<dyn ChooseConfig>,
+    ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>,
+) {
     loop {
         // Stop (and release the port) as soon as the server side is gone, not at the next
         // connection: a reset node must be able to bind its address again.
@@ -95,7 +99,8 @@ async fn accept_loop(tcp: TcpListener, chooser: Arc<dyn ChooseConfig>, ready: mp
         let ready = ready.clone();
         tokio::spawn(async move {
             let handshake = async {
-                let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+                let start =
+                    LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
                 let (config, service) = chooser.choose(start.client_hello().server_name());
                 let stream = start.into_stream(config).await?;
                 Ok::<_, io::Error>((stream, service))

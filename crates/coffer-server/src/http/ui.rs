@@ -17,7 +17,9 @@ use the REST API on the cluster's main domain (for example with sdkms-cli).</p>
 /// Answers a request that arrived on the UI domain.
 pub(crate) fn serve(path: &str) -> Response {
     match path {
-        "/" | "/index.html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX).into_response(),
+        "/" | "/index.html" => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX).into_response()
+        }
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
