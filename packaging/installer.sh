@@ -1,5 +1,7 @@
 #!/bin/sh
 # Coffer @VERSION@: self-extracting installer.
+# shellcheck disable=SC2015,SC2317
+# (SC2015: `a && b || die` is meant to die when either fails; SC2317: cleanup runs from a trap.)
 #
 # This file is a POSIX shell script followed by a gzip-compressed tar archive (the payload).
 # scripts/build-installer.sh writes it from packaging/installer.sh; the script part never reads
@@ -72,31 +74,31 @@ usage() {
 Coffer $COFFER_VERSION installer
 
 Usage:
-  sudo ./$PROG                        install Coffer $COFFER_VERSION, or upgrade in place
-  sudo ./$PROG --uninstall            remove the software; keep data, platform secret, config
-  sudo ./$PROG --uninstall --purge    also delete /var/lib/coffer, /etc/coffer (the platform
-                                      secret: every key on this node is lost) and the
-                                      config.yaml.example files in your home directory
-  ./$PROG --root DIR [...]            work inside DIR instead of / (image builds, tests);
-                                      no systemctl calls, no root needed
-  ./$PROG --extract DIR               only unpack the payload into DIR
-  ./$PROG --version                   print the version and exit
-  ./$PROG --help                      print this help and exit
+  sudo ./$PROG
+      Install Coffer $COFFER_VERSION, or upgrade in place. Data, platform secret and
+      configuration are kept, and the service is (re)started.
+  sudo ./$PROG --uninstall
+      Remove the software; keep /var/lib/coffer, /etc/coffer and ~/config.yaml.example.
+  sudo ./$PROG --uninstall --purge [--yes]
+      Also delete them. Deleting /etc/coffer/platform.secret loses every key on this node.
+      From a terminal you are asked to type "purge"; --yes skips the question.
+  ./$PROG --root DIR [--uninstall [--purge]]
+      Work inside DIR instead of / (image builds, tests): no root needed, no systemctl
+      calls; the service is enabled for the tree's first boot.
+  ./$PROG --extract DIR
+      Only unpack the payload into DIR.
+  ./$PROG --version | --help
 
 Options:
-  --allow-downgrade   install even if a newer version is installed
-  --yes               do not ask before --purge deletes data (for scripts)
+  --allow-downgrade   install even when a newer version is installed
 
 Installs:
-  /opt/coffer/$COFFER_VERSION/bin/        the binaries (/opt/coffer/current points to the active version)
-  /usr/local/bin/                   coffer, sdkms-cluster, get_csrs, install_certs (links)
-  /etc/systemd/system/coffer.service
-  /var/lib/coffer/                  data directory (0700)
-  /etc/coffer/platform.secret       this node's platform secret (0600), created once, never replaced
-  ~/config.yaml.example             the configuration template (the invoking user's home under sudo)
-
-Running it again, with the same or a newer version, upgrades in place: data, platform secret
-and configuration are kept, and the service is restarted.
+  /opt/coffer/<version>/bin/          the binaries; /opt/coffer/current points to the active version
+  /usr/local/bin/                     coffer, sdkms-cluster, get_csrs, install_certs (links)
+  /etc/systemd/system/coffer.service  the service
+  /var/lib/coffer/                    the node's data (0700)
+  /etc/coffer/platform.secret         the node's platform secret (0600): created once, never replaced
+  ~/config.yaml.example               the configuration template (under sudo: the invoking user's home)
 USAGE
 }
 
@@ -172,9 +174,10 @@ extract_to() {
 # ---------------------------------------------------------------------------------------------
 # Paths
 
-if [ "$ROOTED" -eq 1 ]; then
+if [ "$ROOTED" -eq 1 ] && [ "$ACTION" != extract ]; then
     [ -n "$ROOT_ARG" ] || die "--root needs a directory"
     if [ ! -e "$ROOT_ARG" ]; then
+        [ "$ACTION" = install ] || die "--root $ROOT_ARG does not exist: nothing is installed there"
         mkdir -p "$ROOT_ARG" || die "cannot create the root directory $ROOT_ARG"
     fi
     [ -d "$ROOT_ARG" ] || die "--root $ROOT_ARG is not a directory"
@@ -219,7 +222,7 @@ admin_home() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Helpers
+# Small functions used by the steps below
 
 # version_cmp A B: prints -1, 0 or 1. Numeric dot-separated release parts; a pre-release
 # (1.2.0-rc.1) sorts before its release; build metadata (+...) is ignored.
@@ -278,7 +281,7 @@ systemd_running() {
 file_size() { wc -c <"$1" | tr -d ' '; }
 
 file_mode() {
-    stat -c '%a' "$1" 2>/dev/null || ls -ld "$1" | awk '{ print $1 }'
+    stat -c '%a' "$1" 2>/dev/null || say unknown
 }
 
 take_lock() {
@@ -297,7 +300,7 @@ take_lock() {
 
 check_privileges() {
     if [ "$ROOTED" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
-        die "installing to the system needs root: run 'sudo ./$PROG' (or use --root DIR for a scratch tree)"
+        die "changing the system needs root: run 'sudo ./$PROG' (or use --root DIR for a scratch tree)"
     fi
 }
 
@@ -311,6 +314,8 @@ install_software() {
     verify_payload
     CHANGING=1
     take_lock
+    # Left behind by an installer that was killed (the lock says none is running now).
+    rm -rf "$OPT"/.staging.* "$OPT"/.old.* || die "cannot remove leftovers of an earlier run in $OPT"
 
     previous=$(installed_version)
     if [ -n "$previous" ]; then
@@ -379,8 +384,10 @@ install_software() {
         cp "$dest/share/coffer.service" "$UNIT.new.$$" &&
             chmod 0644 "$UNIT.new.$$" &&
             mv -f "$UNIT.new.$$" "$UNIT" || die "cannot write $UNIT"
+        say "    /etc/systemd/system/coffer.service"
+    else
+        say "    /etc/systemd/system/coffer.service is up to date"
     fi
-    say "    /etc/systemd/system/coffer.service"
 
     step "creating the data and configuration directories"
     for dir in "$DATA_DIR" "$ETC_DIR"; do
@@ -454,7 +461,7 @@ install_platform_secret() {
     ln "$tmp" "$SECRET" || die "cannot create $SECRET (did another process create it meanwhile?)"
     rm -f "$tmp"
     say "    created /etc/coffer/platform.secret (0600, $origin)"
-    say "    Back it up with the node's data only if your policy allows: without it, this node's keys cannot be unsealed."
+    say "    Without this file the node cannot unseal its keys: upgrades and --uninstall keep it."
 }
 
 install_config_example() {
@@ -515,8 +522,10 @@ start_service() {
         return 0
     fi
     if ! systemd_running; then
-        step "skipping the service start: systemd is not running"
-        warn "systemd is not running here; start the daemon yourself:"
+        step "enabling the service without starting it: systemd is not running"
+        mkdir -p "${WANTS_LINK%/*}" || die "cannot create ${WANTS_LINK%/*}"
+        replace_link /etc/systemd/system/coffer.service "$WANTS_LINK"
+        warn "systemd is not running here, so coffer.service starts at the next boot; to start the daemon now:"
         warn "  /usr/local/bin/coffer server --data-dir /var/lib/coffer --platform-secret /etc/coffer/platform.secret"
         return 0
     fi
@@ -582,7 +591,7 @@ uninstall_software() {
         say "    /var/lib/coffer              the node's data"
         say "    /etc/coffer/platform.secret  the secret this node's keys are sealed to"
         say "    $home/config.yaml.example"
-        say "To delete them too: $PROG --uninstall --purge (this destroys every key on this node)."
+        say "To delete them too: sudo ./$PROG --uninstall --purge (this destroys every key on this node)."
         return 0
     fi
 
