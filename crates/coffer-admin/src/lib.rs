@@ -21,7 +21,8 @@ mod response;
 pub use request::AdminRequest;
 pub use response::{
     AdminError, AdminResponse, CertsInstalled, CheckNetworkReport, ClusterStatus, ComponentHealth,
-    Created, CsrsCreated, Joined, NodeStatus, PortCheck, RepairReport, TokenCreated, TokenInfo,
+    ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, NodeStatus, PortCheck,
+    RepairReport, TokenCreated, TokenInfo,
 };
 
 /// The socket's file name inside the data directory.

@@ -92,6 +92,16 @@ pub enum AdminRequest {
         /// Must match the `--rotate` given to `get_csrs`.
         rotate: bool,
     },
+    /// `sdkms-cluster deploy --config ./config.yaml --stage DEPLOY [--dry-run]`: validate and
+    /// apply a new `config.yaml` to the running cluster.
+    Deploy {
+        /// The contents of the new `config.yaml`.
+        config_yaml: String,
+        /// Only report what would change.
+        dry_run: bool,
+    },
+    /// `sdkms-cluster config show`: the applied configuration.
+    ConfigShow,
     /// `sdkms-cluster sysadmin create --email E --password P`.
     SysadminCreate {
         /// Login email.

@@ -184,3 +184,38 @@ pub struct CertsInstalled {
     /// Leaf expiry of the UI certificate, Unix seconds.
     pub ui_not_after: i64,
 }
+
+/// Result of `deploy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deployed {
+    /// True when nothing was applied (`--dry-run`).
+    pub dry_run: bool,
+    /// What changes (or would change).
+    pub changes: Vec<ConfigChange>,
+    /// Warnings about the new file (unknown keys, deprecated options).
+    pub warnings: Vec<String>,
+}
+
+/// One changed setting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    /// Key path, as in `config.yaml`.
+    pub path: String,
+    /// Value before (JSON), if set.
+    pub old: Option<serde_json::Value>,
+    /// Value after (JSON), if set.
+    pub new: Option<serde_json::Value>,
+    /// True when it takes effect now; false when it waits (e.g. for the next upgrade).
+    pub live: bool,
+    /// Why it waits, or other detail.
+    pub note: Option<String>,
+}
+
+/// Result of `config show`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigShown {
+    /// The applied `config.yaml`, as given.
+    pub config_yaml: String,
+    /// The validated values, defaults filled in.
+    pub effective: serde_json::Value,
+}

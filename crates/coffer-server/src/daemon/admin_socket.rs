@@ -101,6 +101,8 @@ fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::CheckNetwork { .. } => "check-network",
         AdminRequest::SysadminCreate { .. } => "sysadmin create",
         AdminRequest::GetCsrs { .. } => "get_csrs",
+        AdminRequest::Deploy { .. } => "deploy",
+        AdminRequest::ConfigShow => "config show",
         AdminRequest::InstallCerts { .. } => "install_certs",
     }
 }

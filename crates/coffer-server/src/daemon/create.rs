@@ -113,14 +113,11 @@ pub(crate) async fn create(
     })
 }
 
-/// `config.yaml` must at least be YAML; its options are validated by the configuration parser.
+/// `config.yaml` must be valid as a whole before the cluster is created.
 fn check_config(yaml: &str) -> Result<(), AdminError> {
-    serde_saphyr::from_str::<serde_json::Value>(yaml)
-        .map(|_| ())
-        .map_err(|e| {
-            admin_error(
-                format!("config.yaml is not valid YAML: {e}"),
-                Some("fix the file and run the command again"),
-            )
-        })
+    let validated = super::config::validate(yaml)?;
+    for warning in &validated.warnings {
+        tracing::warn!(%warning, "config.yaml");
+    }
+    Ok(())
 }
