@@ -199,6 +199,8 @@ pub(crate) fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::SysadminCreate { .. } => "sysadmin create",
         AdminRequest::GetCsrs { .. } => "get_csrs",
         AdminRequest::InstallCerts { .. } => "install_certs",
+        AdminRequest::Deploy { .. } => "deploy",
+        AdminRequest::ConfigShow => "config show",
     }
 }
 
@@ -212,7 +214,9 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         | AdminRequest::Repair
         | AdminRequest::CheckNetwork { .. }
         | AdminRequest::GetCsrs { .. }
-        | AdminRequest::InstallCerts { .. } => LONG_ANSWER_TIMEOUT,
+        | AdminRequest::InstallCerts { .. }
+        | AdminRequest::Deploy { .. } => LONG_ANSWER_TIMEOUT,
+        AdminRequest::ConfigShow => SHORT_ANSWER_TIMEOUT,
         AdminRequest::TokenCreate { .. }
         | AdminRequest::TokenList
         | AdminRequest::Status
