@@ -56,3 +56,14 @@ impl Sample {
         )
     }
 }
+
+/// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
+pub(crate) fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<f64>);
+    Some([
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+    ])
+}

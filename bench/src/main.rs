@@ -2,6 +2,8 @@
 //! operations, next to what aws-lc-rs does on the same machine without a server.
 
 mod client;
+#[cfg(unix)]
+mod cluster;
 mod cpu;
 mod raw;
 mod report;
@@ -78,6 +80,35 @@ struct Args {
     /// Print the figures as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+
+    /// Start N daemons on loopback addresses, form a cluster with sdkms-cluster and
+    /// measure key creation through every node (next to a one-node cluster) and the
+    /// write outage when the leader is killed. Ignores --scenario and the raw options.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["credentials", "raw_only"],
+        value_parser = clap::value_parser!(u8).range(1..=9)
+    )]
+    cluster: Option<u8>,
+
+    /// With --cluster: node K listens on SUBNET.K (API port 8443, cluster port 8444).
+    #[arg(
+        long,
+        value_name = "SUBNET",
+        default_value = "127.77.0",
+        requires = "cluster"
+    )]
+    cluster_subnet: String,
+
+    /// With --cluster: how many times the leader is killed (needs 3 nodes or more).
+    #[arg(long, default_value_t = 3, requires = "cluster")]
+    failover_rounds: u32,
+
+    /// With --cluster: interval between two writes sent to the survivors while the
+    /// leader is down.
+    #[arg(long, default_value = "5ms", value_parser = parse_duration, requires = "cluster")]
+    failover_interval: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -378,7 +409,100 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
+/// `--cluster N`: forms clusters of daemons on this machine and measures them.
+#[cfg(unix)]
+fn run_cluster(args: &Args, nodes: u8) -> Result<bool> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let coffer_bin = match &args.server_bin {
+        Some(b) => b.clone(),
+        None => server::default_binary()?,
+    };
+    let cli_bin =
+        coffer_bin.with_file_name(format!("sdkms-cluster{}", std::env::consts::EXE_SUFFIX));
+    for bin in [&coffer_bin, &cli_bin] {
+        if !bin.is_file() {
+            bail!(
+                "{} not found: build it (cargo build --release --workspace --bins), \
+                 or pass --server-bin PATH to a coffer binary with sdkms-cluster next to it",
+                bin.display()
+            );
+        }
+    }
+    let subnet = cluster::parse_subnet(&args.cluster_subnet).map_err(|e| anyhow!(e))?;
+    if args.failover_interval.is_zero() {
+        bail!("--failover-interval must be more than 0");
+    }
+    let settings = cluster::Settings {
+        nodes: usize::from(nodes),
+        subnet,
+        coffer_bin,
+        cli_bin,
+        connections: args.connections as usize,
+        warmup: args.warmup,
+        duration: args.duration,
+        bearer: args.auth == AuthMode::Bearer,
+        startup_timeout: args.startup_timeout,
+        request_timeout: args.request_timeout,
+        failover_rounds: args.failover_rounds as usize,
+        failover_interval: args.failover_interval,
+    };
+    let mut report = report::ClusterReport {
+        command: command_line(),
+        cores,
+        load_average_start: cpu::load_average(),
+        load_average_end: None,
+        nodes: settings.nodes,
+        api_port: cluster::API_PORT,
+        cluster_port: cluster::CLUSTER_PORT,
+        auth: args.auth.name(),
+        connections: settings.connections,
+        warmup_secs: args.warmup.as_secs_f64(),
+        duration_secs: args.duration.as_secs_f64(),
+        throughput: Vec::new(),
+        failover: None,
+        failure: None,
+        notes: Vec::new(),
+    };
+    cluster::install_panic_hook();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = cluster::run(&settings, &mut report) => r,
+            sig = shutdown_signal() => Err(anyhow!("interrupted by {sig}")),
+        }
+    });
+    // Every daemon has been killed by now: the clusters are dropped with the future.
+    drop(rt);
+    if let Err(e) = outcome {
+        eprintln!("error: {e:#}");
+        report.failure = Some(format!("{e:#}"));
+    }
+    report.finish_throughput();
+    report.load_average_end = cpu::load_average();
+    report.notes.push(format!(
+        "every daemon and this load generator share this machine's {cores} cores"
+    ));
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(report.ok())
+}
+
+#[cfg(not(unix))]
+fn run_cluster(_args: &Args, _nodes: u8) -> Result<bool> {
+    bail!("--cluster needs Unix (admin sockets and process groups)")
+}
+
 fn run(args: Args) -> Result<bool> {
+    if let Some(nodes) = args.cluster {
+        return run_cluster(&args, nodes);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let scenarios = selected(&args.scenario);
     let mut reports: Vec<ScenarioReport> =

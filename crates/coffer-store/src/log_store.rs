@@ -73,10 +73,21 @@ impl LogStore {
         key: &'static str,
         value: &T,
     ) -> Result<(), StoreError> {
+        self.put_meta_with(key, value, redb::Durability::Immediate).await
+    }
+
+    async fn put_meta_with<T: serde::Serialize>(
+        &self,
+        key: &'static str,
+        value: &T,
+        durability: redb::Durability,
+    ) -> Result<(), StoreError> {
         let bytes = codec::encode(key, value)?;
         let db = Arc::clone(&self.db);
         blocking::run(move || {
-            let txn = db.begin_write()?;
+            let mut txn = db.begin_write()?;
+            txn.set_durability(durability)
+                .map_err(|e| StoreError::Database(redb::Error::from(e)))?;
             txn.open_table(RAFT_META)?.insert(key, bytes.as_slice())?;
             txn.commit()?;
             Ok(())
@@ -163,7 +174,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError<u64>> {
-        self.put_meta(COMMITTED, &committed)
+        // The committed index is a hint for re-applying after a restart, not a Raft safety
+        // property (it is recomputed from a quorum): it needs no disk flush of its own, and
+        // becomes durable with the next log append.
+        self.put_meta_with(COMMITTED, &committed, redb::Durability::None)
             .await
             .map_err(|e| StorageIOError::write(AnyError::new(&e)).into())
     }
