@@ -7,16 +7,16 @@ use std::str::FromStr;
 
 /// An IP address with an optional prefix length: `10.0.0.5/24`, `10.0.0.5`, `fd00::5/64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NodeAddr {
+pub struct NodeAddr {
     /// The address.
-    pub(crate) ip: IpAddr,
+    pub ip: IpAddr,
     /// The prefix length of its subnet, 0–32 for IPv4 and 0–128 for IPv6.
-    pub(crate) prefix: Option<u8>,
+    pub prefix: Option<u8>,
 }
 
 impl NodeAddr {
     /// Parses `IP/PREFIX` where the prefix is required (`create --self`).
-    pub(crate) fn parse_with_prefix(text: &str) -> Result<Self, String> {
+    pub fn parse_with_prefix(text: &str) -> Result<Self, String> {
         let addr: Self = text.parse()?;
         if addr.prefix.is_none() {
             return Err(format!(
@@ -28,7 +28,7 @@ impl NodeAddr {
     }
 
     /// Parses `IP` or `IP/PREFIX` (`join --peer`, `join --self`).
-    pub(crate) fn parse_optional_prefix(text: &str) -> Result<Self, String> {
+    pub fn parse_optional_prefix(text: &str) -> Result<Self, String> {
         text.parse()
     }
 }
@@ -73,11 +73,11 @@ impl fmt::Display for NodeAddr {
 
 /// A join token, `[a-z0-9]{6}.[a-z0-9]{16}` like kubeadm's: a public id, a dot, a secret.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct JoinToken(String);
+pub struct JoinToken(String);
 
 impl JoinToken {
     /// The token as sent to the daemon.
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }

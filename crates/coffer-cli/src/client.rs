@@ -22,14 +22,14 @@ const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The local daemon's admin socket.
 #[derive(Clone, Debug)]
-pub(crate) struct Client {
+pub struct Client {
     data_dir: PathBuf,
     socket: PathBuf,
 }
 
 /// Whether a daemon could be reached at all (see [`Client::try_request`]).
 #[derive(Debug)]
-pub(crate) enum Reach {
+pub enum Reach {
     /// The daemon answered (successfully or with an error).
     Answered(Result<Value, CliError>),
     /// No daemon runs with this data directory: the socket is absent or refuses connections.
@@ -38,7 +38,7 @@ pub(crate) enum Reach {
 
 impl Client {
     /// The socket of the daemon whose data directory is `data_dir`.
-    pub(crate) fn new(data_dir: &Path) -> Self {
+    pub fn new(data_dir: &Path) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
             socket: data_dir.join(SOCKET_NAME),
@@ -47,7 +47,7 @@ impl Client {
 
     /// Sends `request` and returns the payload of an `ok` answer; a daemon error becomes
     /// [`CliError::Daemon`].
-    pub(crate) fn request(&self, request: &AdminRequest) -> Result<Value, CliError> {
+    pub fn request(&self, request: &AdminRequest) -> Result<Value, CliError> {
         match self.try_request(request) {
             Reach::Answered(result) => result,
             Reach::NoDaemon(error) => Err(error),
@@ -56,7 +56,7 @@ impl Client {
 
     /// Like [`Client::request`], but tells "no daemon here" apart from every other failure,
     /// for commands that can do their work without the daemon.
-    pub(crate) fn try_request(&self, request: &AdminRequest) -> Reach {
+    pub fn try_request(&self, request: &AdminRequest) -> Reach {
         let stream = match self.connect() {
             Ok(stream) => stream,
             Err(error @ (CliError::NoDaemon { .. } | CliError::StaleSocket { .. })) => {
@@ -153,7 +153,7 @@ impl Client {
 }
 
 /// Turns one answer line into the `ok` payload or the daemon's error.
-pub(crate) fn decode_answer(command: &'static str, answer: &str) -> Result<Value, CliError> {
+pub fn decode_answer(command: &'static str, answer: &str) -> Result<Value, CliError> {
     if answer.trim().is_empty() {
         return Err(CliError::BadAnswer {
             command,
@@ -173,7 +173,7 @@ pub(crate) fn decode_answer(command: &'static str, answer: &str) -> Result<Value
 }
 
 /// Decodes an `ok` payload into the result type `command` promises.
-pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
+pub fn decode_payload<T: serde::de::DeserializeOwned>(
     command: &'static str,
     payload: Value,
 ) -> Result<T, CliError> {
@@ -184,7 +184,7 @@ pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
 }
 
 /// The request's wire name, for messages.
-pub(crate) fn command_name(request: &AdminRequest) -> &'static str {
+pub fn command_name(request: &AdminRequest) -> &'static str {
     match request {
         AdminRequest::Create { .. } => "create",
         AdminRequest::Join { .. } => "join",

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// A failed command. `main` prints `error: <Display>` and, when there is one, `hint: <hint>`,
 /// then exits with [`CliError::exit_code`].
 #[derive(Debug)]
-pub(crate) enum CliError {
+pub enum CliError {
     /// Nothing listens at the socket path because the file is not there.
     NoDaemon {
         /// The data directory that was searched.
@@ -114,6 +114,19 @@ pub(crate) enum CliError {
         /// Its error output or the reason it could not run.
         reason: String,
     },
+    /// Values the command needs were given neither as flags nor, since standard input is not a
+    /// terminal, on the terminal.
+    Missing {
+        /// The flags that would give them (`--main-domain`).
+        flags: Vec<String>,
+    },
+    /// An answer on the terminal, or a file's contents, is unusable.
+    Input {
+        /// What is wrong.
+        message: String,
+        /// What to do, when there is something to do.
+        hint: Option<String>,
+    },
     /// The command ran and printed its report, and the report shows a failure.
     ReportFailed {
         /// One sentence summing up what failed.
@@ -125,7 +138,7 @@ pub(crate) enum CliError {
 
 impl CliError {
     /// What to do about the failure, when there is something to do.
-    pub(crate) fn hint(&self) -> Option<String> {
+    pub fn hint(&self) -> Option<String> {
         match self {
             Self::NoDaemon { .. } => None,
             Self::StaleSocket { data_dir, .. } => Some(start_hint(data_dir)),
@@ -152,6 +165,12 @@ impl CliError {
             ),
             Self::Daemon(error) => error.hint.clone(),
             Self::Refused { hint, .. } | Self::ReportFailed { hint, .. } => Some(hint.clone()),
+            Self::Missing { .. } => Some(
+                "pass the values as flags (see --help), or run the command in a terminal to be \
+                 asked for them"
+                    .into(),
+            ),
+            Self::Input { hint, .. } => hint.clone(),
             Self::ReadFile { .. } => Some("check the path and its permissions".into()),
             Self::BadFile { .. } => {
                 Some("each line is `NODE-NAME DATA-CENTRE`; `#` starts a comment".into())
@@ -178,7 +197,7 @@ impl CliError {
 
     /// 2 when nothing was attempted because the command line lacks a confirmation flag, 1 for
     /// every other failure.
-    pub(crate) fn exit_code(&self) -> ExitCode {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Refused { .. } => ExitCode::from(2),
             _ => ExitCode::FAILURE,
@@ -252,6 +271,13 @@ impl fmt::Display for CliError {
                 path.display()
             ),
             Self::Iptables { command, reason } => write!(f, "`{command}` failed: {reason}"),
+            Self::Missing { flags } => write!(
+                f,
+                "missing {}: standard input is not a terminal, so {} cannot be asked for",
+                flags.join(", "),
+                if flags.len() == 1 { "it" } else { "they" }
+            ),
+            Self::Input { message, .. } => f.write_str(message),
         }
     }
 }

@@ -45,15 +45,13 @@
     )
 )]
 
-mod args;
-mod client;
 mod cmd;
-mod error;
-mod output;
 
 use clap::{Parser, Subcommand};
+// The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{check_network, create, join, label, remove, repair, reset, status, sysadmin, token};
 use coffer_admin::DEFAULT_DATA_DIR;
+use coffer_cli::{args, client, error, output, prompt};
 use error::CliError;
 use output::print_stderr;
 use std::path::{Path, PathBuf};

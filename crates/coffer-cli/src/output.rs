@@ -5,14 +5,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Columns separated by at least three spaces, headers in capitals, like `kubectl get`.
 #[derive(Debug)]
-pub(crate) struct Table {
+pub struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// An empty table with these column headers.
-    pub(crate) fn new(headers: &[&'static str]) -> Self {
+    pub fn new(headers: &[&'static str]) -> Self {
         Self {
             headers: headers.to_vec(),
             rows: Vec::new(),
@@ -20,13 +20,13 @@ impl Table {
     }
 
     /// Appends a row; missing cells print empty, extra cells are dropped.
-    pub(crate) fn push(&mut self, mut row: Vec<String>) {
+    pub fn push(&mut self, mut row: Vec<String>) {
         row.resize(self.headers.len(), String::new());
         self.rows.push(row);
     }
 
     /// The table as text, one line per row, each ending in a newline, no trailing spaces.
-    pub(crate) fn render(&self) -> String {
+    pub fn render(&self) -> String {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (width, cell) in widths.iter_mut().zip(row) {
@@ -53,7 +53,7 @@ impl Table {
 
 /// Parses a `--ttl`: one or more `<number><unit>` with units `s`, `m`, `h`, `d`
 /// (`30m`, `24h`, `7d`, `3600s`, `1h30m`). Zero is refused: tokens always expire.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = "expected a duration such as 30m, 24h, 7d or 3600s (units: s, m, h, d)";
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -98,7 +98,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// A duration in its two largest units: `45s`, `5m10s`, `23h59m`, `24h`, `7d`, `6d23h`.
 /// Up to two days it counts hours, so a day-long token reads `24h` as `kubeadm` prints it.
-pub(crate) fn format_duration(secs: u64) -> String {
+pub fn format_duration(secs: u64) -> String {
     let (days, hours, minutes, seconds) = (
         secs / 86_400,
         secs % 86_400 / 3_600,
@@ -125,7 +125,7 @@ pub(crate) fn format_duration(secs: u64) -> String {
 
 /// Milliseconds for a table cell: `250ms` below a second, `3.2s` below a minute, then
 /// [`format_duration`].
-pub(crate) fn format_millis(ms: u64) -> String {
+pub fn format_millis(ms: u64) -> String {
     if ms < 1_000 {
         format!("{ms}ms")
     } else if ms < 60_000 {
@@ -137,13 +137,13 @@ pub(crate) fn format_millis(ms: u64) -> String {
 }
 
 /// A signed clock offset: `+0ms`, `-12ms`, `+1.5s`.
-pub(crate) fn format_offset(ms: i64) -> String {
+pub fn format_offset(ms: i64) -> String {
     let sign = if ms < 0 { '-' } else { '+' };
     format!("{sign}{}", format_millis(ms.unsigned_abs()))
 }
 
 /// Unix seconds as an RFC 3339 UTC timestamp, `2025-11-28T14:20:00Z`.
-pub(crate) fn format_unix_time(secs: u64) -> String {
+pub fn format_unix_time(secs: u64) -> String {
     let days = secs / 86_400;
     let (year, month, day) = civil_from_days(days);
     let rest = secs % 86_400;
@@ -156,14 +156,14 @@ pub(crate) fn format_unix_time(secs: u64) -> String {
 }
 
 /// The current time in Unix seconds (0 if the clock is before 1970).
-pub(crate) fn now_unix() -> u64 {
+pub fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())
 }
 
 /// Writes to stdout. A closed pipe (`sdkms-cluster status | head -1`) is not an error.
-pub(crate) fn print_stdout(text: &str) {
+pub fn print_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
     let _ = stdout
         .write_all(text.as_bytes())
@@ -171,12 +171,12 @@ pub(crate) fn print_stdout(text: &str) {
 }
 
 /// Writes to stderr, ignoring failures (there is nowhere left to report them).
-pub(crate) fn print_stderr(text: &str) {
+pub fn print_stderr(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The value used in tables when the daemon did not know.
-pub(crate) const MISSING: &str = "-";
+pub const MISSING: &str = "-";
 
 /// Space between table columns.
 const COLUMN_GAP: &str = "   ";

@@ -2,11 +2,10 @@
 
 use crate::client::Client;
 use crate::error::CliError;
-use crate::output::{print_stderr, print_stdout};
+use crate::output::print_stdout;
 use coffer_admin::AdminRequest;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// Manage system administrators.
 #[derive(clap::Args, Debug)]
@@ -83,24 +82,5 @@ fn prompt_password() -> Result<String, CliError> {
 
 /// Reads one line from the terminal without echoing it.
 fn read_hidden(prompt: &str) -> Result<String, CliError> {
-    print_stderr(prompt);
-    let set_echo = |on: bool| {
-        Command::new("stty")
-            .arg(if on { "echo" } else { "-echo" })
-            .stdin(Stdio::inherit())
-            .status()
-            .map_err(|error| CliError::Password {
-                reason: format!("cannot run stty: {error}"),
-            })
-    };
-    set_echo(false)?;
-    let mut line = String::new();
-    let read = std::io::stdin().lock().read_line(&mut line);
-    // Echo comes back on even when reading failed.
-    set_echo(true)?;
-    print_stderr("\n");
-    read.map_err(|error| CliError::Password {
-        reason: format!("cannot read the terminal: {error}"),
-    })?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    crate::prompt::read_hidden(prompt).map_err(|reason| CliError::Password { reason })
 }

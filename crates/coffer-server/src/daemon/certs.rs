@@ -163,6 +163,12 @@ pub(crate) async fn install_certs(
         ));
     }
     let now = crate::node::now().0 as i64;
+    if same_leaf(&main_chain, &ui_chain) {
+        return Err(admin_error(
+            "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
+            None,
+        ));
+    }
     let main = check_service(
         &node,
         "Main (Cluster)",
@@ -249,6 +255,12 @@ fn check_service(
         ));
     }
     Ok(report)
+}
+
+/// True when both chains start with the same certificate.
+fn same_leaf(a: &str, b: &str) -> bool {
+    let first = |chain: &str| chain.split("-----END CERTIFICATE-----").next().map(|c| c.split_whitespace().collect::<String>());
+    first(a).is_some_and(|leaf| !leaf.is_empty() && Some(leaf) == first(b))
 }
 
 fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> {

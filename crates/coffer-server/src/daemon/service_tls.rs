@@ -9,7 +9,6 @@
 
 use crate::http::listener::{ChooseConfig, Service};
 use crate::node::Node;
-use coffer_core::UnixTime;
 use rustls::ServerConfig;
 use std::sync::{Arc, RwLock};
 
@@ -22,7 +21,8 @@ struct Choice {
 }
 
 struct Installed {
-    at: UnixTime,
+    /// The chains served, to notice a new installation (two can happen within a second).
+    chains: (String, String),
     main: Arc<ServerConfig>,
     ui_names: Vec<String>,
     ui: Arc<ServerConfig>,
@@ -54,10 +54,8 @@ impl ServiceTls {
             .and_then(|c| c.tls.installed.clone());
         let Some(installed) = installed else { return };
         let current = self.current();
-        if current
-            .installed
-            .as_ref()
-            .is_some_and(|i| i.at == installed.installed_at)
+        let chains = (installed.main.chain_pem.clone(), installed.ui.chain_pem.clone());
+        if current.installed.as_ref().is_some_and(|i| i.chains == chains)
         {
             return;
         }
@@ -77,7 +75,7 @@ impl ServiceTls {
                 let next = Choice {
                     bootstrap: current.bootstrap.clone(),
                     installed: Some(Installed {
-                        at: installed.installed_at,
+                        chains,
                         main,
                         ui_names: lower(&installed.ui.names),
                         ui,
