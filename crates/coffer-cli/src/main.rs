@@ -49,7 +49,7 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
-use cmd::{check_network, create, join, label, remove, repair, reset, status, sysadmin, token};
+use cmd::{check_network, create, deploy, join, label, remove, repair, reset, status, sysadmin, token};
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
 use error::CliError;
@@ -93,6 +93,8 @@ enum Command {
     Sysadmin(sysadmin::SysadminArgs),
     Remove(remove::RemoveArgs),
     Reset(reset::ResetArgs),
+    Deploy(deploy::DeployArgs),
+    Config(deploy::ConfigArgs),
 }
 
 impl Command {
@@ -109,6 +111,8 @@ impl Command {
             Self::Sysadmin(args) => args.run(data_dir),
             Self::Remove(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
+            Self::Deploy(args) => args.run(data_dir),
+            Self::Config(args) => args.run(data_dir),
         }
     }
 }

@@ -43,7 +43,7 @@ pub use api::{
 };
 pub use cli::{CliOutput, CliRun};
 pub use cluster::{Cluster, scenario};
-pub use node::{API_PORT, CLUSTER_PORT, JOIN_TIMEOUT, Node};
+pub use node::{API_PORT, CLUSTER_PORT, CONFIG_YAML, JOIN_TIMEOUT, Node};
 pub use sdkms;
 pub use status::{NodeEntry, Status};
 pub use wait::{DEADLINE, wait_until};

@@ -20,6 +20,9 @@ pub const API_PORT: u16 = 8443;
 /// The cluster port of every node (on the node's own address).
 pub const CLUSTER_PORT: u16 = 8444;
 
+/// The `config.yaml` test clusters are created with.
+pub const CONFIG_YAML: &str = "global:\n  attestation: null\n  externalLoadBalancer: true\n  clusterIp: dummy\n";
+
 /// How long a daemon may take to answer on its admin socket.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a daemon may take to exit after SIGTERM before it is killed.
@@ -227,14 +230,8 @@ impl Node {
     /// Runs `create` under `name` and returns its output, whatever the outcome.
     pub fn try_create_as(&self, name: &str) -> anyhow::Result<CliOutput> {
         let config = self.scratch_path.join("config.yaml");
-        let octets = self.ip.octets();
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  attestation: null\nsdkms:\n  clusterIp: {}.{}.{}.100\n",
-                octets[0], octets[1], octets[2]
-            ),
-        )
+        // Loopback nodes cannot hold a cluster IP: the external load balancer form.
+        std::fs::write(&config, CONFIG_YAML)
         .with_context(|| format!("writing {}", config.display()))?;
         self.cli(&[
             "create",

@@ -2,6 +2,7 @@
 
 pub(crate) mod check_network;
 pub(crate) mod create;
+pub(crate) mod deploy;
 pub(crate) mod join;
 pub(crate) mod label;
 pub(crate) mod remove;
