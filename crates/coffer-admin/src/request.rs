@@ -70,6 +70,11 @@ pub enum AdminRequest {
         main_domain: String,
         /// Extra DNS names for the API certificate (e.g. the mutual-TLS interface name).
         main_sans: Vec<String>,
+        /// Names of the mutual-TLS interface: added to the API certificate's names, and
+        /// connections for them are asked for a client certificate, with which apps
+        /// authenticate. Left out of the request when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mtls_sans: Vec<String>,
         /// The UI (assets) domain: a simple name or a full distinguished name.
         ui_domain: String,
         /// Extra DNS names for the UI certificate.

@@ -143,10 +143,41 @@ pub struct App {
     pub groups: BTreeMap<GroupId, BTreeSet<AppPermission>>,
     /// The group new keys go to when a request names none.
     pub default_group: Option<GroupId>,
-    /// The API secret, sealed so that administrators can read it back (as DSM allows).
+    /// The API secret, sealed so that administrators can read it back (as DSM allows). Empty
+    /// for an app that authenticates with a client certificate.
     pub secret: Sealed,
     /// A keyed hash of the secret: authentication compares against this without unsealing.
+    /// Empty for an app that authenticates with a client certificate.
     pub secret_digest: Vec<u8>,
+    /// The client certificate the app authenticates with instead of a secret (DSM's
+    /// `Certificate` apps), when it has one.
+    #[serde(default)]
+    pub client_certificate: Option<PinnedCertificate>,
+}
+
+/// A client certificate pinned to an app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedCertificate {
+    /// SHA-256 of the DER.
+    pub fingerprint: [u8; 32],
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+}
+
+impl App {
+    /// The pinned client certificate's SHA-256 fingerprint and DER, for an app that
+    /// authenticates with one.
+    pub fn certificate(&self) -> Option<(&[u8; 32], &[u8])> {
+        self.client_certificate.as_ref().map(|c| (&c.fingerprint, c.der.as_slice()))
+    }
+
+    /// Makes the app authenticate with the certificate `der` (whose SHA-256 is `fingerprint`)
+    /// instead of a secret; any secret stops working.
+    pub fn pin_certificate(&mut self, fingerprint: &[u8; 32], der: &[u8]) {
+        self.client_certificate = Some(PinnedCertificate { fingerprint: *fingerprint, der: der.to_vec() });
+        self.secret = Sealed(Vec::new());
+        self.secret_digest = Vec::new();
+    }
 }
 
 /// A user's role in an account.
@@ -381,6 +412,10 @@ pub struct PendingCertificates {
     pub ui: CertificateRequest,
     /// When it was made.
     pub created_at: UnixTime,
+    /// Names of the mutual-TLS interface (also among `main.names`): connections for them are
+    /// asked for a client certificate, with which apps authenticate.
+    #[serde(default)]
+    pub mtls_names: Vec<String>,
 }
 
 /// One service's certificate request and its sealed key.
@@ -405,6 +440,9 @@ pub struct InstalledCertificates {
     pub ui: ServiceCertificate,
     /// When they were installed.
     pub installed_at: UnixTime,
+    /// Names of the mutual-TLS interface (also among `main.names`), as requested.
+    #[serde(default)]
+    pub mtls_names: Vec<String>,
 }
 
 /// One service's certificate chain and sealed key.
@@ -434,4 +472,57 @@ pub struct JoinToken {
     pub created_at: UnixTime,
     /// Expiry.
     pub expires_at: UnixTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        App {
+            id: AppId::from_u128(1),
+            account: AccountId::from_u128(2),
+            name: "x".into(),
+            description: None,
+            app_type: "default".into(),
+            created_at: UnixTime(0),
+            creator: Creator::User(UserId::from_u128(3)),
+            enabled: true,
+            groups: BTreeMap::new(),
+            default_group: None,
+            secret: Sealed(vec![1; 40]),
+            secret_digest: vec![2; 32],
+            client_certificate: None,
+        }
+    }
+
+    #[test]
+    fn a_pinned_certificate_replaces_the_secret_and_reads_back() {
+        let mut app = app();
+        assert_eq!(
+            app.certificate(),
+            None,
+            "a secret's keyed hash is no certificate"
+        );
+        app.pin_certificate(&[7; 32], b"DER");
+        assert_eq!(app.certificate(), Some((&[7; 32], &b"DER"[..])));
+        assert!(app.secret.0.is_empty());
+        assert!(app.secret_digest.is_empty());
+        let stored = serde_json::to_vec(&app).expect("encodes");
+        let read: App = serde_json::from_slice(&stored).expect("decodes");
+        assert_eq!(read.certificate(), app.certificate());
+    }
+
+    #[test]
+    fn certificate_requests_stored_before_mutual_tls_read_back_without_interfaces() {
+        let old = serde_json::json!({
+            "rotate": false,
+            "cluster_name": "c",
+            "main": {"domain": "a", "names": ["a"], "csr_pem": "", "key": []},
+            "ui": {"domain": "b", "names": ["b"], "csr_pem": "", "key": []},
+            "created_at": 0,
+        });
+        let pending: PendingCertificates = serde_json::from_value(old).expect("decodes");
+        assert!(pending.mtls_names.is_empty());
+    }
 }

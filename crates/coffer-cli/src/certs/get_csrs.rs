@@ -6,6 +6,7 @@
 //! ```text
 //! Domain name for the cluster (Main): dsm.example.com
 //! Subject alternative names for the cluster, one per line, empty line to finish:
+//! Mutual-TLS interface name (empty for none): mtls.example.com
 //! Domain name for the UI (Assets): CN=ui.example.com O=Example L=Mountain View ST=California
 //! Subject alternative names for the UI, one per line, empty line to finish:
 //! Cluster name: production
@@ -13,7 +14,12 @@
 //! Sysadmin password:              (no echo, asked twice)
 //! ```
 //!
-//! A domain's SANs are asked only when neither the domain nor its SANs came as flags. When
+//! A domain's SANs are asked only when neither the domain nor its SANs came as flags. The
+//! mutual-TLS interface (guide §5.5: an additional interface as SAN name on the main
+//! certificate, for client-certificate authentication of apps) is asked with the main domain,
+//! unless `--mtls-san` came as a flag or this is a `--rotate`: rotated requests keep the
+//! installed interfaces that are still among the main SANs. Its name is added to the main
+//! certificate's names. When
 //! standard input is not a terminal nothing is asked: a missing value is an error naming its
 //! flag. The password comes from `--sysadmin-password`, else `COFFER_SYSADMIN_PASSWORD`, else
 //! the terminal. The daemon creates the sysadmin only when none exists yet.
@@ -37,6 +43,8 @@ pub const MAIN_DOMAIN_QUESTION: &str = "Domain name for the cluster (Main)";
 /// See [`MAIN_DOMAIN_QUESTION`].
 pub const MAIN_SANS_QUESTION: &str =
     "Subject alternative names for the cluster, one per line, empty line to finish";
+/// See [`MAIN_DOMAIN_QUESTION`].
+pub const MTLS_QUESTION: &str = "Mutual-TLS interface name (empty for none)";
 /// See [`MAIN_DOMAIN_QUESTION`].
 pub const UI_DOMAIN_QUESTION: &str = "Domain name for the UI (Assets)";
 /// See [`MAIN_DOMAIN_QUESTION`].
@@ -92,6 +100,12 @@ pub struct GetCsrsArgs {
     /// (repeatable).
     #[arg(long = "main-san", value_name = "NAME")]
     pub main_sans: Vec<String>,
+    /// The name of a mutual-TLS interface (repeatable): added to the API certificate's names;
+    /// connections for it are asked for a client certificate, with which apps registered with
+    /// a certificate authenticate. On `--rotate` the installed interfaces that are still among
+    /// the `--main-san` names are kept.
+    #[arg(long = "mtls-san", value_name = "NAME")]
+    pub mtls_sans: Vec<String>,
     /// The UI (Assets) domain: a simple name or a full distinguished name.
     #[arg(long, value_name = "DOMAIN")]
     pub ui_domain: Option<String>,
@@ -125,6 +139,8 @@ pub struct CsrAnswers {
     pub main_domain: String,
     /// Its extra names.
     pub main_sans: Vec<String>,
+    /// The mutual-TLS interface names (also names of the API certificate).
+    pub mtls_sans: Vec<String>,
     /// The UI (Assets) domain.
     pub ui_domain: String,
     /// Its extra names.
@@ -142,6 +158,7 @@ impl std::fmt::Debug for CsrAnswers {
         f.debug_struct("CsrAnswers")
             .field("main_domain", &self.main_domain)
             .field("main_sans", &self.main_sans)
+            .field("mtls_sans", &self.mtls_sans)
             .field("ui_domain", &self.ui_domain)
             .field("ui_sans", &self.ui_sans)
             .field("cluster_name", &self.cluster_name)
@@ -181,6 +198,7 @@ impl CertCommand for GetCsrsArgs {
         let request = AdminRequest::GetCsrs {
             main_domain: answers.main_domain.clone(),
             main_sans: answers.main_sans.clone(),
+            mtls_sans: answers.mtls_sans.clone(),
             ui_domain: answers.ui_domain.clone(),
             ui_sans: answers.ui_sans.clone(),
             cluster_name: answers.cluster_name.clone(),
@@ -255,6 +273,7 @@ impl GetCsrsArgs {
                 ) if missing.is_empty() => Ok(CsrAnswers {
                     main_domain,
                     main_sans: given_sans(&self.main_sans),
+                    mtls_sans: given_sans(&self.mtls_sans),
                     ui_domain,
                     ui_sans: given_sans(&self.ui_sans),
                     cluster_name,
@@ -269,10 +288,11 @@ impl GetCsrsArgs {
             crate::output::print_stderr(DOMAIN_FORMATS);
         }
         // A domain's SANs are asked together with the domain, unless they came as flags.
-        let mut domain_and_sans = |domain: Option<String>,
-                                   sans: &[String],
-                                   domain_question: &str,
-                                   sans_question: &str|
+        let domain_and_sans = |terminal: &mut dyn Terminal,
+                               domain: Option<String>,
+                               sans: &[String],
+                               domain_question: &str,
+                               sans_question: &str|
          -> Result<(String, Vec<String>), CliError> {
             match domain {
                 Some(domain) => Ok((domain, given_sans(sans))),
@@ -287,13 +307,23 @@ impl GetCsrsArgs {
                 }
             }
         };
+        let main_asked = main_domain.is_none();
         let (main_domain, main_sans) = domain_and_sans(
+            &mut *terminal,
             main_domain,
             &self.main_sans,
             MAIN_DOMAIN_QUESTION,
             MAIN_SANS_QUESTION,
         )?;
+        // The mutual-TLS interface comes with the main domain's SANs.
+        let mtls_sans = if main_asked && self.mtls_sans.is_empty() && !self.rotate {
+            let answer = terminal.read_line(&format!("{MTLS_QUESTION}: "))?;
+            given_sans(&answer.into_iter().collect::<Vec<_>>())
+        } else {
+            given_sans(&self.mtls_sans)
+        };
         let (ui_domain, ui_sans) = domain_and_sans(
+            &mut *terminal,
             ui_domain,
             &self.ui_sans,
             UI_DOMAIN_QUESTION,
@@ -314,6 +344,7 @@ impl GetCsrsArgs {
         Ok(CsrAnswers {
             main_domain,
             main_sans,
+            mtls_sans,
             ui_domain,
             ui_sans,
             cluster_name,
@@ -333,6 +364,7 @@ impl GetCsrsArgs {
             ("rotate".into(), self.rotate.to_string()),
             ("main domain".into(), or_absent(&self.main_domain)),
             ("main SANs".into(), list(&self.main_sans)),
+            ("mutual-TLS interfaces".into(), list(&self.mtls_sans)),
             ("UI domain".into(), or_absent(&self.ui_domain)),
             ("UI SANs".into(), list(&self.ui_sans)),
             ("cluster name".into(), or_absent(&self.cluster_name)),
@@ -356,6 +388,7 @@ fn answers_details(answers: &CsrAnswers, rotate: bool) -> Details {
         ("rotate".into(), rotate.to_string()),
         ("main domain".into(), answers.main_domain.clone()),
         ("main SANs".into(), list(&answers.main_sans)),
+        ("mutual-TLS interfaces".into(), list(&answers.mtls_sans)),
         ("UI domain".into(), answers.ui_domain.clone()),
         ("UI SANs".into(), list(&answers.ui_sans)),
         ("cluster name".into(), answers.cluster_name.clone()),
@@ -390,6 +423,15 @@ pub fn render(created: &CsrsCreated, answers: &CsrAnswers, rotate: bool) -> Stri
             .to_owned()
     };
     let rotate_flag = if rotate { " --rotate" } else { "" };
+    let mtls = if answers.mtls_sans.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\x20    The Cluster request also names the mutual-TLS interface {}; the signed\n\
+             \x20    certificate must name it too.\n",
+            answers.mtls_sans.join(", ")
+        )
+    };
     let serving = if rotate {
         "The installed certificates keep serving until the new ones are installed.\n"
     } else {
@@ -403,6 +445,7 @@ pub fn render(created: &CsrsCreated, answers: &CsrAnswers, rotate: bool) -> Stri
          \x20 1. Have your CA sign both requests: the Cluster request for the Main domain {main_domain},\n\
          \x20    the UI request for the Assets domain {ui_domain}. Each service needs its own\n\
          \x20    certificate; wildcard (catch-all) certificates are not accepted.\n\
+         {mtls}\
          \x20 2. Install the signed chains, leaf certificate first, on this node:\n\
          \x20      install_certs{rotate_flag}\n\
          \x20    (or: install_certs{rotate_flag} --main-chain MAIN.pem --ui-chain UI.pem)\n",
@@ -537,6 +580,7 @@ mod tests {
         let answers = args.resolve(None).unwrap_or_else(|_| CsrAnswers {
             main_domain: "dsm.example.com".into(),
             main_sans: vec![],
+            mtls_sans: vec![],
             ui_domain: "ui.example.com".into(),
             ui_sans: vec![],
             cluster_name: "production".into(),
@@ -558,5 +602,111 @@ mod tests {
         let text = render(&created, &answers, true);
         assert!(text.contains("      install_certs --rotate\n"), "{text}");
         assert!(text.contains("keep serving"), "{text}");
+        assert!(!text.contains("mutual-TLS"), "{text}");
+        let with_mtls = CsrAnswers {
+            mtls_sans: vec!["mtls.example.com".into()],
+            ..answers
+        };
+        let text = render(&created, &with_mtls, false);
+        assert!(
+            text.contains("names the mutual-TLS interface mtls.example.com;"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_mutual_tls_interface_is_asked_after_the_main_sans_unless_given_or_rotating() {
+        if std::env::var_os("COFFER_SYSADMIN_PASSWORD").is_some() {
+            return;
+        }
+        let args = parse(&["get_csrs"]);
+        let mut terminal = Scripted::new(
+            &[
+                "dsm.example.com",
+                "api.example.com",
+                "",
+                " mtls.example.com ",
+                "ui.example.com",
+                "",
+                "production",
+                "admin@example.com",
+            ],
+            &["Pa55-word!x", "Pa55-word!x"],
+        );
+        let answers = args.resolve(Some(&mut terminal)).unwrap();
+        assert_eq!(
+            terminal.questions[..3],
+            [
+                "Domain name for the cluster (Main): ",
+                "Mutual-TLS interface name (empty for none): ",
+                "Domain name for the UI (Assets): ",
+            ]
+        );
+        assert_eq!(answers.main_sans, ["api.example.com"]);
+        assert_eq!(answers.mtls_sans, ["mtls.example.com"]);
+
+        let mut terminal = Scripted::new(
+            &[
+                "dsm.example.com",
+                "",
+                "",
+                "ui.example.com",
+                "",
+                "p",
+                "a@example.com",
+            ],
+            &["Pa55-word!x", "Pa55-word!x"],
+        );
+        let answers = args.resolve(Some(&mut terminal)).unwrap();
+        assert!(answers.mtls_sans.is_empty(), "an empty answer means none");
+
+        let given = parse(&["get_csrs", "--mtls-san", "mtls.example.com"]);
+        let mut terminal = Scripted::new(
+            &[
+                "dsm.example.com",
+                "",
+                "ui.example.com",
+                "",
+                "p",
+                "a@example.com",
+            ],
+            &["Pa55-word!x", "Pa55-word!x"],
+        );
+        let answers = given.resolve(Some(&mut terminal)).unwrap();
+        assert!(
+            !terminal
+                .questions
+                .iter()
+                .any(|q| q.starts_with("Mutual-TLS")),
+            "{:?}",
+            terminal.questions
+        );
+        assert_eq!(answers.mtls_sans, ["mtls.example.com"]);
+        assert!(answers.main_sans.is_empty());
+    }
+
+    #[test]
+    fn the_mutual_tls_interface_goes_to_the_daemon_only_when_there_is_one() {
+        let request = |mtls_sans: Vec<String>| {
+            serde_json::to_value(AdminRequest::GetCsrs {
+                main_domain: "dsm.example.com".into(),
+                main_sans: vec![],
+                mtls_sans,
+                ui_domain: "ui.example.com".into(),
+                ui_sans: vec![],
+                cluster_name: "c".into(),
+                sysadmin_email: "a@example.com".into(),
+                sysadmin_password: "p".into(),
+                rotate: false,
+            })
+            .unwrap()
+        };
+        assert!(request(vec![]).get("mtls_sans").is_none());
+        let with = request(vec!["mtls.example.com".into()]);
+        assert_eq!(with["mtls_sans"], serde_json::json!(["mtls.example.com"]));
+        let mut old = with.clone();
+        old.as_object_mut().unwrap().remove("mtls_sans");
+        let read: AdminRequest = serde_json::from_value(old).unwrap();
+        assert!(matches!(read, AdminRequest::GetCsrs { mtls_sans, .. } if mtls_sans.is_empty()));
     }
 }

@@ -38,6 +38,7 @@ fn app() -> App {
         default_group: Some(GROUP),
         secret: Sealed(vec![1; 40]),
         secret_digest: vec![2; 32],
+        client_certificate: None,
     }
 }
 

@@ -6,6 +6,11 @@
 //! and installs it; every node swaps its TLS configuration live, without a restart, and the old
 //! certificates keep serving until then. `--rotate` on both commands replaces installed
 //! certificates; using it on one and not the other is refused.
+//!
+//! A mutual-TLS interface (`get_csrs --mtls-san NAME`, guide §5.5: "add an additional interface
+//! as SAN Name on the main certificate") is one more name on the main certificate; connections
+//! for it are asked for a client certificate, with which apps authenticate (R-TLS-4). On
+//! `--rotate` the installed interfaces stay as long as they are still among the main SANs.
 
 use super::{admin_error, ok};
 use crate::node::{Node, now};
@@ -27,6 +32,7 @@ pub(crate) const UI_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x746c_735f_75
 pub(crate) struct CsrRequest {
     pub(crate) main_domain: String,
     pub(crate) main_sans: Vec<String>,
+    pub(crate) mtls_sans: Vec<String>,
     pub(crate) ui_domain: String,
     pub(crate) ui_sans: Vec<String>,
     pub(crate) cluster_name: String,
@@ -55,7 +61,21 @@ pub(crate) async fn get_csrs(
     if request.cluster_name.trim().is_empty() {
         return Err(admin_error("the cluster name is empty", None));
     }
-    let main_names = names(&main_cn, &request.main_sans)?;
+    let installed_mtls = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .and_then(|c| c.tls.installed.as_ref().map(|i| i.mtls_names.clone()))
+        .unwrap_or_default();
+    let mtls_names = mtls_names(&main_cn, &request, &installed_mtls)?;
+    let main_sans: Vec<String> = request
+        .main_sans
+        .iter()
+        .chain(&mtls_names)
+        .cloned()
+        .collect();
+    let main_names = names(&main_cn, &main_sans)?;
     let ui_names = names(&ui_cn, &request.ui_sans)?;
     if let Some(shared) = main_names.iter().find(|n| ui_names.contains(n)) {
         return Err(admin_error(
@@ -114,11 +134,16 @@ pub(crate) async fn get_csrs(
             key: seal(UI_KEY_OWNER, &ui.key_pem)?,
         },
         created_at: now(),
+        mtls_names,
     };
     node.propose(Command::SetPendingCertificates(pending))
         .await
         .map_err(|e| admin_error(format!("could not store the requests: {e}"), None))?;
-    tracing::info!(rotate = request.rotate, "certificate requests created");
+    tracing::info!(
+        rotate = request.rotate,
+        mtls = ?request.mtls_sans,
+        "certificate requests created"
+    );
     ok(&CsrsCreated {
         cluster_csr_pem: main.csr_pem,
         ui_csr_pem: ui.csr_pem,
@@ -185,6 +210,23 @@ pub(crate) async fn install_certs(
         UI_KEY_OWNER,
         now,
     )?;
+    if let Some(missing) = pending
+        .mtls_names
+        .iter()
+        .find(|name| !main.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+    {
+        return Err(admin_error(
+            format!(
+                "Main (Cluster) certificate: it does not name the mutual-TLS interface {missing} \
+                 (it names {})",
+                main.names.join(", ")
+            ),
+            Some(
+                "have the CA sign every name the Cluster request asks for, or run get_csrs \
+                 again without that interface",
+            ),
+        ));
+    }
     if main.leaf_spki == ui.leaf_spki || main.names.iter().any(|n| ui.names.contains(n)) {
         return Err(admin_error(
             "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
@@ -205,6 +247,7 @@ pub(crate) async fn install_certs(
             key: pending.ui.key.clone(),
         },
         installed_at: crate::node::now(),
+        mtls_names: pending.mtls_names.clone(),
     };
     node.propose(Command::InstallCertificates(installed))
         .await
@@ -259,8 +302,46 @@ fn check_service(
 
 /// True when both chains start with the same certificate.
 fn same_leaf(a: &str, b: &str) -> bool {
-    let first = |chain: &str| chain.split("-----END CERTIFICATE-----").next().map(|c| c.split_whitespace().collect::<String>());
+    let first = |chain: &str| {
+        chain
+            .split("-----END CERTIFICATE-----")
+            .next()
+            .map(|c| c.split_whitespace().collect::<String>())
+    };
     first(a).is_some_and(|leaf| !leaf.is_empty() && Some(leaf) == first(b))
+}
+
+/// The mutual-TLS interface names of a request: those asked for, and on `--rotate` the installed
+/// ones still among the main SANs. Each must differ from the main domain, whose connections are
+/// not asked for client certificates.
+fn mtls_names(
+    main_cn: &str,
+    request: &CsrRequest,
+    installed: &[String],
+) -> Result<Vec<String>, AdminError> {
+    let kept = installed.iter().filter(|name| {
+        request.rotate
+            && request
+                .main_sans
+                .iter()
+                .any(|san| san.trim().eq_ignore_ascii_case(name))
+    });
+    let mut chosen: Vec<String> = Vec::new();
+    for name in request.mtls_sans.iter().chain(kept).map(|n| n.trim()) {
+        if name.is_empty() || chosen.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        if name.eq_ignore_ascii_case(main_cn) {
+            return Err(admin_error(
+                format!(
+                    "the mutual-TLS interface needs a name of its own, not the main domain {main_cn}"
+                ),
+                Some("give the interface a name of its own with --mtls-san"),
+            ));
+        }
+        chosen.push(name.to_owned());
+    }
+    Ok(chosen)
 }
 
 fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> {
@@ -318,4 +399,54 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
         .await
         .map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(rotate: bool, main_sans: &[&str], mtls_sans: &[&str]) -> CsrRequest {
+        let owned = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+        CsrRequest {
+            main_domain: "dsm.example.com".into(),
+            main_sans: owned(main_sans),
+            mtls_sans: owned(mtls_sans),
+            ui_domain: "ui.example.com".into(),
+            ui_sans: Vec::new(),
+            cluster_name: "c".into(),
+            sysadmin_email: "a@example.com".into(),
+            sysadmin_password: String::new(),
+            rotate,
+        }
+    }
+
+    #[test]
+    fn mutual_tls_interfaces_are_the_ones_asked_for_and_on_rotation_the_installed_ones_still_requested()
+     {
+        let installed = ["mtls.example.com".to_owned()];
+        let chosen = |r: &CsrRequest| mtls_names("dsm.example.com", r, &installed).ok();
+        assert_eq!(
+            chosen(&request(
+                false,
+                &[],
+                &[" apps.example.com ", "APPS.example.com", ""]
+            )),
+            Some(vec!["apps.example.com".to_owned()])
+        );
+        assert_eq!(
+            chosen(&request(false, &["mtls.example.com"], &[])),
+            Some(vec![]),
+            "only a rotation keeps installed interfaces"
+        );
+        assert_eq!(
+            chosen(&request(true, &["MTLS.example.com"], &[])),
+            Some(vec!["mtls.example.com".to_owned()])
+        );
+        assert_eq!(
+            chosen(&request(true, &["api.example.com"], &[])),
+            Some(vec![]),
+            "an interface left out of the SANs is dropped"
+        );
+        assert_eq!(chosen(&request(false, &[], &["DSM.example.com"])), None);
+    }
 }

@@ -176,6 +176,7 @@ impl Daemon {
             AdminRequest::GetCsrs {
                 main_domain,
                 main_sans,
+                mtls_sans,
                 ui_domain,
                 ui_sans,
                 cluster_name,
@@ -186,6 +187,7 @@ impl Daemon {
                 let request = certs::CsrRequest {
                     main_domain,
                     main_sans,
+                    mtls_sans,
                     ui_domain,
                     ui_sans,
                     cluster_name,

@@ -99,16 +99,16 @@ async fn remove(
     Ok((no_content(), Extension(note("Deleted", &app))).into_response())
 }
 
-/// The app's secret. Reading it is audited like a change.
+/// The app's secret, or its client certificate. Reading it is audited like a change.
 async fn credential(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (app, secret) = app_admin::credential(&node, &caller, app_id(&id)?)?;
+    let (app, credential) = app_admin::credential(&node, &caller, app_id(&id)?)?;
     let body = wire::AppCredentialResponse {
         app_id: app.id.uuid(),
-        credential: wire::AppCredential::Secret(secret),
+        credential,
     };
     Ok((
         Extension(note("Viewed the credential of", &app)),

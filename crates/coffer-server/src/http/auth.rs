@@ -4,9 +4,14 @@
 //! `Authorization` header (app API key as Basic, bearer session, or — only on the login
 //! endpoint — a user's email and password), runs the handler, hands the audit record to the
 //! audit writer, and logs the response. Handlers take a [`Caller`] to demand authentication.
+//!
+//! Apps registered with a client certificate authenticate as DSM's certificate apps do: over
+//! the mutual-TLS interface, presenting that certificate in the handshake, with
+//! `Authorization: Basic base64(app_id:)` — the app's id and an empty password — on any
+//! endpoint, or on the login endpoint for a bearer session.
 
 use super::error::ApiError;
-use super::listener::ClientAddr;
+use super::listener::{ClientAddr, ClientCertificate};
 use crate::audit::{ActionType, AuditNote, AuditRecord, Severity};
 use crate::node::Node;
 use crate::session::{SessionClaims, SessionPrincipal};
@@ -90,7 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// The middleware: log, authenticate, run, audit, log.
 pub(crate) async fn authenticate(
     State(node): State<Arc<Node>>,
-    ConnectInfo(ClientAddr(client, service)): ConnectInfo<ClientAddr>,
+    ConnectInfo(ClientAddr(client, service, certificate)): ConnectInfo<ClientAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -114,7 +119,7 @@ pub(crate) async fn authenticate(
     }
     let caller = match request.headers().get(header::AUTHORIZATION) {
         Some(_) if is_public(&path) => None,
-        Some(value) => match node.authenticate(value.as_bytes(), path == LOGIN_PATH) {
+        Some(value) => match node.authenticate(value.as_bytes(), path == LOGIN_PATH, certificate) {
             Ok(caller) => Some(caller),
             Err(error) => {
                 let response = error.into_response();
@@ -245,8 +250,15 @@ pub(crate) fn bearer_token(header: &[u8]) -> Option<&str> {
 
 impl Node {
     /// Authenticates an `Authorization` header value. User passwords are accepted only when
-    /// `login` is set (the session endpoint); everywhere else users need a session.
-    pub(crate) fn authenticate(&self, header: &[u8], login: bool) -> Result<Caller, ApiError> {
+    /// `login` is set (the session endpoint); everywhere else users need a session. An app id
+    /// with an empty password names an app that authenticates with the client `certificate`
+    /// of the connection.
+    pub(crate) fn authenticate(
+        &self,
+        header: &[u8],
+        login: bool,
+        certificate: Option<ClientCertificate>,
+    ) -> Result<Caller, ApiError> {
         const BAD: ApiError = ApiError::Unauthorized("invalid credentials");
         if let Some(token) = bearer_token(header) {
             return self.authenticate_session(token);
@@ -254,7 +266,11 @@ impl Node {
         let (principal, password) = basic_credentials(header)
             .ok_or(ApiError::Unauthorized("malformed Authorization header"))?;
         if let Ok(app) = principal.parse::<uuid::Uuid>() {
-            return self.authenticate_app(AppId::new(app), password.as_bytes(), None);
+            let app = AppId::new(app);
+            if password.is_empty() {
+                return self.authenticate_app_certificate(app, certificate);
+            }
+            return self.authenticate_app(app, password.as_bytes(), None);
         }
         if !login {
             return Err(BAD);
@@ -344,6 +360,34 @@ impl Node {
             account: Some(app.account),
             sysadmin: false,
             session,
+        })
+    }
+
+    /// An app that registered a client certificate, on a connection that presented it.
+    fn authenticate_app_certificate(
+        &self,
+        id: AppId,
+        certificate: Option<ClientCertificate>,
+    ) -> Result<Caller, ApiError> {
+        let presented = certificate.ok_or(ApiError::Unauthorized(
+            "certificate authentication needs the app's client certificate in the TLS \
+             handshake, on the mutual-TLS interface",
+        ))?;
+        const BAD: ApiError = ApiError::Unauthorized("invalid credentials");
+        let state = self.cluster.state();
+        let state = state.read();
+        let app = state.app(id).ok_or(BAD)?;
+        let (registered, _) = app.certificate().ok_or(BAD)?;
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(presented.as_slice(), registered.as_slice()).into();
+        if !matches || !app.enabled || !state.account(app.account).is_some_and(|a| a.enabled) {
+            return Err(BAD);
+        }
+        Ok(Caller {
+            principal: Principal::App(id),
+            account: Some(app.account),
+            sysadmin: false,
+            session: None,
         })
     }
 

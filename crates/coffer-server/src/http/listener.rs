@@ -5,6 +5,10 @@
 //! main API domain, the UI domain, or the bootstrap certificate before real ones are installed).
 //! Handshakes run in their own tasks so a slow client never holds up the accept loop; finished
 //! connections reach axum through a bounded channel.
+//!
+//! On the mutual-TLS interface the handshake asks for a client certificate; the SHA-256
+//! fingerprint of the one presented travels with the connection, for the authentication of apps
+//! that registered it.
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
@@ -30,9 +34,17 @@ pub(crate) enum Service {
     Ui,
 }
 
-/// The client on the other end of a connection, and the service it asked for.
+/// The SHA-256 fingerprint of the client certificate a connection presented.
+pub(crate) type ClientCertificate = [u8; 32];
+
+/// The client on the other end of a connection, the service it asked for, and the client
+/// certificate it presented (only the mutual-TLS interface asks for one).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ClientAddr(pub(crate) SocketAddr, pub(crate) Service);
+pub(crate) struct ClientAddr(
+    pub(crate) SocketAddr,
+    pub(crate) Service,
+    pub(crate) Option<ClientCertificate>,
+);
 
 impl Connected<IncomingStream<'_, TlsListener>> for ClientAddr {
     fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
@@ -107,7 +119,13 @@ async fn accept_loop(
             };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                 Ok(Ok((stream, service))) => {
-                    let _ = ready.send((stream, ClientAddr(peer, service))).await;
+                    let certificate = client_certificate(&stream);
+                    if certificate.is_some() {
+                        tracing::debug!(log = "connection", client_ip = %peer.ip(), "client certificate presented");
+                    }
+                    let _ = ready
+                        .send((stream, ClientAddr(peer, service, certificate)))
+                        .await;
                 }
                 Ok(Err(error)) => {
                     tracing::debug!(log = "connection", client_ip = %peer.ip(), %error, "TLS handshake failed");
@@ -118,6 +136,15 @@ async fn accept_loop(
             }
         });
     }
+}
+
+/// The fingerprint of the leaf certificate the client presented, if it presented one.
+fn client_certificate(stream: &TlsStream<TcpStream>) -> Option<ClientCertificate> {
+    let leaf = stream.get_ref().1.peer_certificates()?.first()?;
+    coffer_crypto::DigestAlgorithm::Sha256
+        .digest(leaf.as_ref())
+        .try_into()
+        .ok()
 }
 
 impl Listener for TlsListener {
@@ -133,6 +160,6 @@ impl Listener for TlsListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(ClientAddr(self.local, Service::Api))
+        Ok(ClientAddr(self.local, Service::Api, None))
     }
 }

@@ -118,6 +118,7 @@ pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets>
         default_group: Some(group),
         secret: node.seal(app.uuid(), secret.as_bytes()).map_err(api)?,
         secret_digest: node.app_secret_digest(secret.as_bytes()).map_err(api)?,
+        client_certificate: None,
     }))
     .await
     .map_err(api)?;

@@ -344,6 +344,7 @@ pub(crate) mod fixtures {
                 default_group: groups.first().copied(),
                 secret: Sealed(Vec::new()),
                 secret_digest: Vec::new(),
+                client_certificate: None,
             }));
             id
         }

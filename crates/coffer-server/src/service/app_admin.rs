@@ -1,5 +1,10 @@
 //! Apps: list, read, create, update, delete, read back and reset the secret.
 //!
+//! An app authenticates with a secret (its API key), or — given `credential: {"certificate":
+//! "<b64 DER>"}` on create or update — with that client certificate over the mutual-TLS
+//! interface (DSM's `Certificate` apps). Only the certificate's fingerprint takes part in
+//! authentication; who issued it does not matter.
+//!
 //! Users who may read the whole account see every app in it; other members see the apps of
 //! their groups. An app is administered by the account's administrators, and by a user who
 //! administers every group the app is in (so nobody reaches, through an app's secret, keys of a
@@ -12,7 +17,7 @@ use crate::http::auth::{Caller, Principal};
 use crate::http::error::{ApiError, ApiResult};
 use crate::node::{Node, now};
 use coffer_api as wire;
-use coffer_core::{App, AppId, AppPermission, Command, Creator, GroupId, Sealed, State};
+use coffer_core::{App, AppId, AppPermission, Command, Creator, GroupId, Sealed, State, UnixTime};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -41,24 +46,35 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
     find(&state, caller, id).cloned()
 }
 
-/// Creates an app with a generated secret (`POST /sys/v1/apps`). The secret is not returned:
-/// clients fetch it with [`credential`].
+/// Creates an app (`POST /sys/v1/apps`) with a generated or given secret, or with the client
+/// certificate the request gives. The secret is not returned: clients fetch it with
+/// [`credential`].
 pub(crate) async fn create(
     node: &Node,
     caller: &Caller,
     request: wire::AppRequest,
 ) -> ApiResult<App> {
     let id = AppId::new(Uuid::new_v4());
-    let secret = new_secret(request.credential.as_ref(), request.secret_size)?;
+    let secret = match request.credential {
+        Some(wire::AppCredential::Certificate(_)) => None,
+        _ => Some(new_secret(
+            request.credential.as_ref(),
+            request.secret_size,
+        )?),
+    };
     let draft = {
         let state = node.cluster.state();
         let state = state.read();
         plan_create(&state, caller, request, id)?
     };
-    let app = App {
-        secret: node.seal(id.uuid(), secret.as_bytes())?,
-        secret_digest: node.app_secret_digest(secret.as_bytes())?,
-        ..draft
+    let app = match secret {
+        Some(secret) => App {
+            secret: node.seal(id.uuid(), secret.as_bytes())?,
+            secret_digest: node.app_secret_digest(secret.as_bytes())?,
+            client_certificate: None,
+            ..draft
+        },
+        None => draft,
     };
     node.propose(Command::CreateApp(app.clone())).await?;
     Ok(app)
@@ -87,18 +103,28 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, id: AppId) -> ApiResult
     Ok(app)
 }
 
-/// The app's secret (`GET /sys/v1/apps/{id}/credential`), unsealed for one of its administrators.
-pub(crate) fn credential(node: &Node, caller: &Caller, id: AppId) -> ApiResult<(App, String)> {
+/// The app's credential (`GET /sys/v1/apps/{id}/credential`) for one of its administrators: its
+/// secret, unsealed, or its client certificate.
+pub(crate) fn credential(
+    node: &Node,
+    caller: &Caller,
+    id: AppId,
+) -> ApiResult<(App, wire::AppCredential)> {
     let app = administered(node, caller, id)?;
+    if let Some((_, der)) = app.certificate() {
+        let credential = wire::AppCredential::Certificate(wire::Blob::new(der));
+        return Ok((app, credential));
+    }
     let secret = node.unseal(id.uuid(), &app.secret)?;
     let secret = String::from_utf8(secret.expose().to_vec()).map_err(|_| {
         ApiError::Internal(anyhow::anyhow!("the stored secret of app {id} is not text"))
     })?;
-    Ok((app, secret))
+    Ok((app, wire::AppCredential::Secret(secret)))
 }
 
 /// Replaces the app's secret with a new random one (`POST /sys/v1/apps/{id}/reset_secret`).
-/// The old secret stops working at once; sessions it opened live on until they expire.
+/// The old secret stops working at once; sessions it opened live on until they expire. An app
+/// that authenticated with a client certificate gets a secret instead.
 pub(crate) async fn reset_secret(
     node: &Node,
     caller: &Caller,
@@ -109,6 +135,8 @@ pub(crate) async fn reset_secret(
     let mut app = administered(node, caller, id)?;
     app.secret = node.seal(id.uuid(), secret.as_bytes())?;
     app.secret_digest = node.app_secret_digest(secret.as_bytes())?;
+    // A certificate app becomes a secret app again.
+    app.client_certificate = None;
     node.propose(Command::UpdateApp(app.clone())).await?;
     Ok(app)
 }
@@ -137,12 +165,45 @@ pub(crate) fn view(app: &App, group_permissions: bool) -> wire::App {
         groups,
         description: app.description.clone(),
         default_group: app.default_group.map(|g| g.uuid()),
-        auth_type: Some(wire::AppAuthType::Secret),
+        auth_type: Some(if app.certificate().is_some() {
+            wire::AppAuthType::Certificate
+        } else {
+            wire::AppAuthType::Secret
+        }),
         interface: None,
         lastused_at: None,
         oauth_config: None,
-        cert_not_after: None,
+        cert_not_after: app
+            .certificate()
+            .and_then(|(_, der)| parse_certificate(der).ok())
+            .map(|(_, not_after)| convert::time(not_after)),
     }
+}
+
+/// The SHA-256 fingerprint and expiry of a client certificate (DER), or why it is not one.
+fn parse_certificate(der: &[u8]) -> Result<([u8; 32], UnixTime), String> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (rest, certificate) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    if !rest.is_empty() {
+        return Err(format!("{} bytes follow the certificate", rest.len()));
+    }
+    let not_after = u64::try_from(certificate.validity().not_after.timestamp()).unwrap_or(0);
+    let fingerprint = coffer_crypto::DigestAlgorithm::Sha256
+        .digest(der)
+        .try_into()
+        .map_err(|_| "SHA-256 gave an unexpected length".to_owned())?;
+    Ok((fingerprint, UnixTime(not_after)))
+}
+
+/// Pins the client certificate of `credential: {"certificate": …}` on `app`.
+fn pin_certificate(app: &mut App, der: &[u8]) -> ApiResult<()> {
+    let (fingerprint, _) = parse_certificate(der).map_err(|reason| {
+        ApiError::bad_request(format!(
+            "credential.certificate: not a DER X.509 certificate ({reason})"
+        ))
+    })?;
+    app.pin_certificate(&fingerprint, der);
+    Ok(())
 }
 
 fn not_found(id: AppId) -> ApiError {
@@ -292,7 +353,7 @@ fn plan_create(
         None if groups.len() == 1 => groups.keys().next().copied(),
         None => None,
     };
-    let app = App {
+    let mut app = App {
         id,
         account,
         name: accounts::checked_name("name", request.name)?,
@@ -305,7 +366,11 @@ fn plan_create(
         default_group,
         secret: Sealed(Vec::new()),
         secret_digest: Vec::new(),
+        client_certificate: None,
     };
+    if let Some(wire::AppCredential::Certificate(der)) = &request.credential {
+        pin_certificate(&mut app, &der.0)?;
+    }
     check_default_group(&app)?;
     Ok(app)
 }
@@ -325,10 +390,16 @@ fn plan_update(
         ));
     }
     refuse_unsupported(&request)?;
-    if request.credential.is_some() || request.secret_size.is_some() {
-        return Err(ApiError::bad_request(
-            "credential: use POST /sys/v1/apps/{id}/reset_secret to change the secret",
-        ));
+    match &request.credential {
+        Some(wire::AppCredential::Certificate(der)) if request.secret_size.is_none() => {
+            pin_certificate(&mut app, &der.0)?;
+        }
+        None if request.secret_size.is_none() => {}
+        _ => {
+            return Err(ApiError::bad_request(
+                "credential: use POST /sys/v1/apps/{id}/reset_secret to change the secret",
+            ));
+        }
     }
     if request.name.is_some() {
         app.name = accounts::checked_name("name", request.name)?;
@@ -764,6 +835,94 @@ mod tests {
             status(select(&world.state, &caller, &too_many)),
             Some(StatusCode::BAD_REQUEST)
         );
+    }
+
+    /// A real certificate (DER), from the cluster CA maker.
+    fn certificate_der() -> Vec<u8> {
+        let ca = coffer_crypto::tls::bootstrap_ca("app certificate").expect("a certificate");
+        rustls_pemfile::certs(&mut ca.cert_pem.as_bytes())
+            .next()
+            .expect("one certificate")
+            .expect("valid PEM")
+            .to_vec()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+    }
+
+    #[test]
+    fn a_certificate_credential_pins_the_certificate_and_shows_as_certificate_auth() {
+        let mut world = World::new();
+        let a = world.group(100, ACCOUNT);
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let der = certificate_der();
+        let created = request(serde_json::json!({
+            "name": "x",
+            "add_groups": [a.to_string()],
+            "credential": {"certificate": b64(&der)},
+        }));
+        let app = plan_create(
+            &world.state,
+            &user_caller(admin),
+            created,
+            AppId::from_u128(9),
+        )
+        .expect("admins may create certificate apps");
+        let (fingerprint, pinned) = app.certificate().expect("the certificate is pinned");
+        assert_eq!(pinned, der.as_slice());
+        assert_eq!(
+            fingerprint.as_slice(),
+            coffer_crypto::DigestAlgorithm::Sha256.digest(&der)
+        );
+        let shown = serde_json::to_value(view(&app, false)).expect("serializes");
+        assert_eq!(shown["auth_type"], "Certificate");
+        assert!(shown["cert_not_after"].is_string(), "{shown}");
+
+        let secret_app = world.app(200, ACCOUNT, &[a]);
+        let shown = serde_json::to_value(view(
+            world.state.app(secret_app).expect("the app exists"),
+            false,
+        ))
+        .expect("serializes");
+        assert_eq!(shown["auth_type"], "Secret");
+        assert!(shown.get("cert_not_after").is_none());
+
+        let change = request(serde_json::json!({"credential": {"certificate": b64(&der)}}));
+        let updated = plan_update(&world.state, &user_caller(admin), secret_app, change)
+            .expect("an update may switch an app to certificate authentication");
+        assert_eq!(updated.certificate().map(|(_, d)| d), Some(der.as_slice()));
+        assert!(updated.secret.0.is_empty(), "the secret is gone");
+    }
+
+    #[test]
+    fn a_certificate_that_does_not_parse_is_a_bad_request_naming_the_field() {
+        let mut world = World::new();
+        let admin = world.user(10, &[AccountRole::Administrator], &[]);
+        let id = world.app(200, ACCOUNT, &[]);
+        let mut trailing = certificate_der();
+        trailing.push(0);
+        for bytes in [b"not a certificate".to_vec(), trailing] {
+            let bad = serde_json::json!({"credential": {"certificate": b64(&bytes)}});
+            let mut created = bad.clone();
+            created["name"] = "x".into();
+            for result in [
+                plan_create(
+                    &world.state,
+                    &user_caller(admin),
+                    request(created),
+                    AppId::from_u128(9),
+                ),
+                plan_update(&world.state, &user_caller(admin), id, request(bad)),
+            ] {
+                let error = result.expect_err("refused");
+                assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+                assert!(
+                    error.to_string().contains("credential.certificate"),
+                    "{error}"
+                );
+            }
+        }
     }
 
     #[test]
