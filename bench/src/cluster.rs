@@ -421,8 +421,11 @@ impl LocalCluster {
         }
 
         let config = cluster.scratch.path().join("config.yaml");
-        std::fs::write(&config, "global:\n  attestation: null\n  externalLoadBalancer: true\n  clusterIp: dummy\n")
-            .with_context(|| format!("writing {}", config.display()))?;
+        std::fs::write(
+            &config,
+            "global:\n  attestation: null\n  externalLoadBalancer: true\n  clusterIp: dummy\n",
+        )
+        .with_context(|| format!("writing {}", config.display()))?;
         let first = &cluster.nodes[0];
         let create = [
             "create".to_owned(),

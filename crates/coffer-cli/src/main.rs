@@ -49,7 +49,9 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
-use cmd::{check_network, create, deploy, join, label, remove, repair, reset, status, sysadmin, token};
+use cmd::{
+    check_network, create, deploy, join, label, remove, repair, reset, status, sysadmin, token,
+};
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
 use error::CliError;

@@ -259,10 +259,15 @@ fn unknown_subcommands_are_usage_errors() {
 #[test]
 fn deploy_and_config_show_parse_the_guide_spellings() {
     let cli = parse("sdkms-cluster deploy --config ./config.yaml --stage DEPLOY --dry-run");
-    let Command::Deploy(args) = cli.command else { panic!("not deploy") };
+    let Command::Deploy(args) = cli.command else {
+        panic!("not deploy")
+    };
     assert!(args.dry_run);
     assert_eq!(args.stage, "DEPLOY");
-    assert_eq!(usage_error("sdkms-cluster deploy --config c.yaml --stage TEST").kind(), ErrorKind::InvalidValue);
+    assert_eq!(
+        usage_error("sdkms-cluster deploy --config c.yaml --stage TEST").kind(),
+        ErrorKind::InvalidValue
+    );
     let cli = parse("sdkms-cluster config show --json");
     assert!(matches!(cli.command, Command::Config(_)));
 }

@@ -35,7 +35,6 @@ pub use records::{
     Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,
     Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin, KeyState,
     Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation, Sealed,
-    ServiceCertificate, Sobject,
-    TlsCertificates, UnixTime, User,
+    ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

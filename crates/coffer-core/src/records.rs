@@ -168,13 +168,18 @@ impl App {
     /// The pinned client certificate's SHA-256 fingerprint and DER, for an app that
     /// authenticates with one.
     pub fn certificate(&self) -> Option<(&[u8; 32], &[u8])> {
-        self.client_certificate.as_ref().map(|c| (&c.fingerprint, c.der.as_slice()))
+        self.client_certificate
+            .as_ref()
+            .map(|c| (&c.fingerprint, c.der.as_slice()))
     }
 
     /// Makes the app authenticate with the certificate `der` (whose SHA-256 is `fingerprint`)
     /// instead of a secret; any secret stops working.
     pub fn pin_certificate(&mut self, fingerprint: &[u8; 32], der: &[u8]) {
-        self.client_certificate = Some(PinnedCertificate { fingerprint: *fingerprint, der: der.to_vec() });
+        self.client_certificate = Some(PinnedCertificate {
+            fingerprint: *fingerprint,
+            der: der.to_vec(),
+        });
         self.secret = Sealed(Vec::new());
         self.secret_digest = Vec::new();
     }

@@ -21,7 +21,8 @@ pub const API_PORT: u16 = 8443;
 pub const CLUSTER_PORT: u16 = 8444;
 
 /// The `config.yaml` test clusters are created with.
-pub const CONFIG_YAML: &str = "global:\n  attestation: null\n  externalLoadBalancer: true\n  clusterIp: dummy\n";
+pub const CONFIG_YAML: &str =
+    "global:\n  attestation: null\n  externalLoadBalancer: true\n  clusterIp: dummy\n";
 
 /// How long a daemon may take to answer on its admin socket.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -232,7 +233,7 @@ impl Node {
         let config = self.scratch_path.join("config.yaml");
         // Loopback nodes cannot hold a cluster IP: the external load balancer form.
         std::fs::write(&config, CONFIG_YAML)
-        .with_context(|| format!("writing {}", config.display()))?;
+            .with_context(|| format!("writing {}", config.display()))?;
         self.cli(&[
             "create",
             &format!("--self={}/24", self.ip),

@@ -24,13 +24,18 @@ pub(crate) struct DeployArgs {
 impl DeployArgs {
     /// Sends the file; prints the changes and warnings.
     pub(crate) fn run(self, data_dir: &Path) -> Result<(), CliError> {
-        let config_yaml = std::fs::read_to_string(&self.config).map_err(|source| CliError::ReadFile {
-            what: "config file",
-            path: self.config.clone(),
-            source,
-        })?;
-        let request = AdminRequest::Deploy { config_yaml, dry_run: self.dry_run };
-        let deployed: Deployed = decode_payload("deploy", Client::new(data_dir).request(&request)?)?;
+        let config_yaml =
+            std::fs::read_to_string(&self.config).map_err(|source| CliError::ReadFile {
+                what: "config file",
+                path: self.config.clone(),
+                source,
+            })?;
+        let request = AdminRequest::Deploy {
+            config_yaml,
+            dry_run: self.dry_run,
+        };
+        let deployed: Deployed =
+            decode_payload("deploy", Client::new(data_dir).request(&request)?)?;
         print_stdout(&render(&deployed));
         Ok(())
     }
@@ -61,7 +66,10 @@ impl ConfigArgs {
         let payload = Client::new(data_dir).request(&AdminRequest::ConfigShow)?;
         let shown: ConfigShown = decode_payload("config show", payload)?;
         if json {
-            print_stdout(&format!("{}\n", serde_json::to_string_pretty(&shown.effective).unwrap_or_default()));
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&shown.effective).unwrap_or_default()
+            ));
         } else {
             let mut out = String::from("# applied config.yaml\n");
             out.push_str(&shown.config_yaml);
@@ -79,13 +87,24 @@ impl ConfigArgs {
 
 fn render(deployed: &Deployed) -> String {
     let mut out = String::new();
-    let verb = if deployed.dry_run { "would change" } else { "changed" };
+    let verb = if deployed.dry_run {
+        "would change"
+    } else {
+        "changed"
+    };
     if deployed.changes.is_empty() {
         out.push_str("no setting changes\n");
     }
     for change in &deployed.changes {
-        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(unset)".to_owned(), |v| v.to_string());
-        out.push_str(&format!("{} {verb}: {} -> {}", change.path, show(&change.old), show(&change.new)));
+        let show = |v: &Option<serde_json::Value>| {
+            v.as_ref().map_or("(unset)".to_owned(), |v| v.to_string())
+        };
+        out.push_str(&format!(
+            "{} {verb}: {} -> {}",
+            change.path,
+            show(&change.old),
+            show(&change.new)
+        ));
         if !change.live {
             out.push_str(" (takes effect at the next upgrade)");
         }
@@ -124,7 +143,10 @@ mod tests {
             warnings: vec!["unknown key `global.foo` (line 3)".into()],
         };
         let text = render(&deployed);
-        assert!(text.contains("sdkms.useLogFilter would change: false -> true"), "{text}");
+        assert!(
+            text.contains("sdkms.useLogFilter would change: false -> true"),
+            "{text}"
+        );
         assert!(text.contains("warning: unknown key"), "{text}");
         assert!(text.ends_with("dry run: nothing was applied\n"), "{text}");
     }

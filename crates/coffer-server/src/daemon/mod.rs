@@ -14,8 +14,8 @@
 pub(crate) mod admin_socket;
 pub(crate) mod availability;
 mod certs;
-pub(crate) mod config;
 mod cluster_port;
+pub(crate) mod config;
 mod create;
 pub(crate) mod identity;
 pub(crate) mod join;
@@ -205,8 +205,12 @@ impl Daemon {
                 self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate))
                     .await
             }
-            AdminRequest::Deploy { config_yaml, dry_run } => {
-                self.with_node(|n| config::deploy(n, config_yaml, dry_run)).await
+            AdminRequest::Deploy {
+                config_yaml,
+                dry_run,
+            } => {
+                self.with_node(|n| config::deploy(n, config_yaml, dry_run))
+                    .await
             }
             AdminRequest::ConfigShow => self.with_node(config::show).await,
             AdminRequest::SysadminCreate { email, password } => {
