@@ -98,6 +98,13 @@ pub enum StoreError {
     /// A blocking storage task panicked or was cancelled.
     #[error("a storage task did not finish")]
     Task(#[source] tokio::task::JoinError),
+    /// The thread that writes the Raft side of the file could not be started.
+    #[error("cannot start the store's writer thread")]
+    WriterStart(#[source] std::io::Error),
+    /// The thread that writes the Raft side of the file is gone (it panicked, or the file was
+    /// closed).
+    #[error("the store's writer thread stopped")]
+    WriterStopped,
 }
 
 /// Why snapshot bytes were rejected.

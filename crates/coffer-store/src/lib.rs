@@ -54,6 +54,7 @@ mod state_handle;
 mod state_machine;
 mod store;
 mod type_config;
+mod writer;
 
 pub use audit::AuditLog;
 pub use error::{SnapshotFormatError, StoreError};

@@ -1,11 +1,11 @@
 //! The Raft log and vote, for openraft.
 
-use crate::blocking;
 use crate::codec;
 use crate::error::StoreError;
 use crate::lease::Lease;
 use crate::schema::{COMMITTED, LAST_PURGED, RAFT_LOG, RAFT_META, VOTE};
 use crate::type_config::{Entry, LogId, TypeConfig};
+use crate::writer::Writer;
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{
     AnyError, LogState, OptionalSend, RaftLogReader, StorageError, StorageIOError, Vote,
@@ -17,20 +17,29 @@ use std::sync::Arc;
 
 /// The Raft log (`raft_log`) and its pointers (`raft_meta`: vote, committed, last purged).
 ///
-/// Every write is one redb transaction committed with immediate durability before the call
-/// returns (or, for [`RaftLogStorage::append`], before the flush callback runs). Writes run on
-/// tokio's blocking pool and are serialized by openraft, as its contract requires. Clones share
-/// the file and serve as log readers for replication.
+/// Every write goes through the store's writer thread (see `writer.rs`), which commits it,
+/// possibly together with other queued writes, in one redb transaction: with immediate
+/// durability before the call returns (or, for [`RaftLogStorage::append`], before the flush
+/// callback runs — which is also before `append` returns, so the log readers always find every
+/// appended entry on disk and no unflushed copy is kept in memory). The committed pointer is the
+/// exception: it is only recorded, and the next transaction writes it without a flush of its own.
+/// openraft serializes the log writes, as its contract requires; the writer keeps their order.
+/// Clones share the file and serve as log readers for replication.
 #[derive(Clone, Debug)]
 pub struct LogStore {
     db: Arc<Database>,
+    writer: Writer,
     // Declared last: dropped after `db`, so a released lease means a released file.
     _lease: Lease,
 }
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Database>, lease: Lease) -> Self {
-        Self { db, _lease: lease }
+    pub(crate) fn new(db: Arc<Database>, writer: Writer, lease: Lease) -> Self {
+        Self {
+            db,
+            writer,
+            _lease: lease,
+        }
     }
 
     fn entries(&self, range: (Bound<u64>, Bound<u64>)) -> Result<Vec<Entry>, StoreError> {
@@ -68,47 +77,31 @@ impl LogStore {
         codec::get(&meta, key)
     }
 
+    /// Writes `value` under `key` in `raft_meta`, durably.
     async fn put_meta<T: serde::Serialize>(
         &self,
         key: &'static str,
         value: &T,
     ) -> Result<(), StoreError> {
-        self.put_meta_with(key, value, redb::Durability::Immediate).await
-    }
-
-    async fn put_meta_with<T: serde::Serialize>(
-        &self,
-        key: &'static str,
-        value: &T,
-        durability: redb::Durability,
-    ) -> Result<(), StoreError> {
         let bytes = codec::encode(key, value)?;
-        let db = Arc::clone(&self.db);
-        blocking::run(move || {
-            let mut txn = db.begin_write()?;
-            txn.set_durability(durability)
-                .map_err(|e| StoreError::Database(redb::Error::from(e)))?;
-            txn.open_table(RAFT_META)?.insert(key, bytes.as_slice())?;
-            txn.commit()?;
-            Ok(())
-        })
-        .await
+        self.writer
+            .write(true, move |txn| {
+                txn.open_table(RAFT_META)?.insert(key, bytes.as_slice())?;
+                Ok(())
+            })
+            .await
     }
 
     async fn write_entries(&self, entries: Vec<(u64, Vec<u8>)>) -> Result<(), StoreError> {
-        let db = Arc::clone(&self.db);
-        blocking::run(move || {
-            let txn = db.begin_write()?;
-            {
+        self.writer
+            .write(true, move |txn| {
                 let mut log = txn.open_table(RAFT_LOG)?;
                 for (index, bytes) in &entries {
                     log.insert(index, bytes.as_slice())?;
                 }
-            }
-            txn.commit()?;
-            Ok(())
-        })
-        .await
+                Ok(())
+            })
+            .await
     }
 
     /// Removes the entries in `range`; with `purged`, records it as the last purged log id in
@@ -121,21 +114,17 @@ impl LogStore {
         let purged = purged
             .map(|id| codec::encode(LAST_PURGED, &id))
             .transpose()?;
-        let db = Arc::clone(&self.db);
-        blocking::run(move || {
-            let txn = db.begin_write()?;
-            {
-                let mut log = txn.open_table(RAFT_LOG)?;
-                log.retain_in::<u64, _>(range, |_, _| false)?;
+        self.writer
+            .write(true, move |txn| {
+                txn.open_table(RAFT_LOG)?
+                    .retain_in::<u64, _>(range, |_, _| false)?;
                 if let Some(bytes) = &purged {
                     txn.open_table(RAFT_META)?
                         .insert(LAST_PURGED, bytes.as_slice())?;
                 }
-            }
-            txn.commit()?;
-            Ok(())
-        })
-        .await
+                Ok(())
+            })
+            .await
     }
 }
 
@@ -176,13 +165,17 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError<u64>> {
         // The committed index is a hint for re-applying after a restart, not a Raft safety
         // property (it is recomputed from a quorum): it needs no disk flush of its own, and
-        // becomes durable with the next log append.
-        self.put_meta_with(COMMITTED, &committed, redb::Durability::None)
-            .await
-            .map_err(|e| StorageIOError::write(AnyError::new(&e)).into())
+        // becomes durable with the next log append. It is not even written here: the next
+        // transaction of the store's writer carries it (normally the one that persists the
+        // entries it made committed, as they are applied).
+        self.writer.set_committed(committed);
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError<u64>> {
+        if let Some(committed) = self.writer.committed() {
+            return Ok(committed);
+        }
         // Stored as JSON of `Option<LogId>`; an absent row and a stored `null` both mean none.
         let committed: Option<Option<LogId>> = self
             .meta(COMMITTED)

@@ -12,6 +12,7 @@ use crate::snapshot;
 use crate::snapshot_builder::SnapshotBuilder;
 use crate::state_handle::StateHandle;
 use crate::type_config::{Entry, LogId, SnapshotMeta, StoredMembership, TypeConfig};
+use crate::writer::Writer;
 use coffer_core::State;
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, OptionalSend, Snapshot, StorageError, StorageIOError};
@@ -30,6 +31,8 @@ use std::sync::Arc;
 /// in one redb write transaction, every record the batch changed is written (or removed when
 /// [`State::encode_record`] says it is gone) together with the last applied log id and the
 /// membership. Responses are returned after that commit, so an acknowledged write is durable.
+/// The transaction is the store's shared writer's (see `writer.rs`): it may also carry a log
+/// append, and is then durable.
 ///
 /// Readers may see a batch a moment before it is on disk. That is safe: only committed entries
 /// are applied, and after a crash the same entries are applied again from the log.
@@ -54,6 +57,7 @@ pub struct StateMachineStore {
     /// Held while a batch is applied (memory and disk) or a snapshot installed, so that
     /// [`Store::rebuild_state`](crate::Store::rebuild_state) never interleaves with them.
     apply_lock: ApplyLock,
+    writer: Writer,
     // Declared last: dropped after `db`, so a released lease means a released file.
     lease: Lease,
 }
@@ -63,12 +67,14 @@ impl StateMachineStore {
         db: Arc<Database>,
         state: StateHandle,
         apply_lock: ApplyLock,
+        writer: Writer,
         lease: Lease,
     ) -> Self {
         Self {
             db,
             state,
             apply_lock,
+            writer,
             lease,
         }
     }
@@ -198,8 +204,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let _applying = self.apply_lock.lock().await;
         let (responses, persist) = self.apply_in_memory(entries);
         if let Some(persist) = persist {
-            let db = Arc::clone(&self.db);
-            blocking::run(move || persist.write(&db))
+            self.writer
+                .write(false, move |txn| persist.write(txn))
                 .await
                 .map_err(|e| StorageIOError::write_state_machine(AnyError::new(&e)))?;
         }
@@ -250,16 +256,14 @@ struct Persist {
 }
 
 impl Persist {
-    fn write(&self, db: &Database) -> Result<(), StoreError> {
-        let mut txn = db.begin_write()?;
+    fn write(&self, txn: &WriteTransaction) -> Result<(), StoreError> {
         // The applied state need not reach the disk before the client is answered: the entries
         // are already durable in the Raft log (appends commit with immediate durability, which
         // also flushes every earlier non-durable commit). After a crash the state resumes from
         // the last durable `last_applied` and openraft re-applies the committed entries after
         // it, so an acknowledged write is never lost; skipping the fsync here halves the disk
-        // flushes per write.
-        txn.set_durability(redb::Durability::None)
-            .map_err(|e| StoreError::Database(redb::Error::from(e)))?;
+        // flushes per write. (The writer makes the transaction durable anyway when it also
+        // carries a log write.)
         {
             let mut records = txn.open_table(RECORDS)?;
             for (key, value) in &self.records {
@@ -269,8 +273,7 @@ impl Persist {
                 };
             }
         }
-        write_applied(&txn, &self.last_applied, &self.membership)?;
-        txn.commit()?;
+        write_applied(txn, &self.last_applied, &self.membership)?;
         Ok(())
     }
 }

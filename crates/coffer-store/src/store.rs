@@ -11,6 +11,7 @@ use crate::schema;
 use crate::state_handle::{Replica, StateHandle};
 use crate::state_machine::{self, ApplyLock, StateMachineStore};
 use crate::type_config::SnapshotMeta;
+use crate::writer::Writer;
 use coffer_core::{RecordKey, State};
 use redb::{Database, ReadableDatabase, ReadableTable};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub struct Store {
     state: StateHandle,
     leases: Leases,
     apply_lock: ApplyLock,
+    writer: Writer,
     path: PathBuf,
 }
 
@@ -58,8 +60,11 @@ impl Store {
             last_applied = ?replica.last_applied,
             "store opened"
         );
+        let db = Arc::new(db);
+        let writer = Writer::start(&db)?;
         Ok(Store {
-            db: Arc::new(db),
+            db,
+            writer,
             state: StateHandle::from_replica(replica),
             leases: Leases::new(),
             apply_lock: ApplyLock::default(),
@@ -69,7 +74,11 @@ impl Store {
 
     /// The Raft log and vote storage, for openraft.
     pub fn log_store(&self) -> LogStore {
-        LogStore::new(Arc::clone(&self.db), self.leases.take())
+        LogStore::new(
+            Arc::clone(&self.db),
+            self.writer.clone(),
+            self.leases.take(),
+        )
     }
 
     /// The state machine, for openraft. It updates the state behind [`Store::state`].
@@ -78,6 +87,7 @@ impl Store {
             Arc::clone(&self.db),
             self.state.clone(),
             Arc::clone(&self.apply_lock),
+            self.writer.clone(),
             self.leases.take(),
         )
     }
@@ -130,6 +140,7 @@ impl Store {
             Ok(())
         })
         .await?;
+        self.writer.forget_committed();
         self.state.replace(Replica::default());
         tracing::warn!(path = %self.path.display(), "replicated state reset");
         Ok(())
