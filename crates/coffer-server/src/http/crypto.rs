@@ -68,203 +68,87 @@ fn operate<T: Serialize>(
     Ok((Extension(note), Json(body)).into_response())
 }
 
-async fn encrypt_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::EncryptRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::Encrypt,
-        "Encrypted data",
-        |k| crypto::encrypt(k, &r),
-    )
+/// Defines the two handlers of one key operation: the path form (`…/keys/{kid}/op`, the key
+/// from the path) and the descriptor form (`…/op`, the key from the body's `key`).
+macro_rules! key_operation {
+    ($at:ident, $plain:ident, $request:ty, $op:expr, $verb:literal, $run:path) => {
+        async fn $at(
+            State(node): Node_,
+            caller: Caller,
+            Path(kid): Path<String>,
+            Body(r): Body<$request>,
+        ) -> ApiResult<Response> {
+            operate(
+                &node,
+                &caller,
+                Some(path_kid(&kid)?),
+                None,
+                $op,
+                $verb,
+                |k| $run(k, &r),
+            )
+        }
+
+        async fn $plain(
+            State(node): Node_,
+            caller: Caller,
+            Body(r): Body<$request>,
+        ) -> ApiResult<Response> {
+            operate(&node, &caller, None, r.key.clone(), $op, $verb, |k| {
+                $run(k, &r)
+            })
+        }
+    };
 }
 
-async fn encrypt(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::EncryptRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::Encrypt,
-        "Encrypted data",
-        |k| crypto::encrypt(k, &r),
-    )
-}
-
-async fn decrypt_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::DecryptRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::Decrypt,
-        "Decrypted data",
-        |k| crypto::decrypt(k, &r),
-    )
-}
-
-async fn decrypt(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::DecryptRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::Decrypt,
-        "Decrypted data",
-        |k| crypto::decrypt(k, &r),
-    )
-}
-
-async fn sign_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::SignRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::Sign,
-        "Signed data",
-        |k| crypto::sign(k, &r),
-    )
-}
-
-async fn sign(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::SignRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::Sign,
-        "Signed data",
-        |k| crypto::sign(k, &r),
-    )
-}
-
-async fn verify_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::VerifyRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::Verify,
-        "Verified a signature",
-        |k| crypto::verify(k, &r),
-    )
-}
-
-async fn verify(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::VerifyRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::Verify,
-        "Verified a signature",
-        |k| crypto::verify(k, &r),
-    )
-}
-
-async fn mac_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::MacRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::MacGenerate,
-        "Computed a MAC",
-        |k| crypto::mac(k, &r),
-    )
-}
-
-async fn mac(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::MacRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::MacGenerate,
-        "Computed a MAC",
-        |k| crypto::mac(k, &r),
-    )
-}
-
-async fn mac_verify_at(
-    State(node): Node_,
-    caller: Caller,
-    Path(kid): Path<String>,
-    Body(r): Body<wire::MacVerifyRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        Some(path_kid(&kid)?),
-        None,
-        KeyOperation::MacVerify,
-        "Verified a MAC",
-        |k| crypto::mac_verify(k, &r),
-    )
-}
-
-async fn mac_verify(
-    State(node): Node_,
-    caller: Caller,
-    Body(r): Body<wire::MacVerifyRequest>,
-) -> ApiResult<Response> {
-    operate(
-        &node,
-        &caller,
-        None,
-        r.key.clone(),
-        KeyOperation::MacVerify,
-        "Verified a MAC",
-        |k| crypto::mac_verify(k, &r),
-    )
-}
+key_operation!(
+    encrypt_at,
+    encrypt,
+    wire::EncryptRequest,
+    KeyOperation::Encrypt,
+    "Encrypted data",
+    crypto::encrypt
+);
+key_operation!(
+    decrypt_at,
+    decrypt,
+    wire::DecryptRequest,
+    KeyOperation::Decrypt,
+    "Decrypted data",
+    crypto::decrypt
+);
+key_operation!(
+    sign_at,
+    sign,
+    wire::SignRequest,
+    KeyOperation::Sign,
+    "Signed data",
+    crypto::sign
+);
+key_operation!(
+    verify_at,
+    verify,
+    wire::VerifyRequest,
+    KeyOperation::Verify,
+    "Verified a signature",
+    crypto::verify
+);
+key_operation!(
+    mac_at,
+    mac,
+    wire::MacRequest,
+    KeyOperation::MacGenerate,
+    "Computed a MAC",
+    crypto::mac
+);
+key_operation!(
+    mac_verify_at,
+    mac_verify,
+    wire::MacVerifyRequest,
+    KeyOperation::MacVerify,
+    "Verified a MAC",
+    crypto::mac_verify
+);
 
 async fn digest(Body(r): Body<wire::DigestRequest>) -> ApiResult<Json<wire::DigestResponse>> {
     crypto::digest(&r).map(Json)
