@@ -197,7 +197,18 @@ pub(crate) async fn run_on_leader(
             tracing::info!(node = name, "node removed from the cluster");
             Ok(serde_json::json!({ "removed": name }))
         }
-        LeaderAction::Repair => repair_here(node).await,
+        LeaderAction::Repair => {
+            let outcome = repair_here(node).await;
+            let failure = match &outcome {
+                Ok(value) => serde_json::from_value::<RepairReport>(value.clone())
+                    .ok()
+                    .filter(|r| !r.failed.is_empty())
+                    .map(|r| format!("replicas could not be checked: {:?}", r.failed)),
+                Err(error) => Some(error.message.clone()),
+            };
+            record_repair(node, failure);
+            outcome
+        }
         LeaderAction::Status => ok(&super::status::member_status(node).await),
     }
 }
@@ -278,5 +289,53 @@ pub(crate) fn mark_removed(node: &Node) {
         {
             tracing::warn!(%error, "could not record the removal; a restart would forget it");
         }
+    }
+}
+
+/// How often the leader compares the replicas (R-CLU-8's periodic job; `repair` runs it now).
+pub(crate) const REPAIR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// On the leader, compares and repairs the replicas every [`REPAIR_INTERVAL`]. A failed run is
+/// logged as an error and shown by `status` until a later run (or `sdkms-cluster repair`)
+/// succeeds.
+pub(crate) async fn repair_loop(node: Arc<Node>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(REPAIR_INTERVAL) => {}
+        }
+        if !node.cluster.is_leader() {
+            continue;
+        }
+        let outcome = match repair_here(&node).await {
+            Ok(value) => match serde_json::from_value::<RepairReport>(value) {
+                Ok(report) if report.failed.is_empty() => {
+                    tracing::info!(repaired = ?report.repaired, "periodic replica check passed");
+                    None
+                }
+                Ok(report) => Some(format!(
+                    "replicas could not be checked: {:?}",
+                    report.failed
+                )),
+                Err(error) => Some(format!("unreadable repair report: {error}")),
+            },
+            Err(error) => Some(error.message),
+        };
+        if let Some(reason) = &outcome {
+            tracing::error!(
+                reason,
+                "periodic replica check failed; fix the cause and run `sdkms-cluster repair`"
+            );
+        }
+        record_repair(&node, outcome);
+    }
+}
+
+/// Remembers the last repair outcome for `status`.
+pub(crate) fn record_repair(node: &Node, failure: Option<String>) {
+    if let Some(membership) = &node.membership
+        && let Ok(mut last) = membership.repair_failure.lock()
+    {
+        *last = failure;
     }
 }

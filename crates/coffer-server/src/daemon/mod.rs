@@ -315,6 +315,7 @@ impl Daemon {
             peers,
             availability: availability.clone(),
             join_gate: join::JoinGate::default(),
+            repair_failure: std::sync::Mutex::new(None),
         };
         let node = Arc::new(Node::new(cluster, cmk, audit)?.with_membership(membership));
 
@@ -342,6 +343,10 @@ impl Daemon {
         tasks.push(tokio::spawn(serve_api(
             api_listener,
             http::router(node.clone()),
+            stopped.clone(),
+        )));
+        tasks.push(tokio::spawn(membership::repair_loop(
+            node.clone(),
             stopped.clone(),
         )));
         tasks.push(tokio::spawn(availability_loop(

@@ -120,6 +120,16 @@ pub(crate) async fn member_status(node: &Node) -> ClusterStatus {
             "only {sysadmins} sysadmin account(s) exist; create a second one (`sdkms-cluster sysadmin create`) so that losing one password does not lock you out"
         ));
     }
+    if let Some(failure) = membership
+        .repair_failure
+        .lock()
+        .ok()
+        .and_then(|f| f.clone())
+    {
+        warnings.push(format!(
+            "the last replica check failed ({failure}); run `sdkms-cluster repair` again"
+        ));
+    }
     let certificates_installed = node
         .cluster
         .state()

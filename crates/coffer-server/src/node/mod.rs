@@ -44,6 +44,8 @@ pub(crate) struct Membership {
     pub(crate) availability: crate::daemon::availability::Availability,
     /// The join in progress, when this node leads.
     pub(crate) join_gate: crate::daemon::join::JoinGate,
+    /// Why the last periodic replica check failed, until one succeeds (shown by `status`).
+    pub(crate) repair_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Node {
