@@ -23,10 +23,7 @@ pub(crate) async fn generate(
     caller: &Caller,
     request: wire::SobjectRequest,
 ) -> ApiResult<Sobject> {
-    let obj_type = request
-        .obj_type
-        .map(convert::object_type)
-        .ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
+    let obj_type = required_type(&request)?;
     let spec = key_spec(obj_type, &request)?;
     let generated = coffer_crypto::generate(spec)
         .map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
@@ -55,10 +52,7 @@ pub(crate) async fn import(
     caller: &Caller,
     request: wire::SobjectRequest,
 ) -> ApiResult<Sobject> {
-    let obj_type = request
-        .obj_type
-        .map(convert::object_type)
-        .ok_or_else(|| ApiError::bad_request("obj_type is required"))?;
+    let obj_type = required_type(&request)?;
     let value = request
         .value
         .clone()
@@ -323,16 +317,7 @@ pub(crate) async fn rekey(
 
 /// Deletes a key (`DELETE /crypto/v1/keys/{kid}`).
 pub(crate) async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
-    let key = {
-        let state = node.cluster.state();
-        let state = state.read();
-        let key = state
-            .sobject(kid)
-            .ok_or_else(ApiError::key_not_found)?
-            .clone();
-        access::manage_key(&state, caller, &key)?;
-        key
-    };
+    let key = managed(node, caller, kid)?;
     node.propose(Command::DeleteSobject(kid)).await?;
     node.keys.forget(kid);
     Ok(key)
@@ -340,16 +325,7 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ApiResul
 
 /// Drops the private half of an asymmetric key (`DELETE /crypto/v1/keys/{kid}/private`).
 pub(crate) async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
-    let mut key = {
-        let state = node.cluster.state();
-        let state = state.read();
-        let key = state
-            .sobject(kid)
-            .ok_or_else(ApiError::key_not_found)?
-            .clone();
-        access::manage_key(&state, caller, &key)?;
-        key
-    };
+    let mut key = managed(node, caller, kid)?;
     if key.public_key.is_none() {
         return Err(ApiError::bad_request(
             "only asymmetric keys have a private half to delete",
@@ -368,16 +344,7 @@ pub(crate) async fn set_state(
     kid: KeyId,
     revocation: Option<wire::RevokeRequest>,
 ) -> ApiResult<Sobject> {
-    let mut key = {
-        let state = node.cluster.state();
-        let state = state.read();
-        let key = state
-            .sobject(kid)
-            .ok_or_else(ApiError::key_not_found)?
-            .clone();
-        access::manage_key(&state, caller, &key)?;
-        key
-    };
+    let mut key = managed(node, caller, kid)?;
     match revocation {
         None => {
             key.state = KeyState::Active;
@@ -405,6 +372,26 @@ pub(crate) async fn set_state(
         }
     }
     node.propose(Command::UpdateSobject(key.clone())).await?;
+    Ok(key)
+}
+
+/// The object type a create or import request must name.
+fn required_type(request: &wire::SobjectRequest) -> ApiResult<ObjectType> {
+    request
+        .obj_type
+        .map(convert::object_type)
+        .ok_or_else(|| ApiError::bad_request("obj_type is required"))
+}
+
+/// A key by kid, when the caller may manage it.
+fn managed(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
+    let state = node.cluster.state();
+    let state = state.read();
+    let key = state
+        .sobject(kid)
+        .ok_or_else(ApiError::key_not_found)?
+        .clone();
+    access::manage_key(&state, caller, &key)?;
     Ok(key)
 }
 
