@@ -36,184 +36,21 @@ use std::error::Error as StdError;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
+
+mod support;
+use support::*;
 
 /// The node's own loopback address; no other test uses it.
 const NODE_IP: &str = "127.20.0.1";
-const API_PORT: u16 = 8443;
-const CLUSTER_PORT: u16 = 8444;
 const MAIN_DOMAIN: &str = "dsm.coffer.test";
 const UI_DOMAIN: &str = "ui.coffer.test";
 const SYSADMIN_EMAIL: &str = "admin@coffer.test";
 const SYSADMIN_PASSWORD: &str = "Coffer-e2e-Pa55word!";
-/// How long the daemon may take to start, and to serve newly installed certificates.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Daemon log lines printed when the test fails.
-const TAIL_LINES: usize = 80;
-
-// ---------------------------------------------------------------------------------------------
-// The daemon
-// ---------------------------------------------------------------------------------------------
-
-/// A `coffer server` in its own process group; dropping it kills the group. On a failure the
-/// end of its log is printed and the scratch directory (data, logs, CA, chains) is kept.
-struct Daemon {
-    child: Option<Child>,
-    scratch: Option<TempDir>,
-    dir: PathBuf,
-    data_dir: PathBuf,
-    log_path: PathBuf,
-}
-
-impl Daemon {
-    fn start() -> Self {
-        let scratch = tempfile::Builder::new()
-            .prefix("coffer-certs-e2e-")
-            .tempdir()
-            .unwrap();
-        let dir = scratch.path().to_path_buf();
-        let data_dir = dir.join("data");
-        std::fs::create_dir(&data_dir).unwrap();
-        let log_path = dir.join("daemon.log");
-        let coffer = coffer_testkit::coffer_binary().expect("the coffer binary");
-        let child = Command::new(&coffer)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .arg("--api-port")
-            .arg(API_PORT.to_string())
-            .arg("--cluster-port")
-            .arg(CLUSTER_PORT.to_string())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("daemon.stdout")).unwrap())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|error| panic!("starting {}: {error}", coffer.display()));
-        let mut daemon = Self {
-            child: Some(child),
-            scratch: Some(scratch),
-            dir,
-            data_dir,
-            log_path,
-        };
-        daemon.wait_admin_socket();
-        daemon
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the daemon runs").id()
-    }
-
-    fn assert_running(&mut self) {
-        let child = self.child.as_mut().expect("the daemon runs");
-        assert!(
-            matches!(child.try_wait(), Ok(None)),
-            "the daemon exited; log:\n{}",
-            self.log_tail()
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read(&self.log_path)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default()
-    }
-
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-    }
-
-    fn wait_admin_socket(&mut self) {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            self.assert_running();
-            let status = sdkms_cluster(&self.data_dir, &["status", "--json"]);
-            if status.status.success() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the admin socket did not answer within {READY_TIMEOUT:?}: {}\nlog:\n{}",
-                show(&status),
-                self.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            signal_group(child.id(), "KILL");
-            let _ = child.wait();
-        }
-        if std::thread::panicking() {
-            let kept = self.scratch.take().map(TempDir::keep);
-            eprintln!(
-                "--- daemon log, last {TAIL_LINES} lines of {} (kept in {}):\n{}",
-                self.log_path.display(),
-                kept.map_or_else(String::new, |dir| dir.display().to_string()),
-                self.log_tail()
-            );
-        }
-    }
-}
-
-/// Sends `signal` to the process group `pgid` through kill(1).
-fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .args(["-s", signal, "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The commands
-// ---------------------------------------------------------------------------------------------
-
-fn run(program: &str, data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(program)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("COFFER_DATA_DIR")
-        .env_remove("COFFER_SYSADMIN_PASSWORD")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|error| panic!("running {program}: {error}"))
-}
-
-fn sdkms_cluster(data_dir: &Path, args: &[&str]) -> Output {
-    run(env!("CARGO_BIN_EXE_sdkms-cluster"), data_dir, args)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout:\n{}--- stderr:\n{}",
-        output.status.code(),
-        stdout(output),
-        stderr(output)
-    )
-}
 
 /// The certificate commands of one node, each logging its failures into the scratch directory.
 struct Operator<'a> {
@@ -783,7 +620,7 @@ fn official_client(ca_pem: &str) -> sdkms::SdkmsClientBuilder {
 
 #[test]
 fn certificates_are_requested_signed_installed_served_by_name_and_rotated() {
-    let mut daemon = Daemon::start();
+    let mut daemon = Daemon::start("coffer-certs-e2e-");
     let pid = daemon.pid();
     let config = daemon.dir.join("config.yaml");
     // No attestation service, and no cluster IP to hold on a network interface: a loopback

@@ -29,159 +29,21 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
+
+mod support;
+use support::*;
 
 /// The node's own loopback address; no other test uses it.
 const NODE_IP: &str = "127.21.0.1";
-const API_PORT: u16 = 8443;
-const CLUSTER_PORT: u16 = 8444;
 const MAIN_DOMAIN: &str = "dsm.coffer.test";
 const MTLS_NAME: &str = "mtls.coffer.test";
 const UI_DOMAIN: &str = "ui.coffer.test";
 const SYSADMIN_EMAIL: &str = "admin@coffer.test";
 const SYSADMIN_PASSWORD: &str = "Coffer-mtls-Pa55word!";
-/// How long the daemon may take to start, and to serve newly installed certificates.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Daemon log lines printed when the test fails.
-const TAIL_LINES: usize = 80;
-
-// ---------------------------------------------------------------------------------------------
-// The daemon and the commands
-// ---------------------------------------------------------------------------------------------
-
-/// A `coffer server` in its own process group; dropping it kills the group. On a failure the
-/// end of its log is printed and the scratch directory (data, logs, CA, certificates) is kept.
-struct Daemon {
-    child: Option<Child>,
-    scratch: Option<TempDir>,
-    dir: PathBuf,
-    data_dir: PathBuf,
-    log_path: PathBuf,
-}
-
-impl Daemon {
-    fn start() -> Self {
-        let scratch = tempfile::Builder::new()
-            .prefix("coffer-mtls-e2e-")
-            .tempdir()
-            .unwrap();
-        let dir = scratch.path().to_path_buf();
-        let data_dir = dir.join("data");
-        std::fs::create_dir(&data_dir).unwrap();
-        let log_path = dir.join("daemon.log");
-        let coffer = coffer_testkit::coffer_binary().expect("the coffer binary");
-        let child = Command::new(&coffer)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .arg("--api-port")
-            .arg(API_PORT.to_string())
-            .arg("--cluster-port")
-            .arg(CLUSTER_PORT.to_string())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("daemon.stdout")).unwrap())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|error| panic!("starting {}: {error}", coffer.display()));
-        let mut daemon = Self {
-            child: Some(child),
-            scratch: Some(scratch),
-            dir,
-            data_dir,
-            log_path,
-        };
-        daemon.wait_admin_socket();
-        daemon
-    }
-
-    fn assert_running(&mut self) {
-        let child = self.child.as_mut().expect("the daemon runs");
-        assert!(
-            matches!(child.try_wait(), Ok(None)),
-            "the daemon exited; log:\n{}",
-            self.log_tail()
-        );
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read(&self.log_path)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-    }
-
-    fn wait_admin_socket(&mut self) {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            self.assert_running();
-            let status = run(
-                env!("CARGO_BIN_EXE_sdkms-cluster"),
-                &self.data_dir,
-                &["status", "--json"],
-            );
-            if status.status.success() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the admin socket did not answer within {READY_TIMEOUT:?}: {}\nlog:\n{}",
-                show(&status),
-                self.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.wait();
-        }
-        if std::thread::panicking() {
-            let kept = self.scratch.take().map(TempDir::keep);
-            eprintln!(
-                "--- daemon log, last {TAIL_LINES} lines of {} (kept in {}):\n{}",
-                self.log_path.display(),
-                kept.map_or_else(String::new, |dir| dir.display().to_string()),
-                self.log_tail()
-            );
-        }
-    }
-}
-
-fn run(program: &str, data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(program)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("COFFER_DATA_DIR")
-        .env_remove("COFFER_SYSADMIN_PASSWORD")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|error| panic!("running {program}: {error}"))
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout:\n{}--- stderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The PEM request printed after `heading` by `get_csrs`.
 fn csr_block(stdout: &str, heading: &str) -> String {
@@ -519,7 +381,7 @@ fn parse_response(response: &[u8]) -> Option<Answer> {
 
 #[test]
 fn apps_authenticate_with_their_client_certificate_on_the_mutual_tls_interface() {
-    let mut daemon = Daemon::start();
+    let mut daemon = Daemon::start("coffer-mtls-e2e-");
     let config = daemon.dir.join("config.yaml");
     // No attestation service, and no cluster IP to hold on a network interface: a loopback
     // node behind an "external" load balancer (see config.yaml.example).
