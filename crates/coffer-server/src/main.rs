@@ -6,19 +6,15 @@
 //!
 //! Exit codes: 0 after a clean shutdown, 1 when the node could not start or failed.
 
-mod audit;
 mod daemon;
 mod http;
 mod logging;
-mod node;
-mod service;
-mod session;
 mod tls;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use coffer_node::Node;
 use http::listener::{ClientAddr, TlsListener};
-use node::Node;
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -114,15 +110,14 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         .platform_secret
         .clone()
         .unwrap_or_else(|| dir.join("platform.secret"));
-    let sealing = node::seal::sealing_key(&node::seal::platform_secret(&platform_path)?)?;
-    let cmk = node::seal::unseal_or_create_cmk(&store, &sealing)?;
-    let audit = audit::AuditSink::start(store.audit());
+    let vault = coffer_node::vault::NodeSeal::open(&platform_path)?.load_or_create_cmk(&store)?;
+    let audit = coffer_node::audit::AuditSink::start(store.audit());
     let cluster = coffer_cluster::Cluster::start_single(store, 1, args.listen.to_string())
         .await
         .context("starting the single-node cluster")?;
-    let node = Arc::new(Node::new(cluster, cmk, audit)?);
+    let node = Arc::new(Node::new(cluster, vault, audit)?);
 
-    let secrets = node::dev::ensure_principals(&node).await?;
+    let secrets = coffer_node::dev::ensure_principals(&node).await?;
     let identity = tls::bootstrap_identity(&node, args.listen.ip())?;
     let tcp = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -137,7 +132,7 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         local.ip().to_string()
     };
     let url = format!("https://{host}:{}", local.port());
-    node::dev::write_credentials(dir, &url, &secrets, &identity.ca_cert_pem)?;
+    coffer_node::dev::write_credentials(dir, &url, &secrets, &identity.ca_cert_pem)?;
     print_banner(dir, &url, &secrets);
     tracing::info!(%url, "serving");
 
@@ -156,7 +151,7 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(dir: &Path, url: &str, secrets: &node::dev::DevSecrets) {
+fn print_banner(dir: &Path, url: &str, secrets: &coffer_node::dev::DevSecrets) {
     println!("Coffer is serving at {url} (bootstrap certificate; evaluation only)");
     println!(
         "  sysadmin:  {} / {}",
@@ -168,7 +163,7 @@ fn print_banner(dir: &Path, url: &str, secrets: &node::dev::DevSecrets) {
     println!("  API key:   {}", secrets.api_key);
     println!(
         "  all of it: {}",
-        dir.join(node::dev::CREDENTIALS_FILE).display()
+        dir.join(coffer_node::dev::CREDENTIALS_FILE).display()
     );
 }
 

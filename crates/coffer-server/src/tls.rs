@@ -1,8 +1,9 @@
 //! The node's TLS identity: a bootstrap certificate until real ones are installed.
 
-use crate::node::Node;
 use anyhow::Context;
 use coffer_crypto::Secret;
+use coffer_node::Node;
+use coffer_node::vault::Purpose;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::IpAddr;
@@ -11,8 +12,6 @@ use std::sync::Arc;
 const CA_CERT: &str = "tls_bootstrap_ca_cert";
 const CHAIN: &str = "tls_bootstrap_chain";
 const KEY: &str = "tls_bootstrap_key";
-/// Associated data for the sealed TLS private key.
-const KEY_AAD: uuid::Uuid = uuid::Uuid::from_u128(0x0074_6c73_5f6b_6579);
 
 /// A certificate chain with its key, ready for rustls, plus the CA that issued it.
 pub(crate) struct TlsIdentity {
@@ -38,7 +37,7 @@ pub(crate) fn bootstrap_identity_named(
     let (ca_pem, chain_pem, key_pem) = match stored {
         (Some(ca), Some(chain), Some(key)) => {
             let key = node
-                .unseal(KEY_AAD, &coffer_core::Sealed(key))
+                .unseal(Purpose::BootstrapTlsKey, &coffer_core::Sealed(key))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             (String::from_utf8(ca)?, String::from_utf8(chain)?, key)
         }
@@ -52,7 +51,7 @@ pub(crate) fn bootstrap_identity_named(
             dns.extend(names.iter().filter(|n| n.as_str() != "localhost").cloned());
             let leaf = coffer_crypto::tls::issue_server_cert(&ca, &dns, &ips)?;
             let sealed = node
-                .seal(KEY_AAD, leaf.key_pem.expose())
+                .seal(Purpose::BootstrapTlsKey, leaf.key_pem.expose())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             local.put(CA_CERT, ca.cert_pem.as_bytes())?;
             local.put(CHAIN, leaf.cert_chain_pem.as_bytes())?;
@@ -140,6 +139,42 @@ pub(crate) fn https_client(
         .connect_timeout(std::time::Duration::from_secs(3))
         .no_proxy()
         .build()?)
+}
+
+/// The control plane's [`PeerLink`](coffer_node::peers::PeerLink) over an HTTPS client for
+/// peers' cluster ports.
+pub(crate) struct HttpsPeerLink(pub(crate) reqwest::Client);
+
+impl coffer_node::peers::PeerLink for HttpsPeerLink {
+    fn post<'a>(
+        &'a self,
+        cluster_addr: &'a str,
+        path: &'a str,
+        body: Vec<u8>,
+        timeout: std::time::Duration,
+    ) -> coffer_node::peers::PeerFuture<'a> {
+        use coffer_node::peers::{PeerAnswer, PeerLinkError};
+        Box::pin(async move {
+            let response = self
+                .0
+                .post(format!("https://{cluster_addr}{path}"))
+                .timeout(timeout)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| PeerLinkError(e.to_string()))?;
+            let status = response.status().as_u16();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| PeerLinkError(e.to_string()))?;
+            Ok(PeerAnswer {
+                status,
+                body: body.to_vec(),
+            })
+        })
+    }
 }
 
 fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {

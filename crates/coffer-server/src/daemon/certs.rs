@@ -13,20 +13,16 @@
 //! `--rotate` the installed interfaces stay as long as they are still among the main SANs.
 
 use super::{admin_error, ok};
-use crate::node::{Node, now};
-use crate::service::passwords;
 use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
 use coffer_core::{
     CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate,
     User, UserId,
 };
+use coffer_node::passwords;
+use coffer_node::vault::Purpose;
+use coffer_node::{Node, now};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// Owners the sealed service keys are bound to.
-pub(crate) const MAIN_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x746c_735f_6d61_696e);
-/// See [`MAIN_KEY_OWNER`].
-pub(crate) const UI_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x746c_735f_7569);
 
 /// What `get_csrs` was asked.
 pub(crate) struct CsrRequest {
@@ -125,13 +121,13 @@ pub(crate) async fn get_csrs(
             domain: main_cn,
             names: main_names,
             csr_pem: main.csr_pem.clone(),
-            key: seal(MAIN_KEY_OWNER, &main.key_pem)?,
+            key: seal(Purpose::MainTlsKey, &main.key_pem)?,
         },
         ui: CertificateRequest {
             domain: ui_cn,
             names: ui_names,
             csr_pem: ui.csr_pem.clone(),
-            key: seal(UI_KEY_OWNER, &ui.key_pem)?,
+            key: seal(Purpose::UiTlsKey, &ui.key_pem)?,
         },
         created_at: now(),
         mtls_names,
@@ -187,7 +183,7 @@ pub(crate) async fn install_certs(
             }),
         ));
     }
-    let now = crate::node::now().0 as i64;
+    let now = coffer_node::now().0 as i64;
     if same_leaf(&main_chain, &ui_chain) {
         return Err(admin_error(
             "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
@@ -199,7 +195,7 @@ pub(crate) async fn install_certs(
         "Main (Cluster)",
         &main_chain,
         &pending.main,
-        MAIN_KEY_OWNER,
+        Purpose::MainTlsKey,
         now,
     )?;
     let ui = check_service(
@@ -207,7 +203,7 @@ pub(crate) async fn install_certs(
         "Assets (UI)",
         &ui_chain,
         &pending.ui,
-        UI_KEY_OWNER,
+        Purpose::UiTlsKey,
         now,
     )?;
     if let Some(missing) = pending
@@ -246,7 +242,7 @@ pub(crate) async fn install_certs(
             chain_pem: ui_chain,
             key: pending.ui.key.clone(),
         },
-        installed_at: crate::node::now(),
+        installed_at: coffer_node::now(),
         mtls_names: pending.mtls_names.clone(),
     };
     node.propose(Command::InstallCertificates(installed))
@@ -266,7 +262,7 @@ fn check_service(
     service: &str,
     chain_pem: &str,
     request: &CertificateRequest,
-    owner: uuid::Uuid,
+    owner: Purpose<'_>,
     now: i64,
 ) -> Result<coffer_crypto::ChainReport, AdminError> {
     let report = coffer_crypto::check_chain(chain_pem, now)

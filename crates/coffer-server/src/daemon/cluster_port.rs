@@ -6,7 +6,6 @@
 
 use super::join;
 use super::membership::{self, LeaderAction};
-use crate::node::Node;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -15,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::{IncomingStream, Listener};
 use axum::{Json, Router};
+use coffer_node::Node;
 use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;

@@ -5,10 +5,10 @@
 //! configuration from one typed place ([`effective`]).
 
 use super::{admin_error, ok};
-use crate::node::Node;
 use coffer_admin::{AdminError, ConfigChange, ConfigShown, Deployed};
 use coffer_config::ClusterConfig;
 use coffer_core::Command;
+use coffer_node::Node;
 use std::sync::Arc;
 
 /// Validates `text`, or explains every problem in it.

@@ -1,16 +1,13 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
-use super::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok};
-use crate::node::{now, seal};
 use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
-use coffer_crypto::SealingKey;
+use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
+use coffer_node::now;
+use coffer_node::vault::{NodePurpose, Purpose, Vault};
 use coffer_store::Store;
 use std::sync::Arc;
-
-/// The id the sealed cluster CA key is bound to.
-pub(crate) const CA_KEY_OWNER: uuid::Uuid = uuid::Uuid::from_u128(0x6361_5f6b_6579);
 
 /// Creates the cluster.
 pub(crate) async fn create(
@@ -42,27 +39,22 @@ pub(crate) async fn create(
     let _ = std::fs::remove_file(&path);
     let failed = |what: &str, e: anyhow::Error| admin_error(format!("{what}: {e:#}"), None);
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
-    let cmk =
-        SealingKey::generate().map_err(|e| failed("making the cluster master key", e.into()))?;
-    seal::store_cmk(
-        &store,
-        &*daemon
-            .sealing()
-            .map_err(|e| admin_error(format!("{e:#}"), None))?,
-        &cmk,
-    )
-    .map_err(|e| failed("sealing the cluster master key", e))?;
+    let vault = Vault::generate().map_err(|e| failed("making the cluster master key", e))?;
+    let node_seal = daemon
+        .sealing()
+        .map_err(|e| admin_error(format!("{e:#}"), None))?;
+    node_seal
+        .store_cmk(&store, &vault)
+        .map_err(|e| failed("sealing the cluster master key", e))?;
     let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA")
         .map_err(|e| failed("making the cluster CA", e.into()))?;
     let csr =
         coffer_crypto::node_csr(&name, ip).map_err(|e| failed("making the node key", e.into()))?;
     let chain = coffer_crypto::sign_node_csr(&ca, &csr.csr_pem, &name, ip)
         .map_err(|e| failed("signing the node certificate", e.into()))?;
-    let sealed_key = daemon
-        .sealing()
-        .map_err(|e| admin_error(format!("{e:#}"), None))?
-        .seal(name.as_bytes(), csr.key_pem.expose())
-        .map_err(|e| failed("sealing the node key", e.into()))?;
+    let sealed_key = node_seal
+        .seal(NodePurpose::NodeKey(&name), csr.key_pem.expose())
+        .map_err(|e| failed("sealing the node key", e))?;
     let identity = NodeIdentity {
         node_id: 1,
         name: name.clone(),
@@ -82,7 +74,7 @@ pub(crate) async fn create(
     let node = running.node.clone();
     let init = async {
         let ca_key = node
-            .seal(CA_KEY_OWNER, ca.key_pem.expose())
+            .seal(Purpose::ClusterCaKey, ca.key_pem.expose())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let info = ClusterInfo {
             cluster_id: uuid::Uuid::new_v4(),

@@ -16,9 +16,7 @@
 //! completes or goes stale ([`PENDING_TIMEOUT`]). A joiner that dies before `complete` leaves the
 //! membership untouched, and its retry starts over.
 
-use super::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok, tokens};
-use crate::node::{Node, now, seal};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -27,23 +25,18 @@ use base64::engine::general_purpose::STANDARD;
 use coffer_admin::{AdminError, Joined};
 use coffer_cluster::NodeInfo;
 use coffer_core::Sealed;
-use coffer_crypto::{DigestAlgorithm, Envelope, SealingKey, TransportKey};
+use coffer_crypto::{DigestAlgorithm, Envelope, TransportKey};
+use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
+use coffer_node::vault::{NodePurpose, Purpose, Vault};
+use coffer_node::{Node, now};
 use coffer_store::Store;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// A pending join older than this no longer blocks others.
-pub(crate) const PENDING_TIMEOUT: Duration = Duration::from_secs(180);
 /// Largest clock difference a joiner may have (R-NTP-1).
 const MAX_CLOCK_OFFSET_MS: i64 = 30_000;
-
-/// The join the leader is working on.
-#[derive(Default)]
-pub(crate) struct JoinGate {
-    pending: Mutex<Option<(u64, String, Instant)>>,
-}
 
 /// The cluster's answer to `/join/cluster-info`.
 #[derive(Serialize, Deserialize)]
@@ -227,7 +220,7 @@ async fn join_steps(
     let cmk = transport
         .open(&envelope, &cmk_aad(name))
         .map_err(|_| admin_error("the master key sent by the cluster did not open", None))?;
-    let cmk = SealingKey::from_bytes(cmk.expose()).map_err(|e| internal(e.into()))?;
+    let vault = Vault::from_cmk_secret(&cmk).map_err(internal)?;
 
     // 3. Become a node: store the CMK and identity, start Raft and the ports.
     if daemon.config.dir.join(STORE_FILE).exists() {
@@ -239,19 +232,13 @@ async fn join_steps(
     let path = daemon.config.dir.join(PENDING_STORE_FILE);
     let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).map_err(|e| internal(e.into()))?;
-    seal::store_cmk(
-        &store,
-        &*daemon
-            .sealing()
-            .map_err(|e| admin_error(format!("{e:#}"), None))?,
-        &cmk,
-    )
-    .map_err(internal)?;
-    let sealed_key = daemon
+    let node_seal = daemon
         .sealing()
-        .map_err(|e| admin_error(format!("{e:#}"), None))?
-        .seal(name.as_bytes(), csr.key_pem.expose())
-        .map_err(|e| internal(e.into()))?;
+        .map_err(|e| admin_error(format!("{e:#}"), None))?;
+    node_seal.store_cmk(&store, &vault).map_err(internal)?;
+    let sealed_key = node_seal
+        .seal(NodePurpose::NodeKey(name), csr.key_pem.expose())
+        .map_err(internal)?;
     let identity = NodeIdentity {
         node_id: grant.node_id,
         name: name.to_owned(),
@@ -277,18 +264,16 @@ async fn join_steps(
     };
     let peers = running.node.membership.as_ref().map(|m| m.peers.clone());
     let added = match peers {
-        Some(peers) => fetch::<serde_json::Value>(
-            peers
-                .post(format!(
-                    "https://{}/join/complete",
-                    grant.leader_cluster_addr
-                ))
-                .timeout(Duration::from_secs(150))
-                .json(&complete),
-            "waiting for the leader to add this node",
+        Some(peers) => coffer_node::peers::post_json::<_, serde_json::Value>(
+            peers.as_ref(),
+            &grant.leader_cluster_addr,
+            "/join/complete",
+            &complete,
+            Duration::from_secs(150),
         )
         .await
-        .map(|_| ()),
+        .map(|_| ())
+        .map_err(|e| peer_failure("waiting for the leader to add this node", e)),
         None => Err(admin_error("internal error: no peer client", None)),
     };
     if let Err(error) = added {
@@ -307,6 +292,20 @@ async fn join_steps(
             role: "voter".into(),
         },
     ))
+}
+
+/// The admin error for a failed call to the cluster port, saying what was being done.
+fn peer_failure(what: &str, error: coffer_node::peers::PeerCallError) -> AdminError {
+    use coffer_node::peers::PeerCallError;
+    match error {
+        PeerCallError::Unreachable(e) => admin_error(
+            format!("{what}: {e}"),
+            Some(
+                "check the address and that the cluster port is reachable (`sdkms-cluster check-network`)",
+            ),
+        ),
+        other => admin_error(format!("{what}: {other}"), None),
+    }
 }
 
 /// Sends a request and decodes a JSON answer; a refusal's text becomes the error.
@@ -404,16 +403,14 @@ pub(crate) async fn request(
                 .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         }
     }
-    let node_id = {
-        let mut pending = membership
-            .join_gate
-            .pending
-            .lock()
-            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "lock".to_owned()))?;
-        if let Some((_, other, since)) = pending.as_ref()
-            && since.elapsed() < PENDING_TIMEOUT
-            && *other != request.name
-        {
+    // Random ids are never reused, even after removals (Raft must not confuse a new node with a
+    // removed one that kept its id).
+    let node_id = match membership
+        .join_gate
+        .reserve(&request.name, || random_node_id(&node))?
+    {
+        Ok(id) => id,
+        Err(other) => {
             return Err((
                 StatusCode::CONFLICT,
                 format!(
@@ -421,11 +418,6 @@ pub(crate) async fn request(
                 ),
             ));
         }
-        // Random ids are never reused, even after removals (Raft must not confuse a new node
-        // with a removed one that kept its id).
-        let node_id = random_node_id(&node)?;
-        *pending = Some((node_id, request.name.clone(), Instant::now()));
-        node_id
     };
     tracing::info!(
         node = request.name,
@@ -444,7 +436,7 @@ pub(crate) async fn request(
             .as_ref()
             .ok_or((StatusCode::INTERNAL_SERVER_ERROR, "no CA key".to_owned()))?;
         let key_pem = node
-            .unseal(super::create::CA_KEY_OWNER, key)
+            .unseal(Purpose::ClusterCaKey, key)
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         coffer_crypto::CaBundle {
             cert_pem: cluster.ca_cert_pem.clone(),
@@ -486,14 +478,8 @@ pub(crate) async fn complete(
         StatusCode::SERVICE_UNAVAILABLE,
         "not a cluster member".to_owned(),
     ))?;
-    let expected = membership
-        .join_gate
-        .pending
-        .lock()
-        .ok()
-        .and_then(|p| p.clone());
-    match expected {
-        Some((id, name, _)) if id == request.node_id && name == request.name => {}
+    match membership.join_gate.expected() {
+        Some((id, name)) if id == request.node_id && name == request.name => {}
         _ => {
             return Err((
                 StatusCode::CONFLICT,
@@ -507,9 +493,7 @@ pub(crate) async fn complete(
         api_addr: request.api_addr.clone(),
     };
     let added = node.cluster.add_voter(request.node_id, info).await;
-    if let Ok(mut pending) = membership.join_gate.pending.lock() {
-        *pending = None;
-    }
+    membership.join_gate.clear();
     added.map_err(|e| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -539,26 +523,27 @@ async fn forward<B: Serialize, T: serde::de::DeserializeOwned>(
         .as_ref()
         .ok_or_else(|| unavailable("not a cluster member".into()))?
         .peers;
-    let response = peers
-        .post(format!("https://{}{path}", leader.cluster_addr))
-        .timeout(Duration::from_secs(150))
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| unavailable(format!("could not reach the leader: {e}")))?;
-    let status = response.status();
-    if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
-        return Err((
-            StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+    coffer_node::peers::post_json(
+        peers.as_ref(),
+        &leader.cluster_addr,
+        path,
+        body,
+        Duration::from_secs(150),
+    )
+    .await
+    .map(Json)
+    .map_err(|error| match error {
+        coffer_node::peers::PeerCallError::Refused { status, text } => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
             text,
-        ));
-    }
-    response
-        .json()
-        .await
-        .map(Json)
-        .map_err(|e| unavailable(format!("bad answer from the leader: {e}")))
+        ),
+        coffer_node::peers::PeerCallError::Unreachable(e) => {
+            unavailable(format!("could not reach the leader: {e}"))
+        }
+        coffer_node::peers::PeerCallError::Decode(e) => {
+            unavailable(format!("bad answer from the leader: {e}"))
+        }
+    })
 }
 
 fn random_node_id(node: &Node) -> Result<u64, Refusal> {
@@ -594,7 +579,7 @@ fn cmk_aad(name: &str) -> Vec<u8> {
 }
 
 fn now_ms() -> i64 {
-    (crate::node::now_nanos() / 1_000_000) as i64
+    (coffer_node::now_nanos() / 1_000_000) as i64
 }
 
 fn internal(error: anyhow::Error) -> AdminError {

@@ -1,14 +1,15 @@
 //! Membership operations on a running member: remove, label, repair, availability, sysadmins.
 
-use super::availability::{self, Mode};
 use super::{admin_error, ok};
-use crate::node::{Membership, Node, now};
-use crate::service::passwords;
 use coffer_admin::{AdminError, RepairReport};
 use coffer_core::{Command, User, UserId};
+use coffer_node::availability::{self, Mode};
+use coffer_node::passwords;
+use coffer_node::{Membership, Node, now};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `remove --node NAME --force`: takes the node out of the membership (through the leader) and
 /// tells it, so that it stops reporting healthy.
@@ -140,14 +141,15 @@ pub(crate) async fn on_leader(
         .membership
         .as_ref()
         .ok_or_else(|| admin_error("not a cluster member", None))?;
-    let response = membership
+    let answer = membership
         .peers
-        .post(format!(
-            "https://{}/node/leader-action",
-            leader.cluster_addr
-        ))
-        .json(action)
-        .send()
+        .post(
+            &leader.cluster_addr,
+            "/node/leader-action",
+            serde_json::to_vec(action)
+                .map_err(|e| admin_error(format!("internal error: {e}"), None))?,
+            Duration::from_secs(30),
+        )
         .await
         .map_err(|e| {
             admin_error(
@@ -155,10 +157,9 @@ pub(crate) async fn on_leader(
                 None,
             )
         })?;
-    let answer: Result<serde_json::Value, coffer_admin::AdminError> = response
-        .json()
-        .await
-        .map_err(|e| admin_error(format!("bad answer from the leader: {e}"), None))?;
+    let answer: Result<serde_json::Value, coffer_admin::AdminError> =
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| admin_error(format!("bad answer from the leader: {e}"), None))?;
     answer
 }
 
@@ -190,8 +191,12 @@ pub(crate) async fn run_on_leader(
             } else if let Some(membership) = &node.membership {
                 let _ = membership
                     .peers
-                    .post(format!("https://{}/node/removed", info.cluster_addr))
-                    .send()
+                    .post(
+                        &info.cluster_addr,
+                        "/node/removed",
+                        Vec::new(),
+                        Duration::from_secs(30),
+                    )
                     .await;
             }
             tracing::info!(node = name, "node removed from the cluster");

@@ -12,12 +12,10 @@
 //! ```
 
 pub(crate) mod admin_socket;
-pub(crate) mod availability;
 mod certs;
 mod cluster_port;
 pub(crate) mod config;
 mod create;
-pub(crate) mod identity;
 pub(crate) mod join;
 mod membership;
 mod network_check;
@@ -26,17 +24,17 @@ pub(crate) mod service_tls;
 pub(crate) mod status;
 mod tokens;
 
-use crate::audit::AuditSink;
 use crate::http;
 use crate::http::listener::{ClientAddr, TlsListener};
-use crate::node::{Membership, Node, seal};
 use anyhow::Context;
-use availability::Availability;
 use coffer_admin::{AdminError, AdminRequest, AdminResponse};
 use coffer_cluster::{Cluster, NodeInfo};
-use coffer_crypto::SealingKey;
+use coffer_node::audit::AuditSink;
+use coffer_node::availability::{self, Availability};
+use coffer_node::identity::NodeIdentity;
+use coffer_node::vault::{NodePurpose, NodeSeal};
+use coffer_node::{Membership, Node};
 use coffer_store::Store;
-use identity::NodeIdentity;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +69,7 @@ pub(crate) struct Daemon {
     pub(crate) config: DaemonConfig,
     /// Derived from the platform secret; `None` after a reset, re-derived (with a new secret
     /// if the reset removed it) when next needed.
-    sealing: std::sync::RwLock<Option<Arc<SealingKey>>>,
+    sealing: std::sync::RwLock<Option<Arc<NodeSeal>>>,
     /// Serializes everything that changes the phase (create, join, reset).
     phase: Mutex<Phase>,
     /// The phase's name, readable while a phase change is under way.
@@ -97,7 +95,7 @@ impl Daemon {
     /// Starts the daemon: admin socket, and the member services if this node is one.
     pub(crate) async fn run(config: DaemonConfig) -> anyhow::Result<()> {
         create_dir(&config.dir)?;
-        let sealing = seal::sealing_key(&seal::platform_secret(&config.platform_secret)?)?;
+        let sealing = NodeSeal::open(&config.platform_secret)?;
         let daemon = Arc::new(Self {
             config,
             sealing: std::sync::RwLock::new(Some(Arc::new(sealing))),
@@ -273,11 +271,11 @@ impl Daemon {
         bootstrap: bool,
     ) -> anyhow::Result<Running> {
         let sealing = self.sealing()?;
-        let cmk = seal::unseal_cmk(&store, &sealing)?.context(
+        let vault = sealing.load_cmk(&store)?.context(
             "this node has an identity but no cluster master key; reset it and join again",
         )?;
         let node_key = sealing
-            .unseal(identity.name.as_bytes(), &identity.sealed_key.0)
+            .unseal(NodePurpose::NodeKey(&identity.name), &identity.sealed_key.0)
             .context("unsealing the node key")?;
         let client_tls = crate::tls::cluster_client_config(
             &identity.ca_cert_pem,
@@ -305,7 +303,10 @@ impl Daemon {
             .await
             .context("starting Raft")?;
         let audit = AuditSink::start(cluster.store().audit());
-        let peers = crate::tls::https_client(client_tls, Duration::from_secs(30))?;
+        let peers = Arc::new(crate::tls::HttpsPeerLink(crate::tls::https_client(
+            client_tls,
+            Duration::from_secs(30),
+        )?));
         let availability = Availability::default();
         if cluster.store().node_local().get(REMOVED_MARK)?.is_some() {
             availability.set(availability::Mode::Removed);
@@ -314,10 +315,10 @@ impl Daemon {
             identity: identity.clone(),
             peers,
             availability: availability.clone(),
-            join_gate: join::JoinGate::default(),
+            join_gate: coffer_node::join_gate::JoinGate::default(),
             repair_failure: std::sync::Mutex::new(None),
         };
-        let node = Arc::new(Node::new(cluster, cmk, audit)?.with_membership(membership));
+        let node = Arc::new(Node::new(cluster, vault, audit)?.with_membership(membership));
 
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -369,15 +370,13 @@ impl Daemon {
     }
 
     /// The sealing key of this node, derived from the platform secret (made if absent).
-    pub(crate) fn sealing(&self) -> anyhow::Result<Arc<SealingKey>> {
+    pub(crate) fn sealing(&self) -> anyhow::Result<Arc<NodeSeal>> {
         if let Ok(current) = self.sealing.read()
             && let Some(key) = current.as_ref()
         {
             return Ok(key.clone());
         }
-        let key = Arc::new(seal::sealing_key(&seal::platform_secret(
-            &self.config.platform_secret,
-        )?)?);
+        let key = Arc::new(NodeSeal::open(&self.config.platform_secret)?);
         if let Ok(mut current) = self.sealing.write() {
             *current = Some(key.clone());
         }

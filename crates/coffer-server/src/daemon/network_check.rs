@@ -3,8 +3,8 @@
 //! traffic shows up as loss rather than as a hang.
 
 use super::{admin_error, ok};
-use crate::node::Node;
 use coffer_admin::{AdminError, CheckNetworkReport, PortCheck};
+use coffer_node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

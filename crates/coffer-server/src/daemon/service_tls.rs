@@ -12,14 +12,14 @@
 //! certificate: apps registered with a certificate authenticate with it there (R-TLS-4).
 
 use crate::http::listener::{ChooseConfig, Service};
-use crate::node::Node;
 use anyhow::Context;
 use coffer_crypto::Secret;
+use coffer_node::Node;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::{Arc, RwLock};
 
-use super::certs::{MAIN_KEY_OWNER, UI_KEY_OWNER};
+use coffer_node::vault::Purpose;
 
 /// The current choice, swapped as a whole.
 struct Choice {
@@ -90,12 +90,12 @@ impl ServiceTls {
         let build_mtls = || -> anyhow::Result<Arc<ServerConfig>> {
             mtls_server_config(
                 &installed.main.chain_pem,
-                &key(MAIN_KEY_OWNER, &installed.main)?,
+                &key(Purpose::MainTlsKey, &installed.main)?,
             )
         };
         match (
-            build(MAIN_KEY_OWNER, &installed.main),
-            build(UI_KEY_OWNER, &installed.ui),
+            build(Purpose::MainTlsKey, &installed.main),
+            build(Purpose::UiTlsKey, &installed.ui),
             build_mtls(),
         ) {
             (Ok(main), Ok(ui), Ok(mtls)) => {
@@ -190,7 +190,6 @@ mod danger {
     use rustls::pki_types::{CertificateDer, UnixTime};
     use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
     use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
-    use x509_parser::prelude::{FromDer, X509Certificate};
 
     /// Asks for a client certificate (optional) and accepts any well-formed, current one whose
     /// holder proves possession of its key.
@@ -225,21 +224,15 @@ mod danger {
             _intermediates: &[CertificateDer<'_>],
             now: UnixTime,
         ) -> Result<ClientCertVerified, rustls::Error> {
-            let (rest, certificate) = X509Certificate::from_der(end_entity.as_ref())
+            let summary = coffer_crypto::certificate_summary(end_entity.as_ref())
                 .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
-            if !rest.is_empty() {
-                return Err(rustls::Error::InvalidCertificate(
-                    CertificateError::BadEncoding,
-                ));
-            }
             let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-            let validity = certificate.validity();
-            if now < validity.not_before.timestamp() {
+            if now < summary.not_before {
                 return Err(rustls::Error::InvalidCertificate(
                     CertificateError::NotValidYet,
                 ));
             }
-            if now > validity.not_after.timestamp() {
+            if now > summary.not_after {
                 return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
             }
             Ok(ClientCertVerified::assertion())

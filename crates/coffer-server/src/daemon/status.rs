@@ -1,15 +1,15 @@
 //! `sdkms-cluster status`: every node, its role, state, data centre, lag and health.
 
 use super::{Daemon, ok};
-use crate::node::Node;
 use coffer_admin::{AdminError, ClusterStatus, ComponentHealth, NodeStatus};
+use coffer_node::Node;
 use std::sync::Arc;
 
 /// Builds the status from this node's view, asking peers for their clocks.
 pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, AdminError> {
     let Some(node) = daemon.node().await else {
         return ok(&ClusterStatus {
-            node: super::identity::host_name(),
+            node: coffer_node::identity::host_name(),
             state: daemon.phase_label().to_owned(),
             reason: Some(
                 "not a cluster member yet: run `sdkms-cluster create` or `sdkms-cluster join`"

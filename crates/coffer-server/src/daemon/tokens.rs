@@ -6,10 +6,11 @@
 //! a joiner authenticates the cluster before trusting it (no trust on first use).
 
 use super::{admin_error, ok};
-use crate::node::{Node, now};
 use coffer_admin::{AdminError, TokenCreated, TokenInfo};
 use coffer_core::{Command, JoinToken, UnixTime};
 use coffer_crypto::DigestAlgorithm;
+use coffer_node::vault::Purpose;
+use coffer_node::{Node, now};
 use std::sync::Arc;
 
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -33,7 +34,7 @@ pub(crate) async fn create(
     let token = JoinToken {
         verifier: verifier(&secret),
         signing_key: node
-            .seal(token_owner(&id), &signing_key)
+            .seal(Purpose::JoinToken(&id), &signing_key)
             .map_err(|e| admin_error(e.to_string(), None))?,
         id: id.clone(),
         created_at,
@@ -100,17 +101,6 @@ pub(crate) fn signing_key(secret: &str) -> Result<Vec<u8>, AdminError> {
     .map_err(|e| admin_error(format!("internal error: {e}"), None))
 }
 
-/// The id the token's sealed key is bound to.
-pub(crate) fn token_owner(id: &str) -> uuid::Uuid {
-    let digest = coffer_crypto::digest(
-        DigestAlgorithm::Sha256,
-        format!("join-token:{id}").as_bytes(),
-    );
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Uuid::from_bytes(bytes)
-}
-
 /// Checks a presented token against the cluster's record: known, unexpired, right secret.
 pub(crate) fn check(node: &Node, token: &str) -> Result<JoinToken, String> {
     let (id, secret) =
@@ -135,7 +125,7 @@ pub(crate) fn check(node: &Node, token: &str) -> Result<JoinToken, String> {
 
 /// Unseals a token's signing key.
 pub(crate) fn unseal_signing_key(node: &Node, token: &JoinToken) -> Result<Vec<u8>, String> {
-    node.unseal(token_owner(&token.id), &token.signing_key)
+    node.unseal(Purpose::JoinToken(&token.id), &token.signing_key)
         .map(|s| s.expose().to_vec())
         .map_err(|e| e.to_string())
 }

@@ -1,17 +1,17 @@
 //! `/sys/v1/accounts…`: accounts.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::accounts;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{Account, AccountId};
+use coffer_node::Node;
+use coffer_node::accounts;
+use coffer_node::audit::{ActionType, AuditNote};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -47,7 +47,7 @@ fn note(action: &str, account: &Account) -> AuditNote {
 
 async fn list(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(params): Query<wire::GetAccountParams>,
 ) -> ApiResult<Json<Vec<wire::Account>>> {
     let found = accounts::list(&node, &caller)?;
@@ -58,7 +58,7 @@ async fn list(
 
 async fn get_one(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Query(params): Query<wire::GetAccountParams>,
 ) -> ApiResult<Json<wire::Account>> {
@@ -68,7 +68,7 @@ async fn get_one(
 
 async fn create(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::AccountRequest>,
 ) -> ApiResult<Response> {
     let account = accounts::create(&node, &caller, request).await?;
@@ -81,7 +81,7 @@ async fn create(
 
 async fn update(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::AccountRequest>,
 ) -> ApiResult<Response> {
@@ -95,7 +95,7 @@ async fn update(
 
 async fn remove(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let account = accounts::delete(&node, &caller, account_id(&id)?).await?;

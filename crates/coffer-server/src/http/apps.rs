@@ -1,17 +1,17 @@
 //! `/sys/v1/apps…`: apps of the caller's account and their credentials.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::app_admin;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{App, AppId};
+use coffer_node::Node;
+use coffer_node::apps;
+use coffer_node::audit::{ActionType, AuditNote};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -46,22 +46,22 @@ fn note(action: &str, app: &App) -> AuditNote {
 
 async fn list(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(params): Query<wire::ListAppsParams>,
 ) -> ApiResult<Json<Vec<wire::App>>> {
-    let apps = app_admin::list(&node, &caller, &params)?;
+    let apps = apps::list(&node, &caller, &params)?;
     let map = params.group_permissions == Some(true);
-    Ok(Json(apps.iter().map(|a| app_admin::view(a, map)).collect()))
+    Ok(Json(apps.iter().map(|a| apps::view(a, map)).collect()))
 }
 
 async fn get_one(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Query(params): Query<wire::GetAppParams>,
 ) -> ApiResult<Json<wire::App>> {
-    let app = app_admin::get(&node, &caller, app_id(&id)?)?;
-    Ok(Json(app_admin::view(
+    let app = apps::get(&node, &caller, app_id(&id)?)?;
+    Ok(Json(apps::view(
         &app,
         params.group_permissions == Some(true),
     )))
@@ -69,43 +69,43 @@ async fn get_one(
 
 async fn create(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(params): Query<wire::GetAppParams>,
     Body(request): Body<wire::AppRequest>,
 ) -> ApiResult<Response> {
-    let app = app_admin::create(&node, &caller, request).await?;
-    let shown = app_admin::view(&app, params.group_permissions == Some(true));
+    let app = apps::create(&node, &caller, request).await?;
+    let shown = apps::view(&app, params.group_permissions == Some(true));
     Ok((Extension(note("Created", &app)), Json(shown)).into_response())
 }
 
 async fn update(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Query(params): Query<wire::GetAppParams>,
     Body(request): Body<wire::AppRequest>,
 ) -> ApiResult<Response> {
-    let app = app_admin::update(&node, &caller, app_id(&id)?, request).await?;
-    let shown = app_admin::view(&app, params.group_permissions == Some(true));
+    let app = apps::update(&node, &caller, app_id(&id)?, request).await?;
+    let shown = apps::view(&app, params.group_permissions == Some(true));
     Ok((Extension(note("Updated", &app)), Json(shown)).into_response())
 }
 
 async fn remove(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = app_admin::delete(&node, &caller, app_id(&id)?).await?;
+    let app = apps::delete(&node, &caller, app_id(&id)?).await?;
     Ok((no_content(), Extension(note("Deleted", &app))).into_response())
 }
 
 /// The app's secret, or its client certificate. Reading it is audited like a change.
 async fn credential(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (app, credential) = app_admin::credential(&node, &caller, app_id(&id)?)?;
+    let (app, credential) = apps::credential(&node, &caller, app_id(&id)?)?;
     let body = wire::AppCredentialResponse {
         app_id: app.id.uuid(),
         credential,
@@ -119,14 +119,14 @@ async fn credential(
 
 async fn reset_secret(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::ResetSecretRequest>,
 ) -> ApiResult<Response> {
-    let app = app_admin::reset_secret(&node, &caller, app_id(&id)?, request).await?;
+    let app = apps::reset_secret(&node, &caller, app_id(&id)?, request).await?;
     Ok((
         Extension(note("Reset the secret of", &app)),
-        Json(app_admin::view(&app, false)),
+        Json(apps::view(&app, false)),
     )
         .into_response())
 }

@@ -1,19 +1,20 @@
 //! Crypto operations, each in the path form (`/crypto/v1/keys/{kid}/op`) and the descriptor
 //! form (`/crypto/v1/op` with `"key": {…}` in the body).
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::crypto::{self, UsableKey};
-use crate::service::sobjects;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{KeyId, KeyOperation};
+use coffer_node::Node;
+use coffer_node::audit::{ActionType, AuditNote};
+use coffer_node::auth::Caller;
+use coffer_node::crypto::{self, UsableKey};
+use coffer_node::sobjects;
 use serde::Serialize;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -55,7 +56,7 @@ fn operate<T: Serialize>(
     descriptor: Option<wire::SobjectDescriptor>,
     op: KeyOperation,
     verb: &str,
-    run: impl FnOnce(&UsableKey) -> ApiResult<T>,
+    run: impl FnOnce(&UsableKey) -> coffer_node::ServiceResult<T>,
 ) -> ApiResult<Response> {
     let key = crypto::usable(node, caller, &crypto::locate(kid, descriptor)?, op)?;
     let body = run(&key)?;
@@ -74,7 +75,7 @@ macro_rules! key_operation {
     ($at:ident, $plain:ident, $request:ty, $op:expr, $verb:literal, $run:path) => {
         async fn $at(
             State(node): Node_,
-            caller: Caller,
+            Authenticated(caller): Authenticated,
             Path(kid): Path<String>,
             Body(r): Body<$request>,
         ) -> ApiResult<Response> {
@@ -91,7 +92,7 @@ macro_rules! key_operation {
 
         async fn $plain(
             State(node): Node_,
-            caller: Caller,
+            Authenticated(caller): Authenticated,
             Body(r): Body<$request>,
         ) -> ApiResult<Response> {
             operate(&node, &caller, None, r.key.clone(), $op, $verb, |k| {
@@ -151,12 +152,12 @@ key_operation!(
 );
 
 async fn digest(Body(r): Body<wire::DigestRequest>) -> ApiResult<Json<wire::DigestResponse>> {
-    crypto::digest(&r).map(Json)
+    Ok(crypto::digest(&r).map(Json)?)
 }
 
 async fn wrap_at(
     State(node): Node_,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(kid): Path<String>,
     Body(r): Body<wire::WrapKeyRequest>,
 ) -> ApiResult<Response> {
@@ -165,7 +166,7 @@ async fn wrap_at(
 
 async fn wrap(
     State(node): Node_,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(r): Body<wire::WrapKeyRequest>,
 ) -> ApiResult<Response> {
     wrap_with(&node, &caller, None, r)
@@ -207,7 +208,7 @@ fn wrap_with(
 
 async fn unwrap_at(
     State(node): Node_,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(kid): Path<String>,
     Body(r): Body<wire::UnwrapKeyRequest>,
 ) -> ApiResult<Response> {
@@ -216,7 +217,7 @@ async fn unwrap_at(
 
 async fn unwrap(
     State(node): Node_,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(r): Body<wire::UnwrapKeyRequest>,
 ) -> ApiResult<Response> {
     unwrap_with(&node, &caller, None, r).await
@@ -258,7 +259,7 @@ async fn unwrap_with(
     .in_group(key.group.uuid());
     Ok((
         Extension(note),
-        Json(crate::service::convert::sobject(&key, None)),
+        Json(coffer_node::convert::sobject(&key, None)),
     )
         .into_response())
 }

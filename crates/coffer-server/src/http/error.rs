@@ -5,7 +5,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffer_core::{ApplyError, Denied};
+use coffer_node::ServiceError;
+use coffer_node::error::Failure;
 
 /// A request that failed, with what the client is told.
 #[derive(Debug, thiserror::Error)]
@@ -88,40 +89,27 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<ApplyError> for ApiError {
-    fn from(error: ApplyError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         match error {
-            ApplyError::AccountNotFound(_)
-            | ApplyError::GroupNotFound(_)
-            | ApplyError::AppNotFound(_)
-            | ApplyError::UserNotFound(_) => Self::NotFound(error.to_string()),
-            ApplyError::SobjectNotFound(_) => Self::key_not_found(),
-            ApplyError::NameTaken { .. }
-            | ApplyError::IdTaken(_)
-            | ApplyError::GroupNotEmpty(_) => Self::Conflict(error.to_string()),
-            ApplyError::BadReference(_) | ApplyError::Immutable(_) => {
-                Self::BadRequest(error.to_string())
-            }
-            other => Self::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<Denied> for ApiError {
-    fn from(denied: Denied) -> Self {
-        match denied {
-            Denied::NotVisible => Self::key_not_found(),
-            Denied::Disabled | Denied::NotActive => Self::BadRequest(denied.to_string()),
-            Denied::MissingPermission(_) | Denied::OperationNotAllowed(_) => {
-                Self::Forbidden(denied.to_string())
+            ServiceError::Unauthenticated(text) => Self::Unauthorized(text),
+            ServiceError::ReadOnly(reason) => Self::ReadOnly(reason),
+            ServiceError::Internal(source) => Self::Internal(source),
+            error => {
+                let text = error.to_string();
+                match error.failure() {
+                    Failure::Forbidden => Self::Forbidden(text),
+                    Failure::NotFound => Self::NotFound(text),
+                    Failure::Conflict => Self::Conflict(text),
+                    Failure::Unavailable => Self::Unavailable(text),
+                    // The last three classes belong to the variants matched above.
+                    Failure::Invalid
+                    | Failure::Unauthenticated
+                    | Failure::ReadOnly
+                    | Failure::Internal => Self::BadRequest(text),
+                }
             }
         }
-    }
-}
-
-impl From<coffer_cluster::ClusterError> for ApiError {
-    fn from(error: coffer_cluster::ClusterError) -> Self {
-        Self::Unavailable(format!("the cluster cannot take writes right now: {error}"))
     }
 }
 

@@ -1,17 +1,17 @@
 //! `/sys/v1/groups…`: groups of the caller's account.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::groups;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{Group, GroupId};
+use coffer_node::Node;
+use coffer_node::audit::{ActionType, AuditNote};
+use coffer_node::groups;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -40,7 +40,10 @@ fn note(action: &str, group: &Group) -> AuditNote {
     .in_group(group.id.uuid())
 }
 
-async fn list(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Json<Vec<wire::Group>>> {
+async fn list(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Json<Vec<wire::Group>>> {
     Ok(Json(
         groups::list(&node, &caller)?
             .iter()
@@ -51,7 +54,7 @@ async fn list(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Json<V
 
 async fn get_one(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<wire::Group>> {
     Ok(Json(groups::view(&groups::get(
@@ -63,7 +66,7 @@ async fn get_one(
 
 async fn create(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::GroupRequest>,
 ) -> ApiResult<Response> {
     let group = groups::create(&node, &caller, request).await?;
@@ -76,7 +79,7 @@ async fn create(
 
 async fn update(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::GroupRequest>,
 ) -> ApiResult<Response> {
@@ -90,7 +93,7 @@ async fn update(
 
 async fn remove(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let group = groups::delete(&node, &caller, group_id(&id)?).await?;

@@ -1,14 +1,14 @@
 //! `GET /sys/v1/logs`: the audit log.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::ApiResult;
 use super::json::{Json, Query};
-use crate::node::Node;
-use crate::service::audit_query;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use coffer_api as wire;
+use coffer_node::Node;
+use coffer_node::audit::query;
 use std::sync::Arc;
 
 pub(super) fn routes() -> Router<Arc<Node>> {
@@ -17,8 +17,8 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 
 async fn list(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<wire::AuditLogsQuery>,
 ) -> ApiResult<Json<wire::AuditLogsResponse>> {
-    Ok(Json(audit_query::query(&node, &caller, &query).await?))
+    Ok(Json(query::query(&node, &caller, &query).await?))
 }

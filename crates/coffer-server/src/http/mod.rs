@@ -19,9 +19,9 @@ mod sys;
 mod ui;
 mod users;
 
-use crate::node::Node;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use coffer_node::Node;
 use std::sync::Arc;
 
 /// The largest request body accepted (DSM documents 512 KiB for single-shot crypto; JSON and

@@ -1,11 +1,8 @@
 //! `/sys/v1/session/*`: login, refresh, logout, account selection.
 
-use super::auth::{Caller, Principal};
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::{Node, now};
-use crate::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionClaims, SessionPrincipal};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,6 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use coffer_api::{AuthResponse, SelectAccountRequest, SelectAccountResponse};
 use coffer_core::{AccountId, Command, SessionId, UnixTime};
+use coffer_node::audit::{ActionType, AuditNote};
+use coffer_node::auth::Principal;
+use coffer_node::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionClaims, SessionPrincipal};
+use coffer_node::{Node, now};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -26,7 +27,10 @@ pub(super) fn routes() -> Router<Arc<Node>> {
 }
 
 /// Trades credentials (app API key or user password, checked by the middleware) for a token.
-async fn login(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+async fn login(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
     let claims = SessionClaims {
         id: SessionId::new(Uuid::new_v4()),
         principal: match caller.principal {
@@ -51,7 +55,7 @@ async fn login(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Respo
 }
 
 /// Extends the session; the middleware already recorded the use.
-async fn refresh(caller: Caller) -> ApiResult<StatusCode> {
+async fn refresh(Authenticated(caller): Authenticated) -> ApiResult<StatusCode> {
     caller
         .session
         .ok_or(ApiError::Unauthorized("a session token is required"))?;
@@ -59,7 +63,10 @@ async fn refresh(caller: Caller) -> ApiResult<StatusCode> {
 }
 
 /// Ends the session on every node.
-async fn terminate(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+async fn terminate(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
     let session = caller
         .session
         .ok_or(ApiError::Unauthorized("a session token is required"))?;
@@ -82,7 +89,7 @@ async fn terminate(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<R
 /// Chooses the account a user session works in.
 async fn select_account(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<SelectAccountRequest>,
 ) -> ApiResult<Response> {
     let user = caller.user()?;

@@ -1,17 +1,18 @@
 //! `/crypto/v1/keys…`: security object lifecycle.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::{convert, sobjects};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{KeyId, Sobject};
+use coffer_node::Node;
+use coffer_node::audit::{ActionType, AuditNote};
+use coffer_node::auth::Caller;
+use coffer_node::{convert, sobjects};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -60,7 +61,7 @@ fn note(action: &str, key: &Sobject) -> AuditNote {
 
 async fn generate(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::generate(&node, &caller, request).await?;
@@ -69,7 +70,7 @@ async fn generate(
 
 async fn import(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::import(&node, &caller, request).await?;
@@ -78,7 +79,7 @@ async fn import(
 
 async fn list(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(params): Query<wire::ListSobjectsParams>,
 ) -> ApiResult<Json<Vec<wire::Sobject>>> {
     let keys = sobjects::list(&node, &caller, &params)?;
@@ -89,7 +90,7 @@ async fn list(
 
 async fn get_one(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<wire::Sobject>> {
     let key = sobjects::get(&node, &caller, kid(&id)?)?;
@@ -98,7 +99,7 @@ async fn get_one(
 
 async fn info(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(descriptor): Body<wire::SobjectDescriptor>,
 ) -> ApiResult<Json<wire::Sobject>> {
     let key = {
@@ -111,7 +112,7 @@ async fn info(
 
 async fn update(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
@@ -121,7 +122,7 @@ async fn update(
 
 async fn rekey(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::rekey(&node, &caller, request).await?;
@@ -130,7 +131,7 @@ async fn rekey(
 
 async fn remove(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let key = sobjects::delete(&node, &caller, kid(&id)?).await?;
@@ -139,7 +140,7 @@ async fn remove(
 
 async fn remove_private(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let key = sobjects::delete_private(&node, &caller, kid(&id)?).await?;
@@ -152,7 +153,7 @@ async fn remove_private(
 
 async fn activate(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let key = sobjects::set_state(&node, &caller, kid(&id)?, None).await?;
@@ -161,7 +162,7 @@ async fn activate(
 
 async fn revoke(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::RevokeRequest>,
 ) -> ApiResult<Response> {
@@ -171,7 +172,7 @@ async fn revoke(
 
 async fn export_by_kid(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     export(
@@ -183,7 +184,7 @@ async fn export_by_kid(
 
 async fn export_by_descriptor(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(descriptor): Body<wire::SobjectDescriptor>,
 ) -> ApiResult<Response> {
     export(&node, &caller, descriptor)

@@ -1,12 +1,12 @@
 //! Health and version probes: no authentication, no audit.
 
 use super::json::Json;
-use crate::node::Node;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use coffer_api::{ServerMode, VersionResponse};
+use coffer_node::Node;
 use std::sync::Arc;
 
 pub(super) fn routes() -> Router<Arc<Node>> {

@@ -1,18 +1,18 @@
 //! `/sys/v1/users…`: signup, invitations, users of the caller's account, the caller's own
 //! accounts and password.
 
-use super::auth::Caller;
+use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
-use crate::audit::{ActionType, AuditNote};
-use crate::node::Node;
-use crate::service::users;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{User, UserId};
+use coffer_node::Node;
+use coffer_node::audit::{ActionType, AuditNote};
+use coffer_node::users;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ fn note(message: String, user: &User) -> AuditNote {
 
 async fn list(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(params): Query<wire::ListUsersParams>,
 ) -> ApiResult<Json<Vec<wire::User>>> {
     Ok(Json(users::list(&node, &caller, &params)?))
@@ -47,7 +47,7 @@ async fn list(
 
 async fn get_one(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<wire::User>> {
     let user = users::get(&node, &caller, user_id(&id)?)?;
@@ -66,7 +66,7 @@ async fn signup(
 
 async fn invite(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::UserRequest>,
 ) -> ApiResult<Response> {
     let user = users::invite(&node, &caller, request).await?;
@@ -76,7 +76,7 @@ async fn invite(
 
 async fn update(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Body(request): Body<wire::UserRequest>,
 ) -> ApiResult<Response> {
@@ -87,7 +87,7 @@ async fn update(
 
 async fn leave_account(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let user = users::leave_account(&node, &caller, user_id(&id)?).await?;
@@ -98,7 +98,10 @@ async fn leave_account(
     Ok((no_content(), Extension(note)).into_response())
 }
 
-async fn delete_self(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult<Response> {
+async fn delete_self(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
     let user = users::delete_self(&node, &caller).await?;
     let note = note(format!("Deleted user {}", user.email), &user);
     Ok((no_content(), Extension(note)).into_response())
@@ -106,14 +109,14 @@ async fn delete_self(State(node): State<Arc<Node>>, caller: Caller) -> ApiResult
 
 async fn accounts(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<wire::UserAccounts>> {
     Ok(Json(users::accounts(&node, &caller)?))
 }
 
 async fn change_password(
     State(node): State<Arc<Node>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(request): Body<wire::ChangePasswordRequest>,
 ) -> ApiResult<Response> {
     let user = users::change_password(&node, &caller, request).await?;

@@ -9,7 +9,9 @@
 //! ([`QUEUE_CAPACITY`] records) plus the batch being written. Their responses may have reached
 //! clients. Nothing committed is ever lost or half-written (redb commits are atomic).
 
-use crate::http::auth::Principal;
+pub mod query;
+
+use crate::auth::Principal;
 use coffer_api::{AuditActionType, AuditActorType, AuditLogEntry, AuditSeverity, ResponseTime};
 use coffer_store::AuditLog;
 use serde::{Deserialize, Serialize};
@@ -21,13 +23,13 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 /// Records waiting for the writer at most.
-pub(crate) const QUEUE_CAPACITY: usize = 65_536;
+pub const QUEUE_CAPACITY: usize = 65_536;
 /// Records committed in one transaction at most.
-pub(crate) const MAX_BATCH: usize = 4_096;
+pub const MAX_BATCH: usize = 4_096;
 
 /// The kind of action, as DSM names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum ActionType {
+pub enum ActionType {
     /// Changes to accounts, groups, apps, users, keys.
     Administrative,
     /// Logins, logouts, failed authentication.
@@ -38,7 +40,7 @@ pub(crate) enum ActionType {
 
 /// How much an operator should care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Severity {
+pub enum Severity {
     /// Normal.
     Info,
     /// Refused or suspicious.
@@ -47,26 +49,22 @@ pub(crate) enum Severity {
 
 /// What a handler tells the audit log about a successful request.
 #[derive(Clone, Debug)]
-pub(crate) struct AuditNote {
+pub struct AuditNote {
     /// The kind of action.
-    pub(crate) action: ActionType,
+    pub action: ActionType,
     /// A sentence an auditor can read; ids only, never secrets.
-    pub(crate) message: String,
+    pub message: String,
     /// The object acted on.
-    pub(crate) object: Option<Uuid>,
+    pub object: Option<Uuid>,
     /// The groups the object belongs to.
-    pub(crate) groups: Vec<Uuid>,
+    pub groups: Vec<Uuid>,
     /// The account the entry belongs to, when it is not the caller's (creating an account).
-    pub(crate) account: Option<coffer_core::AccountId>,
+    pub account: Option<coffer_core::AccountId>,
 }
 
 impl AuditNote {
     /// A note about `object`.
-    pub(crate) fn new(
-        action: ActionType,
-        message: impl Into<String>,
-        object: Option<Uuid>,
-    ) -> Self {
+    pub fn new(action: ActionType, message: impl Into<String>, object: Option<Uuid>) -> Self {
         Self {
             action,
             message: message.into(),
@@ -77,13 +75,13 @@ impl AuditNote {
     }
 
     /// The same note, filed under `account` rather than the caller's account.
-    pub(crate) fn in_account(mut self, account: coffer_core::AccountId) -> Self {
+    pub fn in_account(mut self, account: coffer_core::AccountId) -> Self {
         self.account = Some(account);
         self
     }
 
     /// The same note, naming the object's group.
-    pub(crate) fn in_group(mut self, group: Uuid) -> Self {
+    pub fn in_group(mut self, group: Uuid) -> Self {
         self.groups.push(group);
         self
     }
@@ -91,35 +89,35 @@ impl AuditNote {
 
 /// One audit log entry as stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct AuditRecord {
+pub struct AuditRecord {
     /// When the request arrived, nanoseconds since the epoch.
-    pub(crate) time_nanos: u64,
+    pub time_nanos: u64,
     /// The account it concerned.
-    pub(crate) account: Option<coffer_core::AccountId>,
+    pub account: Option<coffer_core::AccountId>,
     /// The kind of action.
-    pub(crate) action: ActionType,
+    pub action: ActionType,
     /// Who acted; `None` when authentication failed.
     #[serde(with = "principal_serde")]
-    pub(crate) actor: Option<Principal>,
+    pub actor: Option<Principal>,
     /// The object acted on.
-    pub(crate) object: Option<Uuid>,
+    pub object: Option<Uuid>,
     /// The object's groups.
-    pub(crate) groups: Vec<Uuid>,
+    pub groups: Vec<Uuid>,
     /// What happened.
-    pub(crate) message: String,
+    pub message: String,
     /// How much it matters.
-    pub(crate) severity: Severity,
+    pub severity: Severity,
     /// The HTTP status answered.
-    pub(crate) status: u16,
+    pub status: u16,
     /// The client's address.
-    pub(crate) client_ip: Option<IpAddr>,
+    pub client_ip: Option<IpAddr>,
     /// How long the request took.
-    pub(crate) response_time_nanos: u64,
+    pub response_time_nanos: u64,
 }
 
 impl AuditRecord {
     /// The DSM wire form, with its log id.
-    pub(crate) fn to_wire(&self) -> AuditLogEntry {
+    pub fn to_wire(&self) -> AuditLogEntry {
         // Entries without a known actor or account (a login with an unknown name) carry the nil
         // id: the wire format requires both fields.
         let (actor_type, actor_id) = match self.actor {
@@ -192,7 +190,7 @@ mod principal_serde {
 
 /// The hand-over point to the writer task.
 #[derive(Clone)]
-pub(crate) struct AuditSink {
+pub struct AuditSink {
     queue: mpsc::Sender<AuditRecord>,
     /// Records handed over so far.
     handed: Arc<AtomicU64>,
@@ -202,7 +200,7 @@ pub(crate) struct AuditSink {
 
 impl AuditSink {
     /// Starts the writer task over the node's audit table.
-    pub(crate) fn start(log: AuditLog) -> Self {
+    pub fn start(log: AuditLog) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let (done_tx, done) = watch::channel(0);
         tokio::spawn(write_loop(log, receiver, done_tx));
@@ -214,7 +212,7 @@ impl AuditSink {
     }
 
     /// Hands a record to the writer; waits while the queue is full.
-    pub(crate) async fn record(&self, record: AuditRecord) {
+    pub async fn record(&self, record: AuditRecord) {
         // Counted before the send so that a concurrent `flushed` never waits for less than
         // what has been handed over.
         self.handed.fetch_add(1, Ordering::SeqCst);
@@ -225,7 +223,7 @@ impl AuditSink {
 
     /// Waits (up to `limit`) until every record handed over before this call was written, so a
     /// reader of the audit log sees the actions that already got their responses.
-    pub(crate) async fn flushed(&self, limit: Duration) {
+    pub async fn flushed(&self, limit: Duration) {
         let target = self.handed.load(Ordering::SeqCst);
         let mut done = self.done.clone();
         let _ = tokio::time::timeout(limit, done.wait_for(|&n| n >= target)).await;

@@ -5,9 +5,10 @@
 
 use super::access::{self, Right};
 use super::convert;
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::{Node, now};
+use crate::auth::{Caller, Principal};
+use crate::error::{ServiceError, ServiceResult};
+use crate::vault::Purpose;
+use crate::{Node, now};
 use coffer_api as wire;
 use coffer_core::{
     Command, Creator, GroupId, KeyId, KeyOperation, KeyOrigin, KeyState, ObjectType, Revocation,
@@ -18,15 +19,15 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// Generates a key (`POST /crypto/v1/keys`).
-pub(crate) async fn generate(
+pub async fn generate(
     node: &Node,
     caller: &Caller,
     request: wire::SobjectRequest,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let obj_type = required_type(&request)?;
     let spec = key_spec(obj_type, &request)?;
     let generated = coffer_crypto::generate(spec)
-        .map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
+        .map_err(|e| ServiceError::invalid(format!("cannot generate the key: {e}")))?;
     let curve = generated.curve.map(convert::curve_from_crypto);
     let key_size = curve.is_none().then_some(generated.key_size_bits);
     let draft = Draft {
@@ -47,20 +48,20 @@ pub(crate) async fn generate(
 }
 
 /// Imports a key (`PUT /crypto/v1/keys`).
-pub(crate) async fn import(
+pub async fn import(
     node: &Node,
     caller: &Caller,
     request: wire::SobjectRequest,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let obj_type = required_type(&request)?;
     let value = request
         .value
         .clone()
-        .ok_or_else(|| ApiError::bad_request("value is required to import a key"))?;
+        .ok_or_else(|| ServiceError::invalid("value is required to import a key"))?;
     let (draft, material) = match crypto_type(obj_type) {
         Some(key_type) => {
             let imported = coffer_crypto::import(key_type, value.as_bytes()).map_err(|e| {
-                ApiError::bad_request(format!("value is not a valid {obj_type:?} key: {e}"))
+                ServiceError::invalid(format!("value is not a valid {obj_type:?} key: {e}"))
             })?;
             let curve = imported.curve.map(convert::curve_from_crypto);
             let draft = Draft {
@@ -74,7 +75,7 @@ pub(crate) async fn import(
         }
         None => {
             if matches!(obj_type, ObjectType::Des | ObjectType::Des3) {
-                return Err(ApiError::bad_request("DES and DES3 keys are not supported"));
+                return Err(ServiceError::invalid("DES and DES3 keys are not supported"));
             }
             let draft = Draft {
                 obj_type,
@@ -90,38 +91,38 @@ pub(crate) async fn import(
 }
 
 /// Finds a key by descriptor for the caller: by kid or, within the caller's account, by name.
-pub(crate) fn resolve(
+pub fn resolve(
     state: &State,
     caller: &Caller,
     descriptor: &wire::SobjectDescriptor,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let key = match descriptor {
         wire::SobjectDescriptor::Kid(kid) => state.sobject(KeyId::new(*kid)),
         wire::SobjectDescriptor::Name(name) => caller
             .account
             .and_then(|account| state.sobject_by_name(account, name)),
         wire::SobjectDescriptor::TransientKey(_) => {
-            return Err(ApiError::bad_request("transient keys are not supported"));
+            return Err(ServiceError::invalid("transient keys are not supported"));
         }
     };
-    let key = key.ok_or_else(ApiError::key_not_found)?;
+    let key = key.ok_or_else(ServiceError::key_not_found)?;
     access::read_key(state, caller, key)?;
     Ok(key.clone())
 }
 
 /// A key by kid, if the caller may see it.
-pub(crate) fn get(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
+pub fn get(node: &Node, caller: &Caller, kid: KeyId) -> ServiceResult<Sobject> {
     let state = node.cluster.state();
     let state = state.read();
     resolve(&state, caller, &wire::SobjectDescriptor::Kid(kid.uuid()))
 }
 
 /// The keys the caller can see, filtered, sorted and paged as `GET /crypto/v1/keys` asks.
-pub(crate) fn list(
+pub fn list(
     node: &Node,
     caller: &Caller,
     params: &wire::ListSobjectsParams,
-) -> ApiResult<Vec<Sobject>> {
+) -> ServiceResult<Vec<Sobject>> {
     let account = caller.account()?;
     let state = node.cluster.state();
     let state = state.read();
@@ -166,24 +167,24 @@ pub(crate) fn list(
 }
 
 /// Applies a partial update (`PATCH /crypto/v1/keys/{kid}`); absent fields stay as they are.
-pub(crate) async fn update(
+pub async fn update(
     node: &Node,
     caller: &Caller,
     kid: KeyId,
     request: wire::SobjectRequest,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let mut key = {
         let state = node.cluster.state();
         let state = state.read();
         let key = state
             .sobject(kid)
-            .ok_or_else(ApiError::key_not_found)?
+            .ok_or_else(ServiceError::key_not_found)?
             .clone();
         access::manage_key(&state, caller, &key)?;
         if let Some(group) = request.group_id.map(GroupId::new)
             && !access::on_group(&state, caller, group, Right::Manage)
         {
-            return Err(ApiError::Forbidden(format!(
+            return Err(ServiceError::Forbidden(format!(
                 "not allowed to move keys into group {group}"
             )));
         }
@@ -224,11 +225,11 @@ pub(crate) async fn update(
 
 /// Rotates a key named in the request (`POST /crypto/v1/keys/rekey`): a new key with the same
 /// type, size, operations and group takes over the name.
-pub(crate) async fn rekey(
+pub async fn rekey(
     node: &Node,
     caller: &Caller,
     request: wire::SobjectRequest,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let old = {
         let state = node.cluster.state();
         let state = state.read();
@@ -236,10 +237,10 @@ pub(crate) async fn rekey(
         let name = request
             .name
             .as_deref()
-            .ok_or_else(|| ApiError::bad_request("name is required to rotate a key"))?;
+            .ok_or_else(|| ServiceError::invalid("name is required to rotate a key"))?;
         let old = state
             .sobject_by_name(account, name)
-            .ok_or_else(ApiError::key_not_found)?
+            .ok_or_else(ServiceError::key_not_found)?
             .clone();
         access::manage_key(&state, caller, &old)?;
         old
@@ -248,11 +249,11 @@ pub(crate) async fn rekey(
         (_, Some(_)) => None,
         (Some(KeyType::Ec), None) => Some(KeySpec::Ec(convert::crypto_curve(
             old.curve
-                .ok_or_else(|| ApiError::bad_request("the key has no curve"))?,
+                .ok_or_else(|| ServiceError::invalid("the key has no curve"))?,
         ))),
         (Some(_), None) => Some(key_spec_sized(old.obj_type, old.key_size.unwrap_or(256))?),
         (None, None) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "{:?} objects are rotated by giving a new value",
                 old.obj_type
             )));
@@ -261,7 +262,7 @@ pub(crate) async fn rekey(
     let (material, public_key) = match spec {
         Some(spec) => {
             let generated = coffer_crypto::generate(spec)
-                .map_err(|e| ApiError::bad_request(format!("cannot generate the key: {e}")))?;
+                .map_err(|e| ServiceError::invalid(format!("cannot generate the key: {e}")))?;
             (
                 Some(generated.material.expose().to_vec()),
                 generated.public_key,
@@ -276,7 +277,7 @@ pub(crate) async fn rekey(
             match crypto_type(old.obj_type) {
                 Some(key_type) => {
                     let imported = coffer_crypto::import(key_type, &value)
-                        .map_err(|e| ApiError::bad_request(format!("invalid value: {e}")))?;
+                        .map_err(|e| ServiceError::invalid(format!("invalid value: {e}")))?;
                     (
                         imported.material.map(|m| m.expose().to_vec()),
                         imported.public_key,
@@ -297,7 +298,9 @@ pub(crate) async fn rekey(
         state: KeyState::Active,
         creator: creator(caller),
         public_key,
-        material: material.map(|m| node.seal(id.uuid(), &m)).transpose()?,
+        material: material
+            .map(|m| node.seal(Purpose::Record(id.uuid()), &m))
+            .transpose()?,
         replacement: None,
         replaced: Some(old.id),
         origin: if request.value.is_some() {
@@ -316,7 +319,7 @@ pub(crate) async fn rekey(
 }
 
 /// Deletes a key (`DELETE /crypto/v1/keys/{kid}`).
-pub(crate) async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
+pub async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ServiceResult<Sobject> {
     let key = managed(node, caller, kid)?;
     node.propose(Command::DeleteSobject(kid)).await?;
     node.keys.forget(kid);
@@ -324,10 +327,10 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, kid: KeyId) -> ApiResul
 }
 
 /// Drops the private half of an asymmetric key (`DELETE /crypto/v1/keys/{kid}/private`).
-pub(crate) async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
+pub async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> ServiceResult<Sobject> {
     let mut key = managed(node, caller, kid)?;
     if key.public_key.is_none() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "only asymmetric keys have a private half to delete",
         ));
     }
@@ -338,12 +341,12 @@ pub(crate) async fn delete_private(node: &Node, caller: &Caller, kid: KeyId) -> 
 }
 
 /// Changes a key's lifecycle state (activate or revoke).
-pub(crate) async fn set_state(
+pub async fn set_state(
     node: &Node,
     caller: &Caller,
     kid: KeyId,
     revocation: Option<wire::RevokeRequest>,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     let mut key = managed(node, caller, kid)?;
     match revocation {
         None => {
@@ -376,29 +379,31 @@ pub(crate) async fn set_state(
 }
 
 /// The object type a create or import request must name.
-fn required_type(request: &wire::SobjectRequest) -> ApiResult<ObjectType> {
+fn required_type(request: &wire::SobjectRequest) -> ServiceResult<ObjectType> {
     request
         .obj_type
         .map(convert::object_type)
-        .ok_or_else(|| ApiError::bad_request("obj_type is required"))
+        .ok_or_else(|| ServiceError::invalid("obj_type is required"))
 }
 
 /// A key by kid, when the caller may manage it.
-fn managed(node: &Node, caller: &Caller, kid: KeyId) -> ApiResult<Sobject> {
+fn managed(node: &Node, caller: &Caller, kid: KeyId) -> ServiceResult<Sobject> {
     let state = node.cluster.state();
     let state = state.read();
     let key = state
         .sobject(kid)
-        .ok_or_else(ApiError::key_not_found)?
+        .ok_or_else(ServiceError::key_not_found)?
         .clone();
     access::manage_key(&state, caller, &key)?;
     Ok(key)
 }
 
 /// The key with its material, when the caller may export it.
-pub(crate) fn export(node: &Node, caller: &Caller, key: &Sobject) -> ApiResult<Vec<u8>> {
+pub fn export(node: &Node, caller: &Caller, key: &Sobject) -> ServiceResult<Vec<u8>> {
     if !key.key_ops.contains(&KeyOperation::Export) {
-        return Err(ApiError::Forbidden("the key does not allow EXPORT".into()));
+        return Err(ServiceError::Forbidden(
+            "the key does not allow EXPORT".into(),
+        ));
     }
     if let Principal::App(app) = caller.principal {
         let state = node.cluster.state();
@@ -408,7 +413,7 @@ pub(crate) fn export(node: &Node, caller: &Caller, key: &Sobject) -> ApiResult<V
             .and_then(|a| a.groups.get(&key.group))
             .is_some_and(|p| p.contains(&coffer_core::AppPermission::Export));
         if !permitted {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "the app lacks the EXPORT permission in the key's group".into(),
             ));
         }
@@ -417,18 +422,21 @@ pub(crate) fn export(node: &Node, caller: &Caller, key: &Sobject) -> ApiResult<V
 }
 
 /// The stored value of a key: its material, or the public key of a public-only one.
-pub(crate) fn value(node: &Node, key: &Sobject) -> ApiResult<Vec<u8>> {
+pub fn value(node: &Node, key: &Sobject) -> ServiceResult<Vec<u8>> {
     match &key.material {
-        Some(sealed) => Ok(node.unseal(key.id.uuid(), sealed)?.expose().to_vec()),
+        Some(sealed) => Ok(node
+            .unseal(Purpose::Record(key.id.uuid()), sealed)?
+            .expose()
+            .to_vec()),
         None => key
             .public_key
             .clone()
-            .ok_or_else(|| ApiError::bad_request("the object holds no value")),
+            .ok_or_else(|| ServiceError::invalid("the object holds no value")),
     }
 }
 
 /// Whether reads show the value: always for opaque objects and certificates, as DSM does.
-pub(crate) fn value_always_shown(key: &Sobject) -> bool {
+pub fn value_always_shown(key: &Sobject) -> bool {
     matches!(key.obj_type, ObjectType::Opaque | ObjectType::Certificate)
 }
 
@@ -447,14 +455,14 @@ async fn create(
     request: wire::SobjectRequest,
     draft: Draft,
     material: Option<&[u8]>,
-) -> ApiResult<Sobject> {
+) -> ServiceResult<Sobject> {
     if request.transient == Some(true) {
-        return Err(ApiError::bad_request("transient keys are not supported"));
+        return Err(ServiceError::invalid("transient keys are not supported"));
     }
     let name = checked_name(
         request
             .name
-            .ok_or_else(|| ApiError::bad_request("name is required"))?,
+            .ok_or_else(|| ServiceError::invalid("name is required"))?,
     )?;
     let group = {
         let state = node.cluster.state();
@@ -464,7 +472,7 @@ async fn create(
             None => default_group(&state, caller)?,
         };
         if !access::on_group(&state, caller, group, Right::Manage) {
-            return Err(ApiError::Forbidden(format!(
+            return Err(ServiceError::Forbidden(format!(
                 "not allowed to create keys in group {group}"
             )));
         }
@@ -495,7 +503,9 @@ async fn create(
         creator: creator(caller),
         custom_metadata: request.custom_metadata.unwrap_or_default(),
         public_key: draft.public_key,
-        material: material.map(|m| node.seal(id.uuid(), m)).transpose()?,
+        material: material
+            .map(|m| node.seal(Purpose::Record(id.uuid()), m))
+            .transpose()?,
         activation_date: Some(
             request
                 .activation_date
@@ -512,15 +522,15 @@ async fn create(
     Ok(key)
 }
 
-fn default_group(state: &State, caller: &Caller) -> ApiResult<GroupId> {
+fn default_group(state: &State, caller: &Caller) -> ServiceResult<GroupId> {
     match caller.principal {
         Principal::App(app) => state
             .app(app)
             .and_then(|a| a.default_group.or_else(|| a.groups.keys().next().copied()))
             .ok_or_else(|| {
-                ApiError::bad_request("group_id is required: the app has no default group")
+                ServiceError::invalid("group_id is required: the app has no default group")
             }),
-        Principal::User(_) => Err(ApiError::bad_request("group_id is required")),
+        Principal::User(_) => Err(ServiceError::invalid("group_id is required")),
     }
 }
 
@@ -538,9 +548,9 @@ fn creator_id(creator: Creator) -> Uuid {
     }
 }
 
-fn checked_name(name: String) -> ApiResult<String> {
+fn checked_name(name: String) -> ServiceResult<String> {
     if name.trim().is_empty() || name.len() > 4096 {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "name must be 1 to 4096 characters and not blank",
         ));
     }
@@ -552,7 +562,7 @@ fn bits(bytes: usize) -> u32 {
 }
 
 /// The crypto library's key type for an object type it can use.
-pub(crate) fn crypto_type(obj_type: ObjectType) -> Option<KeyType> {
+pub fn crypto_type(obj_type: ObjectType) -> Option<KeyType> {
     match obj_type {
         ObjectType::Aes => Some(KeyType::Aes),
         ObjectType::Rsa => Some(KeyType::Rsa),
@@ -563,12 +573,12 @@ pub(crate) fn crypto_type(obj_type: ObjectType) -> Option<KeyType> {
     }
 }
 
-fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ApiResult<KeySpec> {
+fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ServiceResult<KeySpec> {
     match obj_type {
         ObjectType::Ec => {
             let curve = request
                 .elliptic_curve
-                .ok_or_else(|| ApiError::bad_request("elliptic_curve is required for EC keys"))?;
+                .ok_or_else(|| ServiceError::invalid("elliptic_curve is required for EC keys"))?;
             Ok(KeySpec::Ec(convert::crypto_curve(convert::curve(curve)?)))
         }
         ObjectType::Rsa => {
@@ -582,7 +592,7 @@ fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ApiResult<K
                 .and_then(|r| r.public_exponent)
                 .or(request.pub_exponent);
             if exponent.is_some_and(|e| e != coffer_crypto::RSA_PUBLIC_EXPONENT) {
-                return Err(ApiError::bad_request(
+                return Err(ServiceError::invalid(
                     "only the public exponent 65537 is supported",
                 ));
             }
@@ -591,29 +601,29 @@ fn key_spec(obj_type: ObjectType, request: &wire::SobjectRequest) -> ApiResult<K
         _ => {
             let size = request
                 .key_size
-                .ok_or_else(|| ApiError::bad_request("key_size is required"))?;
+                .ok_or_else(|| ServiceError::invalid("key_size is required"))?;
             key_spec_sized(obj_type, size)
         }
     }
 }
 
-fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ApiResult<KeySpec> {
+fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ServiceResult<KeySpec> {
     match obj_type {
         ObjectType::Aes if matches!(bits, 128 | 192 | 256) => Ok(KeySpec::Aes { bits }),
-        ObjectType::Aes => Err(ApiError::bad_request(
+        ObjectType::Aes => Err(ServiceError::invalid(
             "AES key_size must be 128, 192 or 256",
         )),
         ObjectType::Rsa if matches!(bits, 2048 | 3072 | 4096) => Ok(KeySpec::Rsa {
             bits,
             public_exponent: coffer_crypto::RSA_PUBLIC_EXPONENT,
         }),
-        ObjectType::Rsa => Err(ApiError::bad_request(
+        ObjectType::Rsa => Err(ServiceError::invalid(
             "RSA key_size must be 2048, 3072 or 4096",
         )),
         ObjectType::Hmac if bits.is_multiple_of(8) && (112..=8192).contains(&bits) => {
             Ok(KeySpec::Hmac { bits })
         }
-        ObjectType::Hmac => Err(ApiError::bad_request(
+        ObjectType::Hmac => Err(ServiceError::invalid(
             "HMAC key_size must be a multiple of 8 from 112 to 8192",
         )),
         ObjectType::Secret if bits.is_multiple_of(8) && (8..=65536).contains(&bits) => {
@@ -621,7 +631,7 @@ fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ApiResult<KeySpec> {
                 bytes: (bits / 8) as usize,
             })
         }
-        other => Err(ApiError::bad_request(format!(
+        other => Err(ServiceError::invalid(format!(
             "{other:?} keys cannot be generated"
         ))),
     }
@@ -658,7 +668,7 @@ fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
 }
 
 /// Refuses operations a key type cannot perform.
-fn check_ops(obj_type: ObjectType, ops: &BTreeSet<KeyOperation>) -> ApiResult<()> {
+fn check_ops(obj_type: ObjectType, ops: &BTreeSet<KeyOperation>) -> ServiceResult<()> {
     use KeyOperation::*;
     let allowed: &[KeyOperation] = match obj_type {
         ObjectType::Aes | ObjectType::Des | ObjectType::Des3 => &[
@@ -689,7 +699,7 @@ fn check_ops(obj_type: ObjectType, ops: &BTreeSet<KeyOperation>) -> ApiResult<()
         }
     };
     match ops.iter().find(|op| !allowed.contains(op)) {
-        Some(op) => Err(ApiError::bad_request(format!(
+        Some(op) => Err(ServiceError::invalid(format!(
             "{obj_type:?} keys cannot have the {op:?} operation"
         ))),
         None => Ok(()),

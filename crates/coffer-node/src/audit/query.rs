@@ -7,29 +7,29 @@
 //! Account administrators and auditors read their selected account's entries; sysadmins also
 //! read the entries that concern no account (failed logins, actions outside any account).
 
-use super::accounts::{self, Standing};
+use crate::Node;
+use crate::accounts::{self, Standing};
 use crate::audit::{ActionType, AuditRecord, Severity};
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::Node;
+use crate::auth::{Caller, Principal};
+use crate::error::{ServiceError, ServiceResult};
 use coffer_api as wire;
 use coffer_core::{AccountId, State};
 use coffer_store::AuditLog;
 
 /// Entries per page when the request names no `size`.
-pub(crate) const DEFAULT_SIZE: u32 = 100;
+pub const DEFAULT_SIZE: u32 = 100;
 /// The largest `size` a request may ask for.
-pub(crate) const MAX_SIZE: u32 = 1000;
+pub const MAX_SIZE: u32 = 1000;
 /// The largest `from` offset: deeper pages use `previous_id`, which costs nothing to skip.
 const MAX_FROM: u64 = 10_000;
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// Reads one page of the audit log for the caller.
-pub(crate) async fn query(
+pub async fn query(
     node: &Node,
     caller: &Caller,
     query: &wire::AuditLogsQuery,
-) -> ApiResult<wire::AuditLogsResponse> {
+) -> ServiceResult<wire::AuditLogsResponse> {
     let scope = {
         let state = node.cluster.state();
         let state = state.read();
@@ -42,12 +42,12 @@ pub(crate) async fn query(
     // A filtered scan may walk much of the table; keep it off the async workers.
     tokio::task::spawn_blocking(move || search.run(&log))
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ServiceError::Internal(e.into()))?
 }
 
 /// Which entries a caller may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Scope {
+pub struct Scope {
     /// Entries of this account.
     account: Option<AccountId>,
     /// Entries that concern no account.
@@ -65,7 +65,7 @@ impl Scope {
 
 /// What the caller may read: 403 for apps and for users who neither administer nor audit the
 /// selected account.
-pub(crate) fn scope(state: &State, caller: &Caller) -> ApiResult<Scope> {
+pub fn scope(state: &State, caller: &Caller) -> ServiceResult<Scope> {
     caller.user()?;
     match caller.account {
         Some(account) if accounts::standing(state, caller, account) >= Standing::Auditor => {
@@ -78,7 +78,7 @@ pub(crate) fn scope(state: &State, caller: &Caller) -> ApiResult<Scope> {
             account: None,
             system: true,
         }),
-        Some(_) => Err(ApiError::Forbidden(
+        Some(_) => Err(ServiceError::Forbidden(
             "reading audit logs needs ACCOUNTADMINISTRATOR or ACCOUNTAUDITOR".into(),
         )),
         None => caller.account().map(|_| Scope {
@@ -106,22 +106,22 @@ struct Search {
 }
 
 impl Search {
-    fn new(scope: Scope, query: &wire::AuditLogsQuery) -> ApiResult<Self> {
+    fn new(scope: Scope, query: &wire::AuditLogsQuery) -> ServiceResult<Self> {
         let size = query.size.unwrap_or(DEFAULT_SIZE);
         if size > MAX_SIZE {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "size must be at most {MAX_SIZE}"
             )));
         }
         let skip = query.from.unwrap_or(0);
         if skip > MAX_FROM {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "from must be at most {MAX_FROM}; page further with previous_id"
             )));
         }
         let before = match query.previous_id.as_deref() {
             Some(id) => Some(id.trim().parse::<u64>().map_err(|_| {
-                ApiError::bad_request("previous_id must be an _id of an earlier page")
+                ServiceError::invalid("previous_id must be an _id of an earlier page")
             })?),
             None => None,
         };
@@ -139,7 +139,7 @@ impl Search {
         })
     }
 
-    fn run(&self, log: &AuditLog) -> ApiResult<wire::AuditLogsResponse> {
+    fn run(&self, log: &AuditLog) -> ServiceResult<wire::AuditLogsResponse> {
         if self.size == 0 {
             return Ok(wire::AuditLogsResponse::default());
         }
@@ -147,7 +147,7 @@ impl Search {
             .scan_newest_first(self.before, self.skip + self.size, |bytes| {
                 decode(bytes).is_some_and(|r| self.accepts(&r))
             })
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .map_err(|e| ServiceError::Internal(e.into()))?;
         let hits = rows
             .into_iter()
             .skip(self.skip)
@@ -214,9 +214,9 @@ fn wire_severity(severity: Severity) -> wire::AuditSeverity {
 
 #[cfg(test)]
 mod tests {
-    use super::super::accounts::fixtures::*;
     use super::*;
-    use axum::http::StatusCode;
+    use crate::error::Failure;
+    use crate::fixtures::*;
     use coffer_core::{AccountRole, AppId, UserId};
     use uuid::Uuid;
 
@@ -248,12 +248,12 @@ mod tests {
         }
     }
 
-    fn search(scope: Scope, query: &str) -> ApiResult<Search> {
+    fn search(scope: Scope, query: &str) -> ServiceResult<Search> {
         Search::new(scope, &coffer_api::parse_query(query).expect("valid query"))
     }
 
-    fn status<T>(result: ApiResult<T>) -> Option<StatusCode> {
-        result.err().map(|e| e.status())
+    fn status<T>(result: ServiceResult<T>) -> Option<Failure> {
+        result.err().map(|e| e.failure())
     }
 
     #[test]
@@ -291,11 +291,11 @@ mod tests {
         );
         assert_eq!(
             status(scope(state, &user_caller(member))),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         assert_eq!(
             status(scope(state, &app_caller(app))),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         assert_eq!(
             status(scope(
@@ -305,7 +305,7 @@ mod tests {
                     ..user_caller(member)
                 }
             )),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
     }
 

@@ -14,13 +14,13 @@ const CAPACITY: usize = 50_000;
 
 /// The cache.
 #[derive(Default)]
-pub(crate) struct KeyCache {
+pub struct KeyCache {
     entries: RwLock<HashMap<KeyId, Arc<KeyHandle>>>,
 }
 
 impl KeyCache {
     /// The cached handle for `kid`, or the one `load` makes (then cached).
-    pub(crate) fn get_or_load<E>(
+    pub fn get_or_load<E>(
         &self,
         kid: KeyId,
         load: impl FnOnce() -> Result<KeyHandle, E>,
@@ -44,7 +44,7 @@ impl KeyCache {
     }
 
     /// Drops a key (deleted, or its private half removed).
-    pub(crate) fn forget(&self, kid: KeyId) {
+    pub fn forget(&self, kid: KeyId) {
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(&kid);
         }

@@ -15,9 +15,9 @@ use std::sync::Mutex;
 use uuid::Uuid;
 
 /// Seconds a session lives without use (DSM's default, reported as `expires_in`).
-pub(crate) const IDLE_TIMEOUT_SECS: u64 = 600;
+pub const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Seconds a session lives at most, however busy.
-pub(crate) const MAX_LIFETIME_SECS: u64 = 24 * 3600;
+pub const MAX_LIFETIME_SECS: u64 = 24 * 3600;
 
 const FORMAT_VERSION: u8 = 1;
 const BODY_LEN: usize = 1 + 16 + 1 + 16 + 8;
@@ -25,7 +25,7 @@ const MAC_LEN: usize = 32;
 
 /// Who a session belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SessionPrincipal {
+pub enum SessionPrincipal {
     /// An app session.
     App(AppId),
     /// A user (or sysadmin) session.
@@ -34,28 +34,28 @@ pub(crate) enum SessionPrincipal {
 
 /// What a valid token says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SessionClaims {
+pub struct SessionClaims {
     /// The session.
-    pub(crate) id: SessionId,
+    pub id: SessionId,
     /// Its principal.
-    pub(crate) principal: SessionPrincipal,
+    pub principal: SessionPrincipal,
     /// When it was issued.
-    pub(crate) issued_at: UnixTime,
+    pub issued_at: UnixTime,
 }
 
 /// Issues and checks tokens under one session key.
-pub(crate) struct SessionKeys {
+pub struct SessionKeys {
     key: Secret,
 }
 
 impl SessionKeys {
     /// Keys from the secret derived from the cluster master key.
-    pub(crate) fn new(key: Secret) -> Self {
+    pub fn new(key: Secret) -> Self {
         Self { key }
     }
 
     /// The bearer token for `claims`.
-    pub(crate) fn issue(&self, claims: SessionClaims) -> String {
+    pub fn issue(&self, claims: SessionClaims) -> String {
         let mut token = Vec::with_capacity(BODY_LEN + MAC_LEN);
         token.push(FORMAT_VERSION);
         token.extend_from_slice(claims.id.uuid().as_bytes());
@@ -75,7 +75,7 @@ impl SessionKeys {
 
     /// The claims of an authentic token, or `None`. Expiry and revocation are checked by the
     /// caller, which knows the clock and the state.
-    pub(crate) fn verify(&self, token: &str) -> Option<SessionClaims> {
+    pub fn verify(&self, token: &str) -> Option<SessionClaims> {
         let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
         if bytes.len() != BODY_LEN + MAC_LEN || bytes[0] != FORMAT_VERSION {
             return None;
@@ -104,13 +104,13 @@ impl SessionKeys {
 
 /// When each session was last used on this node.
 #[derive(Default)]
-pub(crate) struct SessionActivity {
+pub struct SessionActivity {
     last_use: Mutex<HashMap<SessionId, u64>>,
 }
 
 impl SessionActivity {
     /// Checks the timeouts at `now` and, when the session is alive, records the use.
-    pub(crate) fn touch(&self, claims: &SessionClaims, now: UnixTime) -> bool {
+    pub fn touch(&self, claims: &SessionClaims, now: UnixTime) -> bool {
         if now.0 >= claims.issued_at.0.saturating_add(MAX_LIFETIME_SECS) {
             return false;
         }
@@ -134,7 +134,7 @@ impl SessionActivity {
     }
 
     /// Forgets a session (after logout).
-    pub(crate) fn forget(&self, session: SessionId) {
+    pub fn forget(&self, session: SessionId) {
         if let Ok(mut last_use) = self.last_use.lock() {
             last_use.remove(&session);
         }

@@ -5,9 +5,9 @@
 //! account, but manages groups, apps and users only where they are an account administrator.
 
 use super::convert;
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::{Node, now};
+use crate::auth::{Caller, Principal};
+use crate::error::{ObjectKind, ServiceError, ServiceResult};
+use crate::{Node, now};
 use coffer_api as wire;
 use coffer_core::{Account, AccountId, AccountRole, Command, Membership, State, UserId};
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 /// What the caller may do in one account's administration, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Standing {
+pub enum Standing {
     /// Not a member (and not a sysadmin): the account is invisible.
     Outsider,
     /// A member without account-wide rights: sees the account, its users and its own groups.
@@ -27,7 +27,7 @@ pub(crate) enum Standing {
 }
 
 /// The caller's standing in `account`. Apps have none: administration needs a user session.
-pub(crate) fn standing(state: &State, caller: &Caller, account: AccountId) -> Standing {
+pub fn standing(state: &State, caller: &Caller, account: AccountId) -> Standing {
     let Principal::User(user) = caller.principal else {
         return Standing::Outsider;
     };
@@ -46,20 +46,20 @@ pub(crate) fn standing(state: &State, caller: &Caller, account: AccountId) -> St
 }
 
 /// A user's membership in an account.
-pub(crate) fn membership(state: &State, user: UserId, account: AccountId) -> Option<&Membership> {
+pub fn membership(state: &State, user: UserId, account: AccountId) -> Option<&Membership> {
     state.user(user).and_then(|u| u.memberships.get(&account))
 }
 
 /// The 404 for an account the caller may not see.
-pub(crate) fn not_found(id: AccountId) -> ApiError {
-    ApiError::NotFound(format!("account {id} not found"))
+pub fn not_found(id: AccountId) -> ServiceError {
+    ServiceError::not_found(ObjectKind::Account, id)
 }
 
 /// A display name from a request: present, not blank, at most 4096 characters.
-pub(crate) fn checked_name(field: &str, name: Option<String>) -> ApiResult<String> {
-    let name = name.ok_or_else(|| ApiError::bad_request(format!("{field} is required")))?;
+pub fn checked_name(field: &str, name: Option<String>) -> ServiceResult<String> {
+    let name = name.ok_or_else(|| ServiceError::invalid(format!("{field} is required")))?;
     if name.trim().is_empty() || name.len() > 4096 {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::invalid(format!(
             "{field} must be 1 to 4096 characters and not blank"
         )));
     }
@@ -68,7 +68,7 @@ pub(crate) fn checked_name(field: &str, name: Option<String>) -> ApiResult<Strin
 
 /// The accounts the caller can see (`GET /sys/v1/accounts`): every one for sysadmins, the
 /// caller's memberships otherwise.
-pub(crate) fn list(node: &Node, caller: &Caller) -> ApiResult<Vec<Account>> {
+pub fn list(node: &Node, caller: &Caller) -> ServiceResult<Vec<Account>> {
     let user = caller.user()?;
     let state = node.cluster.state();
     let state = state.read();
@@ -81,7 +81,7 @@ pub(crate) fn list(node: &Node, caller: &Caller) -> ApiResult<Vec<Account>> {
 }
 
 /// One account, if the caller can see it.
-pub(crate) fn get(node: &Node, caller: &Caller, id: AccountId) -> ApiResult<Account> {
+pub fn get(node: &Node, caller: &Caller, id: AccountId) -> ServiceResult<Account> {
     caller.user()?;
     let state = node.cluster.state();
     let state = state.read();
@@ -89,7 +89,7 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: AccountId) -> ApiResult<Acco
 }
 
 /// How many objects an account holds (`with_totals=true`).
-pub(crate) fn totals(node: &Node, id: AccountId) -> wire::ObjectCounts {
+pub fn totals(node: &Node, id: AccountId) -> wire::ObjectCounts {
     let state = node.cluster.state();
     let state = state.read();
     wire::ObjectCounts {
@@ -105,11 +105,11 @@ pub(crate) fn totals(node: &Node, id: AccountId) -> wire::ObjectCounts {
 }
 
 /// Creates an account (`POST /sys/v1/accounts`); any user may, and becomes its administrator.
-pub(crate) async fn create(
+pub async fn create(
     node: &Node,
     caller: &Caller,
     request: wire::AccountRequest,
-) -> ApiResult<Account> {
+) -> ServiceResult<Account> {
     let user = caller.user()?;
     refuse_unsupported(&request)?;
     let mut account = Account::new(
@@ -129,12 +129,12 @@ pub(crate) async fn create(
 }
 
 /// Applies a partial update (`PATCH /sys/v1/accounts/{id}`): account administrators and sysadmins.
-pub(crate) async fn update(
+pub async fn update(
     node: &Node,
     caller: &Caller,
     id: AccountId,
     request: wire::AccountRequest,
-) -> ApiResult<Account> {
+) -> ServiceResult<Account> {
     refuse_unsupported(&request)?;
     let mut account = managed(node, caller, id)?;
     if request.name.is_some() {
@@ -155,14 +155,14 @@ pub(crate) async fn update(
 }
 
 /// Deletes an account with everything in it (`DELETE /sys/v1/accounts/{id}`).
-pub(crate) async fn delete(node: &Node, caller: &Caller, id: AccountId) -> ApiResult<Account> {
+pub async fn delete(node: &Node, caller: &Caller, id: AccountId) -> ServiceResult<Account> {
     let account = managed(node, caller, id)?;
     node.propose(Command::DeleteAccount(id)).await?;
     Ok(account)
 }
 
 /// The wire form of an account.
-pub(crate) fn view(account: &Account, totals: Option<wire::ObjectCounts>) -> wire::Account {
+pub fn view(account: &Account, totals: Option<wire::ObjectCounts>) -> wire::Account {
     wire::Account {
         acct_id: account.id.uuid(),
         name: account.name.clone(),
@@ -192,7 +192,7 @@ pub(crate) fn view(account: &Account, totals: Option<wire::ObjectCounts>) -> wir
 }
 
 /// The account, if the caller can see it; 404 otherwise.
-fn visible<'s>(state: &'s State, caller: &Caller, id: AccountId) -> ApiResult<&'s Account> {
+fn visible<'s>(state: &'s State, caller: &Caller, id: AccountId) -> ServiceResult<&'s Account> {
     let account = state.account(id).ok_or_else(|| not_found(id))?;
     if standing(state, caller, id) == Standing::Outsider {
         return Err(not_found(id));
@@ -201,13 +201,13 @@ fn visible<'s>(state: &'s State, caller: &Caller, id: AccountId) -> ApiResult<&'
 }
 
 /// The account, if the caller may change it: its administrators and sysadmins.
-fn managed(node: &Node, caller: &Caller, id: AccountId) -> ApiResult<Account> {
+fn managed(node: &Node, caller: &Caller, id: AccountId) -> ServiceResult<Account> {
     caller.user()?;
     let state = node.cluster.state();
     let state = state.read();
     let account = visible(&state, caller, id)?;
     if !may_manage(&state, caller, id) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators and sysadmins may change an account".into(),
         ));
     }
@@ -219,9 +219,9 @@ fn may_manage(state: &State, caller: &Caller, id: AccountId) -> bool {
 }
 
 /// Settings Coffer does not enforce are refused rather than silently dropped.
-fn refuse_unsupported(request: &wire::AccountRequest) -> ApiResult<()> {
+fn refuse_unsupported(request: &wire::AccountRequest) -> ServiceResult<()> {
     if request.approval_policy.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "approval_policy: quorum approval is not supported",
         ));
     }
@@ -231,7 +231,7 @@ fn refuse_unsupported(request: &wire::AccountRequest) -> ApiResult<()> {
         .and_then(|c| c.password)
         .is_some_and(|p| p.require_2fa)
     {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "auth_config.password.require_2fa: two-factor authentication is not supported",
         ));
     }
@@ -239,150 +239,9 @@ fn refuse_unsupported(request: &wire::AccountRequest) -> ApiResult<()> {
 }
 
 #[cfg(test)]
-pub(crate) mod fixtures {
-    //! A small world of accounts, groups, users and apps for the administrative use cases'
-    //! tests, built through `State::apply` like the real thing.
-
-    use crate::http::auth::{Caller, Principal};
-    use coffer_core::{
-        Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group,
-        GroupId, GroupRole, Membership, Sealed, State, UnixTime, User, UserId,
-    };
-    use std::collections::BTreeMap;
-
-    /// The account the callers work in.
-    pub(crate) const ACCOUNT: AccountId = AccountId::from_u128(1);
-    /// Another account.
-    pub(crate) const OTHER: AccountId = AccountId::from_u128(2);
-
-    /// State under construction.
-    pub(crate) struct World {
-        pub(crate) state: State,
-    }
-
-    impl World {
-        /// Two empty accounts.
-        pub(crate) fn new() -> Self {
-            let mut world = Self {
-                state: State::default(),
-            };
-            for account in [ACCOUNT, OTHER] {
-                world.apply(Command::CreateAccount(Account::new(
-                    account,
-                    format!("account {account}"),
-                    UnixTime(0),
-                )));
-            }
-            world
-        }
-
-        /// Applies a command that must succeed.
-        pub(crate) fn apply(&mut self, command: Command) {
-            assert_eq!(self.state.apply(&command).outcome, Ok(()), "{command:?}");
-        }
-
-        /// A group in `account`.
-        pub(crate) fn group(&mut self, id: u128, account: AccountId) -> GroupId {
-            let id = GroupId::from_u128(id);
-            self.apply(Command::CreateGroup(Group {
-                id,
-                account,
-                name: format!("group {id}"),
-                description: None,
-                created_at: UnixTime(0),
-                creator: Creator::User(UserId::from_u128(0)),
-            }));
-            id
-        }
-
-        /// A user; a member of [`ACCOUNT`] with these roles and groups unless `roles` is empty.
-        pub(crate) fn user(
-            &mut self,
-            id: u128,
-            roles: &[AccountRole],
-            groups: &[(GroupId, GroupRole)],
-        ) -> UserId {
-            let id = UserId::from_u128(id);
-            let membership = Membership {
-                roles: roles.iter().copied().collect(),
-                groups: groups.iter().copied().collect(),
-            };
-            self.apply(Command::CreateUser(User {
-                id,
-                email: format!("user{}@example.com", id.uuid().as_u128()),
-                password_hash: String::new(),
-                sysadmin: false,
-                first_name: None,
-                last_name: None,
-                description: None,
-                created_at: UnixTime(0),
-                memberships: if roles.is_empty() {
-                    BTreeMap::new()
-                } else {
-                    BTreeMap::from([(ACCOUNT, membership)])
-                },
-            }));
-            id
-        }
-
-        /// An app of `account` with every permission in `groups`.
-        pub(crate) fn app(&mut self, id: u128, account: AccountId, groups: &[GroupId]) -> AppId {
-            let id = AppId::from_u128(id);
-            self.apply(Command::CreateApp(App {
-                id,
-                account,
-                name: format!("app {id}"),
-                description: None,
-                app_type: "default".into(),
-                created_at: UnixTime(0),
-                creator: Creator::User(UserId::from_u128(0)),
-                enabled: true,
-                groups: groups
-                    .iter()
-                    .map(|g| (*g, AppPermission::ALL.into_iter().collect()))
-                    .collect(),
-                default_group: groups.first().copied(),
-                secret: Sealed(Vec::new()),
-                secret_digest: Vec::new(),
-                client_certificate: None,
-            }));
-            id
-        }
-    }
-
-    /// A user session working in [`ACCOUNT`].
-    pub(crate) fn user_caller(user: UserId) -> Caller {
-        Caller {
-            principal: Principal::User(user),
-            account: Some(ACCOUNT),
-            sysadmin: false,
-            session: None,
-        }
-    }
-
-    /// A sysadmin session working in [`ACCOUNT`].
-    pub(crate) fn sysadmin_caller(user: UserId) -> Caller {
-        Caller {
-            sysadmin: true,
-            ..user_caller(user)
-        }
-    }
-
-    /// An app of [`ACCOUNT`].
-    pub(crate) fn app_caller(app: AppId) -> Caller {
-        Caller {
-            principal: Principal::App(app),
-            account: Some(ACCOUNT),
-            sysadmin: false,
-            session: None,
-        }
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::fixtures::*;
     use super::*;
+    use crate::fixtures::*;
 
     #[test]
     fn standing_follows_the_strongest_account_role() {

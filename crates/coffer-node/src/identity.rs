@@ -11,40 +11,40 @@ const IDENTITY: &str = "node_identity";
 /// A member node's identity. The node key is sealed under the node's own sealing key (not the
 /// cluster master key) so that it can be opened before the CMK is available.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct NodeIdentity {
+pub struct NodeIdentity {
     /// Raft node id.
-    pub(crate) node_id: u64,
+    pub node_id: u64,
     /// Node name (lower case, unique in the cluster).
-    pub(crate) name: String,
+    pub name: String,
     /// The node's address.
-    pub(crate) ip: IpAddr,
+    pub ip: IpAddr,
     /// The subnet prefix length given with `--self` (or the peer's on join), if any.
-    pub(crate) prefix: Option<u8>,
+    pub prefix: Option<u8>,
     /// API listener port.
-    pub(crate) api_port: u16,
+    pub api_port: u16,
     /// Cluster listener port.
-    pub(crate) cluster_port: u16,
+    pub cluster_port: u16,
     /// The node certificate chain (leaf, then cluster CA), PEM.
-    pub(crate) cert_chain_pem: String,
+    pub cert_chain_pem: String,
     /// The cluster CA certificate, PEM.
-    pub(crate) ca_cert_pem: String,
+    pub ca_cert_pem: String,
     /// The node certificate's private key, sealed under the node sealing key.
-    pub(crate) sealed_key: Sealed,
+    pub sealed_key: Sealed,
 }
 
 impl NodeIdentity {
     /// Where the API listens.
-    pub(crate) fn api_addr(&self) -> SocketAddr {
+    pub fn api_addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.api_port)
     }
 
     /// Where the cluster port listens.
-    pub(crate) fn cluster_addr(&self) -> SocketAddr {
+    pub fn cluster_addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.cluster_port)
     }
 
     /// The identity stored in `store`, if this node has one.
-    pub(crate) fn load(store: &Store) -> anyhow::Result<Option<Self>> {
+    pub fn load(store: &Store) -> anyhow::Result<Option<Self>> {
         match store.node_local().get(IDENTITY)? {
             Some(bytes) => Ok(Some(
                 serde_json::from_slice(&bytes).context("reading the node identity")?,
@@ -54,7 +54,7 @@ impl NodeIdentity {
     }
 
     /// Persists the identity.
-    pub(crate) fn save(&self, store: &Store) -> anyhow::Result<()> {
+    pub fn save(&self, store: &Store) -> anyhow::Result<()> {
         store
             .node_local()
             .put(IDENTITY, &serde_json::to_vec(self)?)?;
@@ -64,7 +64,7 @@ impl NodeIdentity {
 
 /// Checks a node name: DSM requires lower case and uniqueness (uniqueness is checked by the
 /// cluster). Names become DNS names in node certificates, so only `a-z0-9-.` are allowed.
-pub(crate) fn check_node_name(name: &str) -> Result<(), String> {
+pub fn check_node_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
         return Err(format!("node name {name:?} must be 1 to 63 characters"));
     }
@@ -88,7 +88,7 @@ pub(crate) fn check_node_name(name: &str) -> Result<(), String> {
 }
 
 /// This machine's host name.
-pub(crate) fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|name| name.trim().to_owned())
@@ -96,7 +96,7 @@ pub(crate) fn host_name() -> String {
 }
 
 /// Parses `IP/PREFIX` or `IP`.
-pub(crate) fn parse_addr(text: &str) -> Result<(IpAddr, Option<u8>), String> {
+pub fn parse_addr(text: &str) -> Result<(IpAddr, Option<u8>), String> {
     let (ip, prefix) = match text.split_once('/') {
         Some((ip, prefix)) => (ip, Some(prefix)),
         None => (text, None),

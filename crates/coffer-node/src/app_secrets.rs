@@ -4,13 +4,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// Random bytes in a generated app secret when the request does not say (DSM's default).
-pub(crate) const DEFAULT_SECRET_SIZE: usize = 64;
+pub const DEFAULT_SECRET_SIZE: usize = 64;
 /// The largest secret size a request may ask for.
-pub(crate) const MAX_SECRET_SIZE: usize = 512;
+pub const MAX_SECRET_SIZE: usize = 512;
 
 /// A new app secret: `size` random bytes as unpadded base64url text, which is header-safe and
 /// never contains `:` (the API key is `base64(app_id:secret)`, split at the colon by clients).
-pub(crate) fn generate_secret(size: usize) -> anyhow::Result<String> {
+pub fn generate_secret(size: usize) -> anyhow::Result<String> {
     let size = size.clamp(16, MAX_SECRET_SIZE);
     Ok(URL_SAFE_NO_PAD.encode(coffer_crypto::random::random_vec(size)?))
 }

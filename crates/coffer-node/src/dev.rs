@@ -1,7 +1,8 @@
 //! `coffer server --dev`: the first principals of an evaluation node, and the credentials file.
 
-use super::Node;
-use crate::service::{apps, passwords};
+use crate::Node;
+use crate::vault::Purpose;
+use crate::{app_secrets, passwords};
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -18,26 +19,24 @@ use uuid::Uuid;
 
 /// Where the dev principals' secrets are kept (sealed) between restarts.
 const DEV_SECRETS: &str = "dev_credentials";
-/// Associated data for the sealed dev secrets.
-const DEV_AAD: Uuid = Uuid::from_u128(0x6465_765f_6372_6564);
 /// The name of the credentials file in the data directory.
-pub(crate) const CREDENTIALS_FILE: &str = "dev-credentials.json";
+pub const CREDENTIALS_FILE: &str = "dev-credentials.json";
 
 /// The dev principals and their secrets.
 #[derive(Serialize, Deserialize)]
-pub(crate) struct DevSecrets {
+pub struct DevSecrets {
     /// The sysadmin's login.
-    pub(crate) sysadmin_email: String,
+    pub sysadmin_email: String,
     /// The sysadmin's password.
-    pub(crate) sysadmin_password: String,
+    pub sysadmin_password: String,
     /// The dev account.
-    pub(crate) account_id: AccountId,
+    pub account_id: AccountId,
     /// The dev group.
-    pub(crate) group_id: GroupId,
+    pub group_id: GroupId,
     /// The dev app.
-    pub(crate) app_id: AppId,
+    pub app_id: AppId,
     /// The dev app's API key.
-    pub(crate) api_key: String,
+    pub api_key: String,
 }
 
 /// The contract file other tools and tests read.
@@ -55,21 +54,21 @@ struct CredentialsFile<'a> {
 }
 
 /// Loads the dev principals, creating them on a fresh node.
-pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets> {
+pub async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets> {
     let local = node.cluster.store().node_local();
     if let Some(sealed) = local.get(DEV_SECRETS)? {
         let plain = node
-            .unseal(DEV_AAD, &coffer_core::Sealed(sealed))
+            .unseal(Purpose::DevCredentials, &coffer_core::Sealed(sealed))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         return serde_json::from_slice(plain.expose()).context("reading the dev credentials");
     }
-    let now = super::now();
+    let now = crate::now();
     let account = AccountId::new(Uuid::new_v4());
     let group = GroupId::new(Uuid::new_v4());
     let user = UserId::new(Uuid::new_v4());
     let app = AppId::new(Uuid::new_v4());
     let password = passwords::generate()?;
-    let secret = apps::generate_secret(apps::DEFAULT_SECRET_SIZE)?;
+    let secret = app_secrets::generate_secret(app_secrets::DEFAULT_SECRET_SIZE)?;
 
     node.propose(Command::CreateAccount(Account::new(
         account,
@@ -116,7 +115,9 @@ pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets>
         enabled: true,
         groups: BTreeMap::from([(group, AppPermission::ALL.into_iter().collect())]),
         default_group: Some(group),
-        secret: node.seal(app.uuid(), secret.as_bytes()).map_err(api)?,
+        secret: node
+            .seal(Purpose::Record(app.uuid()), secret.as_bytes())
+            .map_err(api)?,
         secret_digest: node.app_secret_digest(secret.as_bytes()).map_err(api)?,
         client_certificate: None,
     }))
@@ -132,14 +133,14 @@ pub(crate) async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets>
         api_key: STANDARD.encode(format!("{app}:{secret}")),
     };
     let sealed = node
-        .seal(DEV_AAD, &serde_json::to_vec(&secrets)?)
+        .seal(Purpose::DevCredentials, &serde_json::to_vec(&secrets)?)
         .map_err(api)?;
     local.put(DEV_SECRETS, &sealed.0)?;
     Ok(secrets)
 }
 
 /// Writes `dev-credentials.json` (mode 0600) atomically: readers never see half a file.
-pub(crate) fn write_credentials(
+pub fn write_credentials(
     dir: &Path,
     url: &str,
     secrets: &DevSecrets,
@@ -170,6 +171,6 @@ pub(crate) fn write_credentials(
     Ok(())
 }
 
-fn api(error: crate::http::error::ApiError) -> anyhow::Error {
+fn api(error: crate::error::ServiceError) -> anyhow::Error {
     anyhow::anyhow!("{error}")
 }

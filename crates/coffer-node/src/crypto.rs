@@ -1,43 +1,44 @@
 //! Cryptographic operations with stored keys.
 
 use super::{convert, sobjects};
-use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::Node;
+use crate::Node;
+use crate::auth::Caller;
+use crate::error::{ServiceError, ServiceResult};
+use crate::vault::Purpose;
 use coffer_api as wire;
 use coffer_core::{KeyAccess, KeyId, KeyOperation, ObjectType, Sobject};
 use coffer_crypto::{CryptoError, KeyHandle, SignInput, SignatureScheme};
 use std::sync::Arc;
 
 /// A key the caller may use for one operation, ready to use.
-pub(crate) struct UsableKey {
+pub struct UsableKey {
     /// Its record.
-    pub(crate) record: Sobject,
+    pub record: Sobject,
     /// The parsed key.
-    pub(crate) handle: Arc<KeyHandle>,
+    pub handle: Arc<KeyHandle>,
 }
 
 /// Where a request names its key: the path (`/keys/{kid}/op`) or the body's `key` descriptor.
-pub(crate) fn locate(
+pub fn locate(
     path_kid: Option<KeyId>,
     descriptor: Option<wire::SobjectDescriptor>,
-) -> ApiResult<wire::SobjectDescriptor> {
+) -> ServiceResult<wire::SobjectDescriptor> {
     match (path_kid, descriptor) {
         (Some(kid), _) => Ok(wire::SobjectDescriptor::Kid(kid.uuid())),
         (None, Some(descriptor)) => Ok(descriptor),
-        (None, None) => Err(ApiError::bad_request(
+        (None, None) => Err(ServiceError::invalid(
             "key is required: give {\"kid\": …} or {\"name\": …}",
         )),
     }
 }
 
 /// Finds the key, checks that the calling app may perform `op` with it, and parses it.
-pub(crate) fn usable(
+pub fn usable(
     node: &Node,
     caller: &Caller,
     key: &wire::SobjectDescriptor,
     op: KeyOperation,
-) -> ApiResult<UsableKey> {
+) -> ServiceResult<UsableKey> {
     let app = caller.app()?;
     let record = {
         let state = node.cluster.state();
@@ -45,7 +46,7 @@ pub(crate) fn usable(
         let record = sobjects::resolve(&state, caller, key)?;
         let app = state
             .app(app)
-            .ok_or(ApiError::Unauthorized("invalid credentials"))?;
+            .ok_or(ServiceError::Unauthenticated("invalid credentials"))?;
         app.check(&record, op)?;
         record
     };
@@ -54,9 +55,9 @@ pub(crate) fn usable(
 }
 
 /// The parsed key for a record, from the cache or unsealed now.
-pub(crate) fn handle(node: &Node, record: &Sobject) -> ApiResult<Arc<KeyHandle>> {
+pub fn handle(node: &Node, record: &Sobject) -> ServiceResult<Arc<KeyHandle>> {
     let key_type = sobjects::crypto_type(record.obj_type).ok_or_else(|| {
-        ApiError::bad_request(format!(
+        ServiceError::invalid(format!(
             "{:?} objects cannot be used for cryptography",
             record.obj_type
         ))
@@ -64,22 +65,22 @@ pub(crate) fn handle(node: &Node, record: &Sobject) -> ApiResult<Arc<KeyHandle>>
     node.keys
         .get_or_load(record.id, || match (&record.material, &record.public_key) {
             (Some(sealed), _) => {
-                let material = node.unseal(record.id.uuid(), sealed)?;
+                let material = node.unseal(Purpose::Record(record.id.uuid()), sealed)?;
                 KeyHandle::new(key_type, material.expose())
-                    .map_err(|e| ApiError::Internal(e.into()))
+                    .map_err(|e| ServiceError::Internal(e.into()))
             }
             (None, Some(spki)) => {
-                KeyHandle::public_only(key_type, spki).map_err(|e| ApiError::Internal(e.into()))
+                KeyHandle::public_only(key_type, spki).map_err(|e| ServiceError::Internal(e.into()))
             }
-            (None, None) => Err(ApiError::bad_request("the object holds no key")),
+            (None, None) => Err(ServiceError::invalid("the object holds no key")),
         })
 }
 
 /// Encrypts with an AES or RSA key.
-pub(crate) fn encrypt(
+pub fn encrypt(
     key: &UsableKey,
     request: &wire::EncryptRequest,
-) -> ApiResult<wire::EncryptResponse> {
+) -> ServiceResult<wire::EncryptResponse> {
     check_alg(key, request.alg)?;
     let plain = request.plain.as_bytes();
     let response = match (key.record.obj_type, request.mode) {
@@ -120,10 +121,10 @@ pub(crate) fn encrypt(
 }
 
 /// Decrypts with an AES or RSA key. A wrong tag or key is a 400, never garbage.
-pub(crate) fn decrypt(
+pub fn decrypt(
     key: &UsableKey,
     request: &wire::DecryptRequest,
-) -> ApiResult<wire::DecryptResponse> {
+) -> ServiceResult<wire::DecryptResponse> {
     if let Some(alg) = request.alg {
         check_alg(key, alg)?;
     }
@@ -151,7 +152,7 @@ pub(crate) fn decrypt(
 }
 
 /// Signs a digest or data with an RSA or EC key.
-pub(crate) fn sign(key: &UsableKey, request: &wire::SignRequest) -> ApiResult<wire::SignResponse> {
+pub fn sign(key: &UsableKey, request: &wire::SignRequest) -> ServiceResult<wire::SignResponse> {
     let hash = convert::digest(request.hash_alg)?;
     let scheme = signature_scheme(key, request.mode)?;
     let signature = key
@@ -165,10 +166,10 @@ pub(crate) fn sign(key: &UsableKey, request: &wire::SignRequest) -> ApiResult<wi
 }
 
 /// Verifies a signature; a bad signature is `result: false`, not an error.
-pub(crate) fn verify(
+pub fn verify(
     key: &UsableKey,
     request: &wire::VerifyRequest,
-) -> ApiResult<wire::VerifyResponse> {
+) -> ServiceResult<wire::VerifyResponse> {
     let hash = convert::digest(request.hash_alg)?;
     let scheme = signature_scheme(key, request.mode)?;
     let input = sign_input(&request.hash, &request.data)?;
@@ -183,7 +184,7 @@ pub(crate) fn verify(
 }
 
 /// Computes an HMAC; the response carries it as both `mac` and `digest`.
-pub(crate) fn mac(key: &UsableKey, request: &wire::MacRequest) -> ApiResult<wire::MacResponse> {
+pub fn mac(key: &UsableKey, request: &wire::MacRequest) -> ServiceResult<wire::MacResponse> {
     let alg = convert::digest(request.alg.unwrap_or(wire::DigestAlgorithm::Sha256))?;
     let mac = key
         .handle
@@ -197,16 +198,16 @@ pub(crate) fn mac(key: &UsableKey, request: &wire::MacRequest) -> ApiResult<wire
 }
 
 /// Checks an HMAC given in `mac` or the older `digest` field.
-pub(crate) fn mac_verify(
+pub fn mac_verify(
     key: &UsableKey,
     request: &wire::MacVerifyRequest,
-) -> ApiResult<wire::VerifyResponse> {
+) -> ServiceResult<wire::VerifyResponse> {
     let alg = convert::digest(request.alg.unwrap_or(wire::DigestAlgorithm::Sha256))?;
     let expected = request
         .mac
         .as_ref()
         .or(request.digest.as_ref())
-        .ok_or_else(|| ApiError::bad_request("mac is required"))?;
+        .ok_or_else(|| ServiceError::invalid("mac is required"))?;
     let result = key
         .handle
         .mac_verify(alg, request.data.as_bytes(), expected.as_bytes())
@@ -218,7 +219,7 @@ pub(crate) fn mac_verify(
 }
 
 /// Hashes data; no key involved.
-pub(crate) fn digest(request: &wire::DigestRequest) -> ApiResult<wire::DigestResponse> {
+pub fn digest(request: &wire::DigestRequest) -> ServiceResult<wire::DigestResponse> {
     let alg = convert::digest(request.alg)?;
     Ok(wire::DigestResponse {
         digest: wire::Blob(coffer_crypto::digest(alg, request.data.as_bytes())),
@@ -226,11 +227,11 @@ pub(crate) fn digest(request: &wire::DigestRequest) -> ApiResult<wire::DigestRes
 }
 
 /// Encrypts `subject`'s exported value under the wrapping key.
-pub(crate) fn wrap(
+pub fn wrap(
     wrapping: &UsableKey,
     subject_value: &[u8],
     request: &wire::WrapKeyRequest,
-) -> ApiResult<wire::WrapKeyResponse> {
+) -> ServiceResult<wire::WrapKeyResponse> {
     let inner = wire::EncryptRequest {
         key: None,
         alg: request.alg,
@@ -249,10 +250,7 @@ pub(crate) fn wrap(
 }
 
 /// Decrypts a wrapped key's value under the unwrapping key.
-pub(crate) fn unwrap(
-    unwrapping: &UsableKey,
-    request: &wire::UnwrapKeyRequest,
-) -> ApiResult<Vec<u8>> {
+pub fn unwrap(unwrapping: &UsableKey, request: &wire::UnwrapKeyRequest) -> ServiceResult<Vec<u8>> {
     let inner = wire::DecryptRequest {
         key: None,
         alg: Some(request.alg),
@@ -266,15 +264,15 @@ pub(crate) fn unwrap(
     Ok(decrypt(unwrapping, &inner)?.plain.0)
 }
 
-fn check_alg(key: &UsableKey, alg: wire::ObjectType) -> ApiResult<()> {
+fn check_alg(key: &UsableKey, alg: wire::ObjectType) -> ServiceResult<()> {
     if convert::object_type(alg) != key.record.obj_type {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::invalid(format!(
             "alg {alg:?} does not match the key's type {:?}",
             key.record.obj_type
         )));
     }
     if !matches!(key.record.obj_type, ObjectType::Aes | ObjectType::Rsa) {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::invalid(format!(
             "{:?} keys cannot encrypt",
             key.record.obj_type
         )));
@@ -282,21 +280,23 @@ fn check_alg(key: &UsableKey, alg: wire::ObjectType) -> ApiResult<()> {
     Ok(())
 }
 
-fn symmetric_mode(mode: Option<wire::EncryptionMode>) -> ApiResult<coffer_crypto::CipherMode> {
+fn symmetric_mode(mode: Option<wire::EncryptionMode>) -> ServiceResult<coffer_crypto::CipherMode> {
     match mode {
         Some(wire::EncryptionMode::Symmetric(mode)) => convert::cipher_mode(mode),
-        Some(wire::EncryptionMode::Rsa(_)) => Err(ApiError::bad_request(
+        Some(wire::EncryptionMode::Rsa(_)) => Err(ServiceError::invalid(
             "an RSA padding mode was given for a symmetric key",
         )),
-        None => Err(ApiError::bad_request("mode is required for symmetric keys")),
+        None => Err(ServiceError::invalid("mode is required for symmetric keys")),
     }
 }
 
 /// RSA encryption defaults to OAEP with SHA-1, the DSM default.
-fn rsa_mode(mode: Option<wire::EncryptionMode>) -> ApiResult<coffer_crypto::RsaEncryptionPadding> {
+fn rsa_mode(
+    mode: Option<wire::EncryptionMode>,
+) -> ServiceResult<coffer_crypto::RsaEncryptionPadding> {
     match mode {
         Some(wire::EncryptionMode::Rsa(padding)) => convert::rsa_padding(padding),
-        Some(wire::EncryptionMode::Symmetric(mode)) => Err(ApiError::bad_request(format!(
+        Some(wire::EncryptionMode::Symmetric(mode)) => Err(ServiceError::invalid(format!(
             "cipher mode {mode:?} does not apply to RSA keys"
         ))),
         None => Ok(coffer_crypto::RsaEncryptionPadding::Oaep(
@@ -308,7 +308,7 @@ fn rsa_mode(mode: Option<wire::EncryptionMode>) -> ApiResult<coffer_crypto::RsaE
 fn signature_scheme(
     key: &UsableKey,
     mode: Option<wire::RsaSignaturePadding>,
-) -> ApiResult<SignatureScheme> {
+) -> ServiceResult<SignatureScheme> {
     match (key.record.obj_type, mode) {
         (ObjectType::Rsa, None | Some(wire::RsaSignaturePadding::Pkcs1V15)) => {
             Ok(SignatureScheme::RsaPkcs1v15)
@@ -322,18 +322,18 @@ fn signature_scheme(
             mgf_hash: Some(convert::digest(hash)?),
         }),
         (ObjectType::Ec, _) => Ok(SignatureScheme::Ecdsa),
-        (other, _) => Err(ApiError::bad_request(format!("{other:?} keys cannot sign"))),
+        (other, _) => Err(ServiceError::invalid(format!("{other:?} keys cannot sign"))),
     }
 }
 
 fn sign_input<'a>(
     hash: &'a Option<wire::Blob>,
     data: &'a Option<wire::Blob>,
-) -> ApiResult<SignInput<'a>> {
+) -> ServiceResult<SignInput<'a>> {
     match (hash, data) {
         (Some(hash), None) => Ok(SignInput::Digest(hash.as_bytes())),
         (None, Some(data)) => Ok(SignInput::Data(data.as_bytes())),
-        _ => Err(ApiError::bad_request("give exactly one of hash and data")),
+        _ => Err(ServiceError::invalid("give exactly one of hash and data")),
     }
 }
 
@@ -342,15 +342,15 @@ fn bytes(blob: &Option<wire::Blob>) -> Option<&[u8]> {
 }
 
 /// A refused input (bad IV length, wrong digest length …): its message names the problem.
-fn input_error(error: CryptoError) -> ApiError {
-    ApiError::bad_request(error.to_string())
+fn input_error(error: CryptoError) -> ServiceError {
+    ServiceError::invalid(error.to_string())
 }
 
 /// Decryption failures say nothing about why, so they leak nothing.
-fn decrypt_error(error: CryptoError) -> ApiError {
+fn decrypt_error(error: CryptoError) -> ServiceError {
     match error {
         CryptoError::DecryptFailed => {
-            ApiError::bad_request("decryption failed: wrong key, tag, IV or associated data")
+            ServiceError::invalid("decryption failed: wrong key, tag, IV or associated data")
         }
         other => input_error(other),
     }

@@ -1,12 +1,12 @@
 //! Who may see and manage which groups' keys.
 
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::ApiError;
+use crate::auth::{Caller, Principal};
+use crate::error::ServiceError;
 use coffer_core::{AccountRole, AppPermission, GroupId, GroupRole, KeyOperation, Sobject, State};
 
 /// What the caller wants to do with a group's keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Right {
+pub enum Right {
     /// See keys and their metadata.
     Read,
     /// Create, change, rotate and delete keys.
@@ -14,7 +14,7 @@ pub(crate) enum Right {
 }
 
 /// True when the caller may exercise `right` over the keys of `group`.
-pub(crate) fn on_group(state: &State, caller: &Caller, group: GroupId, right: Right) -> bool {
+pub fn on_group(state: &State, caller: &Caller, group: GroupId, right: Right) -> bool {
     let Some(group) = state.group(group) else {
         return false;
     };
@@ -49,28 +49,30 @@ pub(crate) fn on_group(state: &State, caller: &Caller, group: GroupId, right: Ri
 
 /// Checks that the caller may manage `key`; apps additionally need the key to be
 /// `APPMANAGEABLE`. Keys the caller cannot even see are reported as absent.
-pub(crate) fn manage_key(state: &State, caller: &Caller, key: &Sobject) -> Result<(), ApiError> {
+pub fn manage_key(state: &State, caller: &Caller, key: &Sobject) -> Result<(), ServiceError> {
     if !on_group(state, caller, key.group, Right::Read) {
-        return Err(ApiError::key_not_found());
+        return Err(ServiceError::key_not_found());
     }
     if !on_group(state, caller, key.group, Right::Manage) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "not allowed to manage keys in this group".into(),
         ));
     }
     if matches!(caller.principal, Principal::App(_))
         && !key.key_ops.contains(&KeyOperation::AppManageable)
     {
-        return Err(ApiError::Forbidden("the key is not APPMANAGEABLE".into()));
+        return Err(ServiceError::Forbidden(
+            "the key is not APPMANAGEABLE".into(),
+        ));
     }
     Ok(())
 }
 
 /// Checks that the caller may see `key`.
-pub(crate) fn read_key(state: &State, caller: &Caller, key: &Sobject) -> Result<(), ApiError> {
+pub fn read_key(state: &State, caller: &Caller, key: &Sobject) -> Result<(), ServiceError> {
     if on_group(state, caller, key.group, Right::Read) {
         Ok(())
     } else {
-        Err(ApiError::key_not_found())
+        Err(ServiceError::key_not_found())
     }
 }

@@ -1,33 +1,21 @@
-//! User passwords: argon2id hashes and the password policy.
-
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+//! User passwords: their hashes (argon2id, in coffer-crypto) and the password policy.
 
 /// A valid hash of a password nobody knows; verified against when a login names an unknown
 /// user, so that the time taken does not tell which users exist.
-pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Kq2m1hmGg3cO6bhb3mUGwwQXcsn8IzeYkF4Ky8xgq1E";
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Kq2m1hmGg3cO6bhb3mUGwwQXcsn8IzeYkF4Ky8xgq1E";
 
 /// Hashes a password with argon2id and a random salt.
-pub(crate) fn hash(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))
+pub fn hash(password: &str) -> anyhow::Result<String> {
+    Ok(coffer_crypto::hash_password(password)?)
 }
 
 /// True when `password` matches the stored hash (constant-time inside argon2).
-pub(crate) fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+pub fn verify(password: &str, hash: &str) -> bool {
+    coffer_crypto::verify_password(password, hash)
 }
 
 /// Why a password is refused, or `None` when it is acceptable.
-pub(crate) fn policy_violation(password: &str) -> Option<&'static str> {
+pub fn policy_violation(password: &str) -> Option<&'static str> {
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
         password.chars().any(|c| c.is_ascii_uppercase()),
@@ -44,7 +32,7 @@ pub(crate) fn policy_violation(password: &str) -> Option<&'static str> {
 }
 
 /// A random password that satisfies the policy.
-pub(crate) fn generate() -> anyhow::Result<String> {
+pub fn generate() -> anyhow::Result<String> {
     let bytes = coffer_crypto::random::random_vec(18)?;
     let body: String = bytes
         .iter()
@@ -69,7 +57,7 @@ mod tests {
 
     #[test]
     fn the_dummy_hash_is_a_valid_hash() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(coffer_crypto::password_hash_salt(DUMMY_HASH).is_some());
     }
 
     #[test]

@@ -11,11 +11,12 @@
 //! group they do not administer).
 
 use super::accounts::{self, Standing};
-use super::apps::{DEFAULT_SECRET_SIZE, MAX_SECRET_SIZE, generate_secret};
 use super::{convert, groups};
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::{Node, now};
+use crate::app_secrets::{DEFAULT_SECRET_SIZE, MAX_SECRET_SIZE, generate_secret};
+use crate::auth::{Caller, Principal};
+use crate::error::{ObjectKind, ServiceError, ServiceResult};
+use crate::vault::Purpose;
+use crate::{Node, now};
 use coffer_api as wire;
 use coffer_core::{App, AppId, AppPermission, Command, Creator, GroupId, Sealed, State, UnixTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,18 +30,18 @@ const DEFAULT_LIMIT: u64 = 100;
 const MIN_SECRET_SIZE: usize = 16;
 
 /// The apps the caller can see, filtered, sorted and paged as `GET /sys/v1/apps` asks.
-pub(crate) fn list(
+pub fn list(
     node: &Node,
     caller: &Caller,
     params: &wire::ListAppsParams,
-) -> ApiResult<Vec<App>> {
+) -> ServiceResult<Vec<App>> {
     let state = node.cluster.state();
     let state = state.read();
     select(&state, caller, params)
 }
 
 /// One app, if the caller can see it.
-pub(crate) fn get(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
+pub fn get(node: &Node, caller: &Caller, id: AppId) -> ServiceResult<App> {
     let state = node.cluster.state();
     let state = state.read();
     find(&state, caller, id).cloned()
@@ -49,11 +50,7 @@ pub(crate) fn get(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
 /// Creates an app (`POST /sys/v1/apps`) with a generated or given secret, or with the client
 /// certificate the request gives. The secret is not returned: clients fetch it with
 /// [`credential`].
-pub(crate) async fn create(
-    node: &Node,
-    caller: &Caller,
-    request: wire::AppRequest,
-) -> ApiResult<App> {
+pub async fn create(node: &Node, caller: &Caller, request: wire::AppRequest) -> ServiceResult<App> {
     let id = AppId::new(Uuid::new_v4());
     let secret = match request.credential {
         Some(wire::AppCredential::Certificate(_)) => None,
@@ -69,7 +66,7 @@ pub(crate) async fn create(
     };
     let app = match secret {
         Some(secret) => App {
-            secret: node.seal(id.uuid(), secret.as_bytes())?,
+            secret: node.seal(Purpose::Record(id.uuid()), secret.as_bytes())?,
             secret_digest: node.app_secret_digest(secret.as_bytes())?,
             client_certificate: None,
             ..draft
@@ -81,12 +78,12 @@ pub(crate) async fn create(
 }
 
 /// Applies a partial update (`PATCH /sys/v1/apps/{id}`).
-pub(crate) async fn update(
+pub async fn update(
     node: &Node,
     caller: &Caller,
     id: AppId,
     request: wire::AppRequest,
-) -> ApiResult<App> {
+) -> ServiceResult<App> {
     let app = {
         let state = node.cluster.state();
         let state = state.read();
@@ -97,7 +94,7 @@ pub(crate) async fn update(
 }
 
 /// Deletes an app (`DELETE /sys/v1/apps/{id}`).
-pub(crate) async fn delete(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
+pub async fn delete(node: &Node, caller: &Caller, id: AppId) -> ServiceResult<App> {
     let app = administered(node, caller, id)?;
     node.propose(Command::DeleteApp(id)).await?;
     Ok(app)
@@ -105,19 +102,19 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, id: AppId) -> ApiResult
 
 /// The app's credential (`GET /sys/v1/apps/{id}/credential`) for one of its administrators: its
 /// secret, unsealed, or its client certificate.
-pub(crate) fn credential(
+pub fn credential(
     node: &Node,
     caller: &Caller,
     id: AppId,
-) -> ApiResult<(App, wire::AppCredential)> {
+) -> ServiceResult<(App, wire::AppCredential)> {
     let app = administered(node, caller, id)?;
     if let Some((_, der)) = app.certificate() {
         let credential = wire::AppCredential::Certificate(wire::Blob::new(der));
         return Ok((app, credential));
     }
-    let secret = node.unseal(id.uuid(), &app.secret)?;
+    let secret = node.unseal(Purpose::Record(id.uuid()), &app.secret)?;
     let secret = String::from_utf8(secret.expose().to_vec()).map_err(|_| {
-        ApiError::Internal(anyhow::anyhow!("the stored secret of app {id} is not text"))
+        ServiceError::Internal(anyhow::anyhow!("the stored secret of app {id} is not text"))
     })?;
     Ok((app, wire::AppCredential::Secret(secret)))
 }
@@ -125,15 +122,15 @@ pub(crate) fn credential(
 /// Replaces the app's secret with a new random one (`POST /sys/v1/apps/{id}/reset_secret`).
 /// The old secret stops working at once; sessions it opened live on until they expire. An app
 /// that authenticated with a client certificate gets a secret instead.
-pub(crate) async fn reset_secret(
+pub async fn reset_secret(
     node: &Node,
     caller: &Caller,
     id: AppId,
     request: wire::ResetSecretRequest,
-) -> ApiResult<App> {
+) -> ServiceResult<App> {
     let secret = new_secret(None, request.secret_size)?;
     let mut app = administered(node, caller, id)?;
-    app.secret = node.seal(id.uuid(), secret.as_bytes())?;
+    app.secret = node.seal(Purpose::Record(id.uuid()), secret.as_bytes())?;
     app.secret_digest = node.app_secret_digest(secret.as_bytes())?;
     // A certificate app becomes a secret app again.
     app.client_certificate = None;
@@ -143,7 +140,7 @@ pub(crate) async fn reset_secret(
 
 /// The wire form of an app: `groups` as a list of ids, or as a map of group id to permissions
 /// when `group_permissions` is asked for. Never the secret.
-pub(crate) fn view(app: &App, group_permissions: bool) -> wire::App {
+pub fn view(app: &App, group_permissions: bool) -> wire::App {
     let groups = if group_permissions {
         wire::AppGroups::Map(
             app.groups
@@ -182,23 +179,18 @@ pub(crate) fn view(app: &App, group_permissions: bool) -> wire::App {
 
 /// The SHA-256 fingerprint and expiry of a client certificate (DER), or why it is not one.
 fn parse_certificate(der: &[u8]) -> Result<([u8; 32], UnixTime), String> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let (rest, certificate) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
-    if !rest.is_empty() {
-        return Err(format!("{} bytes follow the certificate", rest.len()));
-    }
-    let not_after = u64::try_from(certificate.validity().not_after.timestamp()).unwrap_or(0);
-    let fingerprint = coffer_crypto::DigestAlgorithm::Sha256
-        .digest(der)
-        .try_into()
-        .map_err(|_| "SHA-256 gave an unexpected length".to_owned())?;
-    Ok((fingerprint, UnixTime(not_after)))
+    let summary = coffer_crypto::certificate_summary(der).map_err(|e| match e {
+        coffer_crypto::CryptoError::InvalidInput(reason) => reason,
+        other => other.to_string(),
+    })?;
+    let not_after = u64::try_from(summary.not_after).unwrap_or(0);
+    Ok((summary.fingerprint, UnixTime(not_after)))
 }
 
 /// Pins the client certificate of `credential: {"certificate": …}` on `app`.
-fn pin_certificate(app: &mut App, der: &[u8]) -> ApiResult<()> {
+fn pin_certificate(app: &mut App, der: &[u8]) -> ServiceResult<()> {
     let (fingerprint, _) = parse_certificate(der).map_err(|reason| {
-        ApiError::bad_request(format!(
+        ServiceError::invalid(format!(
             "credential.certificate: not a DER X.509 certificate ({reason})"
         ))
     })?;
@@ -206,12 +198,12 @@ fn pin_certificate(app: &mut App, der: &[u8]) -> ApiResult<()> {
     Ok(())
 }
 
-fn not_found(id: AppId) -> ApiError {
-    ApiError::NotFound(format!("app {id} not found"))
+fn not_found(id: AppId) -> ServiceError {
+    ServiceError::not_found(ObjectKind::App, id)
 }
 
 /// The app, if it is in the caller's account and the caller can see it; 404 otherwise.
-fn find<'s>(state: &'s State, caller: &Caller, id: AppId) -> ApiResult<&'s App> {
+fn find<'s>(state: &'s State, caller: &Caller, id: AppId) -> ServiceResult<&'s App> {
     state
         .app(id)
         .filter(|a| visible(state, caller, a))
@@ -250,12 +242,12 @@ fn administers_group(state: &State, caller: &Caller, group: GroupId) -> bool {
 }
 
 /// The app, if the caller administers it.
-fn administered(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
+fn administered(node: &Node, caller: &Caller, id: AppId) -> ServiceResult<App> {
     let state = node.cluster.state();
     let state = state.read();
     let app = find(&state, caller, id)?;
     if !administers(&state, caller, app) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators and administrators of all the app's groups may manage it"
                 .into(),
         ));
@@ -263,14 +255,18 @@ fn administered(node: &Node, caller: &Caller, id: AppId) -> ApiResult<App> {
     Ok(app.clone())
 }
 
-fn select(state: &State, caller: &Caller, params: &wire::ListAppsParams) -> ApiResult<Vec<App>> {
+fn select(
+    state: &State,
+    caller: &Caller,
+    params: &wire::ListAppsParams,
+) -> ServiceResult<Vec<App>> {
     caller.user()?;
     let account = caller.account()?;
     let by_name = match params.sort.as_ref().map(|s| s.field.as_str()) {
         None | Some("app_id") => false,
         Some("name") => true,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "sort: apps sort by app_id or name, not {other}"
             )));
         }
@@ -281,7 +277,7 @@ fn select(state: &State, caller: &Caller, params: &wire::ListAppsParams) -> ApiR
         .is_some_and(|s| s.order == wire::SortOrder::Descending);
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::invalid(format!(
             "limit must be at most {MAX_LIMIT}"
         )));
     }
@@ -329,7 +325,7 @@ fn plan_create(
     caller: &Caller,
     request: wire::AppRequest,
     id: AppId,
-) -> ApiResult<App> {
+) -> ServiceResult<App> {
     let user = caller.user()?;
     let account = caller.account()?;
     refuse_unsupported(&request)?;
@@ -343,7 +339,7 @@ fn plan_create(
     if !is_admin
         && (groups.is_empty() || !groups.keys().all(|g| administers_group(state, caller, *g)))
     {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators and administrators of every group named may create apps"
                 .into(),
         ));
@@ -380,11 +376,11 @@ fn plan_update(
     caller: &Caller,
     id: AppId,
     request: wire::AppRequest,
-) -> ApiResult<App> {
+) -> ServiceResult<App> {
     caller.user()?;
     let mut app = find(state, caller, id)?.clone();
     if !administers(state, caller, &app) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators and administrators of all the app's groups may change it"
                 .into(),
         ));
@@ -396,7 +392,7 @@ fn plan_update(
         }
         None if request.secret_size.is_none() => {}
         _ => {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::invalid(
                 "credential: use POST /sys/v1/apps/{id}/reset_secret to change the secret",
             ));
         }
@@ -431,7 +427,7 @@ fn plan_update(
             .chain(modified.keys())
             .all(|g| administers_group(state, caller, *g))
     {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only administrators of a group may add apps to it".into(),
         ));
     }
@@ -441,7 +437,7 @@ fn plan_update(
     app.groups.extend(added);
     for (group, permissions) in modified {
         let Some(held) = app.groups.get_mut(&group) else {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "mod_groups: the app is not in group {group}; use add_groups"
             )));
         };
@@ -482,13 +478,13 @@ fn check_groups<'g>(
     state: &State,
     caller: &Caller,
     named: impl Iterator<Item = &'g GroupId>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     for group in named {
         if state
             .group(*group)
             .is_none_or(|g| Some(g.account) != caller.account)
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "group {group} is not a group of this account"
             )));
         }
@@ -496,9 +492,9 @@ fn check_groups<'g>(
     Ok(())
 }
 
-fn check_default_group(app: &App) -> ApiResult<()> {
+fn check_default_group(app: &App) -> ServiceResult<()> {
     match app.default_group {
-        Some(group) if !app.groups.contains_key(&group) => Err(ApiError::bad_request(format!(
+        Some(group) if !app.groups.contains_key(&group) => Err(ServiceError::invalid(format!(
             "default_group: {group} is not one of the app's groups"
         ))),
         _ => Ok(()),
@@ -509,7 +505,7 @@ fn check_default_group(app: &App) -> ApiResult<()> {
 fn new_secret(
     credential: Option<&wire::AppCredential>,
     secret_size: Option<u32>,
-) -> ApiResult<String> {
+) -> ServiceResult<String> {
     match credential {
         Some(wire::AppCredential::Secret(secret)) => {
             // The API key is base64(app_id:secret), split at the first colon by the clients.
@@ -517,31 +513,31 @@ fn new_secret(
                 || secret.len() > 4 * MAX_SECRET_SIZE
                 || secret.contains(':')
             {
-                return Err(ApiError::bad_request(format!(
+                return Err(ServiceError::invalid(format!(
                     "credential.secret must be {MIN_SECRET_SIZE} to {} characters without ':'",
                     4 * MAX_SECRET_SIZE
                 )));
             }
             Ok(secret.clone())
         }
-        Some(_) => Err(ApiError::bad_request(
+        Some(_) => Err(ServiceError::invalid(
             "credential: only secret credentials are supported",
         )),
         None => {
             let size = secret_size.map_or(DEFAULT_SECRET_SIZE, |s| s as usize);
             if !(MIN_SECRET_SIZE..=MAX_SECRET_SIZE).contains(&size) {
-                return Err(ApiError::bad_request(format!(
+                return Err(ServiceError::invalid(format!(
                     "secret_size must be {MIN_SECRET_SIZE} to {MAX_SECRET_SIZE}"
                 )));
             }
-            generate_secret(size).map_err(ApiError::Internal)
+            generate_secret(size).map_err(ServiceError::Internal)
         }
     }
 }
 
-fn refuse_unsupported(request: &wire::AppRequest) -> ApiResult<()> {
+fn refuse_unsupported(request: &wire::AppRequest) -> ServiceResult<()> {
     if request.oauth_config.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "oauth_config: OAuth apps are not supported",
         ));
     }
@@ -586,17 +582,17 @@ fn wire_permission(p: AppPermission) -> wire::AppPermission {
 
 #[cfg(test)]
 mod tests {
-    use super::super::accounts::fixtures::*;
     use super::*;
-    use axum::http::StatusCode;
+    use crate::error::Failure;
+    use crate::fixtures::*;
     use coffer_core::{AccountRole, GroupRole};
 
     fn request(json: serde_json::Value) -> wire::AppRequest {
         serde_json::from_value(json).expect("a valid app request")
     }
 
-    fn status<T>(result: ApiResult<T>) -> Option<StatusCode> {
-        result.err().map(|e| e.status())
+    fn status<T>(result: ServiceResult<T>) -> Option<Failure> {
+        result.err().map(|e| e.failure())
     }
 
     #[test]
@@ -687,7 +683,7 @@ mod tests {
                 both,
                 AppId::from_u128(9)
             )),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         let none = request(serde_json::json!({"name": "x"}));
         assert_eq!(
@@ -697,7 +693,7 @@ mod tests {
                 none,
                 AppId::from_u128(9)
             )),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
     }
 
@@ -717,7 +713,7 @@ mod tests {
                 foreign,
                 AppId::from_u128(9)
             )),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
         let stray = request(
             serde_json::json!({"name": "x", "add_groups": [a.to_string()], "default_group": elsewhere.to_string()}),
@@ -729,7 +725,7 @@ mod tests {
                 stray,
                 AppId::from_u128(9)
             )),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
     }
 
@@ -755,12 +751,12 @@ mod tests {
         let stray = request(serde_json::json!({"mod_groups": {b.to_string(): ["SIGN"]}}));
         assert_eq!(
             status(plan_update(&world.state, &user_caller(admin), id, stray)),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
         let secret = request(serde_json::json!({"credential": {"secret": "0123456789abcdef0123"}}));
         assert_eq!(
             status(plan_update(&world.state, &user_caller(admin), id, secret)),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
     }
 
@@ -833,18 +829,14 @@ mod tests {
         };
         assert_eq!(
             status(select(&world.state, &caller, &too_many)),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
     }
 
     /// A real certificate (DER), from the cluster CA maker.
     fn certificate_der() -> Vec<u8> {
         let ca = coffer_crypto::tls::bootstrap_ca("app certificate").expect("a certificate");
-        rustls_pemfile::certs(&mut ca.cert_pem.as_bytes())
-            .next()
-            .expect("one certificate")
-            .expect("valid PEM")
-            .to_vec()
+        pem::parse(&ca.cert_pem).expect("valid PEM").into_contents()
     }
 
     fn b64(bytes: &[u8]) -> String {
@@ -916,7 +908,7 @@ mod tests {
                 plan_update(&world.state, &user_caller(admin), id, request(bad)),
             ] {
                 let error = result.expect_err("refused");
-                assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+                assert_eq!(error.failure(), Failure::Invalid);
                 assert!(
                     error.to_string().contains("credential.certificate"),
                     "{error}"
@@ -928,10 +920,7 @@ mod tests {
     #[test]
     fn secrets_are_generated_or_checked() {
         assert_eq!(new_secret(None, None).expect("randomness").len(), 86);
-        assert_eq!(
-            status(new_secret(None, Some(8))),
-            Some(StatusCode::BAD_REQUEST)
-        );
+        assert_eq!(status(new_secret(None, Some(8))), Some(Failure::Invalid));
         let given = wire::AppCredential::Secret("0123456789abcdef-given".into());
         assert_eq!(
             new_secret(Some(&given), None).ok().as_deref(),
@@ -940,7 +929,7 @@ mod tests {
         let colon = wire::AppCredential::Secret("0123456789abcdef:colon".into());
         assert_eq!(
             status(new_secret(Some(&colon), None)),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
     }
 }

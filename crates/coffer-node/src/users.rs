@@ -12,11 +12,9 @@
 
 use super::accounts::{self, Standing};
 use super::{convert, passwords};
-use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::{Node, now};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, Salt};
+use crate::auth::Caller;
+use crate::error::{ObjectKind, ServiceError, ServiceResult};
+use crate::{Node, now};
 use coffer_api as wire;
 use coffer_core::{
     AccountId, AccountRole, Command, GroupId, GroupRole, Membership, State, User, UserId,
@@ -33,13 +31,13 @@ const MAX_LIMIT: u64 = 1000;
 const DEFAULT_LIMIT: u64 = 100;
 
 /// Registers a new user without account (`POST /sys/v1/users`, no authentication).
-pub(crate) async fn signup(node: &Node, request: wire::SignupRequest) -> ApiResult<User> {
+pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<User> {
     let email = checked_email(&request.user_email)?;
     if let Some(rule) = passwords::policy_violation(&request.user_password) {
-        return Err(ApiError::bad_request(format!("user_password: {rule}")));
+        return Err(ServiceError::invalid(format!("user_password: {rule}")));
     }
     if node.cluster.state().read().user_by_email(&email).is_some() {
-        return Err(ApiError::Conflict(format!(
+        return Err(ServiceError::Conflict(format!(
             "a user with email {email} already exists"
         )));
     }
@@ -61,16 +59,16 @@ pub(crate) async fn signup(node: &Node, request: wire::SignupRequest) -> ApiResu
 
 /// Adds a user to the caller's account (`POST /sys/v1/users/invite`): an existing user by email
 /// becomes a member at once; an unknown email becomes a new user awaiting a password.
-pub(crate) async fn invite(
+pub async fn invite(
     node: &Node,
     caller: &Caller,
     request: wire::UserRequest,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let email = checked_email(
         request
             .user_email
             .as_deref()
-            .ok_or_else(|| ApiError::bad_request("user_email is required"))?,
+            .ok_or_else(|| ServiceError::invalid("user_email is required"))?,
     )?;
     let (account, membership, existing) = {
         let state = node.cluster.state();
@@ -81,7 +79,7 @@ pub(crate) async fn invite(
     let user = match existing {
         Some(mut user) => {
             if user.memberships.contains_key(&account) {
-                return Err(ApiError::Conflict(format!(
+                return Err(ServiceError::Conflict(format!(
                     "{email} is already a member of this account"
                 )));
             }
@@ -109,11 +107,11 @@ pub(crate) async fn invite(
 }
 
 /// The users the caller can see, as `GET /sys/v1/users` asks, in their wire form.
-pub(crate) fn list(
+pub fn list(
     node: &Node,
     caller: &Caller,
     params: &wire::ListUsersParams,
-) -> ApiResult<Vec<wire::User>> {
+) -> ServiceResult<Vec<wire::User>> {
     let state = node.cluster.state();
     let state = state.read();
     let (users, account) = select(&state, caller, params)?;
@@ -121,19 +119,19 @@ pub(crate) fn list(
 }
 
 /// One user, if the caller can see them.
-pub(crate) fn get(node: &Node, caller: &Caller, id: UserId) -> ApiResult<User> {
+pub fn get(node: &Node, caller: &Caller, id: UserId) -> ServiceResult<User> {
     let state = node.cluster.state();
     let state = state.read();
     find(&state, caller, id).cloned()
 }
 
 /// Applies a partial update (`PATCH /sys/v1/users/{id}`).
-pub(crate) async fn update(
+pub async fn update(
     node: &Node,
     caller: &Caller,
     id: UserId,
     request: wire::UserRequest,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let user = {
         let state = node.cluster.state();
         let state = state.read();
@@ -145,7 +143,7 @@ pub(crate) async fn update(
 
 /// Removes a user from the caller's account (`DELETE /sys/v1/users/{id}/accounts`): the user
 /// themselves, or an account administrator.
-pub(crate) async fn leave_account(node: &Node, caller: &Caller, id: UserId) -> ApiResult<User> {
+pub async fn leave_account(node: &Node, caller: &Caller, id: UserId) -> ServiceResult<User> {
     let user = {
         let state = node.cluster.state();
         let state = state.read();
@@ -156,7 +154,7 @@ pub(crate) async fn leave_account(node: &Node, caller: &Caller, id: UserId) -> A
 }
 
 /// Deletes the calling user (`DELETE /sys/v1/users`).
-pub(crate) async fn delete_self(node: &Node, caller: &Caller) -> ApiResult<User> {
+pub async fn delete_self(node: &Node, caller: &Caller) -> ServiceResult<User> {
     let user = {
         let state = node.cluster.state();
         let state = state.read();
@@ -167,7 +165,7 @@ pub(crate) async fn delete_self(node: &Node, caller: &Caller) -> ApiResult<User>
 }
 
 /// The calling user's accounts and roles (`GET /sys/v1/users/accounts`).
-pub(crate) fn accounts(node: &Node, caller: &Caller) -> ApiResult<wire::UserAccounts> {
+pub fn accounts(node: &Node, caller: &Caller) -> ServiceResult<wire::UserAccounts> {
     let id = caller.user()?;
     let state = node.cluster.state();
     let state = state.read();
@@ -180,17 +178,17 @@ pub(crate) fn accounts(node: &Node, caller: &Caller) -> ApiResult<wire::UserAcco
 }
 
 /// Changes the calling user's password (`POST /sys/v1/users/change_password`).
-pub(crate) async fn change_password(
+pub async fn change_password(
     node: &Node,
     caller: &Caller,
     request: wire::ChangePasswordRequest,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let id = caller.user()?;
     if let Some(rule) = passwords::policy_violation(&request.new_password) {
-        return Err(ApiError::bad_request(format!("new_password: {rule}")));
+        return Err(ServiceError::invalid(format!("new_password: {rule}")));
     }
     if request.new_password == request.current_password {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "new_password must differ from current_password",
         ));
     }
@@ -203,7 +201,7 @@ pub(crate) async fn change_password(
         .ok_or_else(|| not_found(id))?;
     let current = request.current_password;
     if !blocking(move || Ok(passwords::verify(&current, &stored))).await? {
-        return Err(ApiError::bad_request("current_password is not correct"));
+        return Err(ServiceError::invalid("current_password is not correct"));
     }
     let new = request.new_password;
     let password_hash = blocking(move || passwords::hash(&new)).await?;
@@ -220,7 +218,7 @@ pub(crate) async fn change_password(
 }
 
 /// The wire form of a user, describing their place in `account`.
-pub(crate) fn view(user: &User, account: Option<AccountId>) -> wire::User {
+pub fn view(user: &User, account: Option<AccountId>) -> wire::User {
     let membership = account.and_then(|a| user.memberships.get(&a));
     wire::User {
         user_id: user.id.uuid(),
@@ -247,15 +245,12 @@ pub(crate) fn view(user: &User, account: Option<AccountId>) -> wire::User {
 }
 
 /// True for an invited user who has no password yet.
-pub(crate) fn awaits_password(user: &User) -> bool {
-    PasswordHash::new(&user.password_hash).is_ok_and(|hash| {
-        hash.salt
-            .is_some_and(|salt| salt.as_str() == INVITATION_SALT)
-    })
+pub fn awaits_password(user: &User) -> bool {
+    coffer_crypto::password_hash_salt(&user.password_hash).as_deref() == Some(INVITATION_SALT)
 }
 
-fn not_found(id: UserId) -> ApiError {
-    ApiError::NotFound(format!("user {id} not found"))
+fn not_found(id: UserId) -> ServiceError {
+    ServiceError::not_found(ObjectKind::User, id)
 }
 
 /// `account_role` of a user in an account: roles, then the state flags.
@@ -281,7 +276,7 @@ fn account_flags(user: &User, account: Option<AccountId>) -> Vec<wire::UserAccou
 
 /// The user, if the caller can see them: themselves; users of the caller's account for its
 /// members; anybody for sysadmins. 404 otherwise.
-fn find<'s>(state: &'s State, caller: &Caller, id: UserId) -> ApiResult<&'s User> {
+fn find<'s>(state: &'s State, caller: &Caller, id: UserId) -> ServiceResult<&'s User> {
     let me = caller.user()?;
     let user = state.user(id).ok_or_else(|| not_found(id))?;
     let shares_account = caller.account.is_some_and(|a| {
@@ -307,13 +302,13 @@ fn select<'s>(
     state: &'s State,
     caller: &Caller,
     params: &wire::ListUsersParams,
-) -> ApiResult<(Vec<&'s User>, Option<AccountId>)> {
+) -> ServiceResult<(Vec<&'s User>, Option<AccountId>)> {
     caller.user()?;
     let by_email = match params.sort.as_ref().map(|s| s.field.as_str()) {
         None | Some("user_id") => false,
         Some("user_email") | Some("email") => true,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "sort: users sort by user_id or user_email, not {other}"
             )));
         }
@@ -324,14 +319,16 @@ fn select<'s>(
         .is_some_and(|s| s.order == wire::SortOrder::Descending);
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::invalid(format!(
             "limit must be at most {MAX_LIMIT}"
         )));
     }
     let (mut users, account): (Vec<&User>, Option<AccountId>) =
         if params.all_customers == Some(true) {
             if !caller.sysadmin {
-                return Err(ApiError::Forbidden("all_customers is for sysadmins".into()));
+                return Err(ServiceError::Forbidden(
+                    "all_customers is for sysadmins".into(),
+                ));
             }
             (state.users().collect(), caller.account)
         } else {
@@ -393,16 +390,16 @@ fn plan_invitation(
     state: &State,
     caller: &Caller,
     request: &wire::UserRequest,
-) -> ApiResult<(AccountId, Membership)> {
+) -> ServiceResult<(AccountId, Membership)> {
     caller.user()?;
     let account = caller.account()?;
     if accounts::standing(state, caller, account) != Standing::Administrator {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators may invite users".into(),
         ));
     }
     if request.user_password.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "user_password: invited users choose their own password",
         ));
     }
@@ -425,13 +422,13 @@ fn plan_update(
     caller: &Caller,
     id: UserId,
     request: wire::UserRequest,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let me = caller.user()?;
     let mut user = find(state, caller, id)?.clone();
     let account = caller.account;
     let is_admin = administers(state, caller, account, &user);
     if me != id && !is_admin {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the user and the account's administrators may change a user".into(),
         ));
     }
@@ -440,15 +437,15 @@ fn plan_update(
         .as_ref()
         .is_some_and(|e| !e.trim().eq_ignore_ascii_case(&user.email))
     {
-        return Err(ApiError::bad_request("user_email cannot be changed"));
+        return Err(ServiceError::invalid("user_email cannot be changed"));
     }
     if request.user_password.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "user_password: use POST /sys/v1/users/change_password",
         ));
     }
     if request.enable_flag() == Some(false) {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "enable: disabling users is not supported; remove them from the account instead",
         ));
     }
@@ -469,7 +466,7 @@ fn plan_update(
         return Ok(user);
     }
     let Some(account) = account.filter(|_| is_admin) else {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators may change roles and groups".into(),
         ));
     };
@@ -490,7 +487,7 @@ fn plan_update(
     }
     for (group, role) in request.mod_groups.iter().flatten() {
         let Some(held) = membership.groups.get_mut(&GroupId::new(*group)) else {
-            return Err(ApiError::bad_request(format!(
+            return Err(ServiceError::invalid(format!(
                 "mod_groups: the user is not in group {group}; use add_groups"
             )));
         };
@@ -505,17 +502,15 @@ fn plan_update(
     Ok(user)
 }
 
-fn plan_leave(state: &State, caller: &Caller, id: UserId) -> ApiResult<User> {
+fn plan_leave(state: &State, caller: &Caller, id: UserId) -> ServiceResult<User> {
     let me = caller.user()?;
     let account = caller.account()?;
     let mut user = find(state, caller, id)?.clone();
     if !user.memberships.contains_key(&account) {
-        return Err(ApiError::NotFound(format!(
-            "user {id} is not a member of this account"
-        )));
+        return Err(ServiceError::not_found(ObjectKind::AccountMember, id));
     }
     if me != id && !administers(state, caller, Some(account), &user) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the user and the account's administrators may remove a user from it".into(),
         ));
     }
@@ -528,11 +523,11 @@ fn plan_leave(state: &State, caller: &Caller, id: UserId) -> ApiResult<User> {
     Ok(user)
 }
 
-fn plan_delete_self(state: &State, caller: &Caller) -> ApiResult<User> {
+fn plan_delete_self(state: &State, caller: &Caller) -> ServiceResult<User> {
     let id = caller.user()?;
     let user = state.user(id).ok_or_else(|| not_found(id))?;
     if user.sysadmin && !state.users().any(|u| u.sysadmin && u.id != id) {
-        return Err(ApiError::Conflict(
+        return Err(ServiceError::Conflict(
             "the last sysadmin cannot be deleted".into(),
         ));
     }
@@ -557,18 +552,18 @@ fn other_administrator(state: &State, account: AccountId, except: UserId) -> boo
         .any(|u| u.id != except && has_role(u, account, AccountRole::Administrator))
 }
 
-fn last_administrator(account: AccountId) -> ApiError {
-    ApiError::Conflict(format!(
+fn last_administrator(account: AccountId) -> ServiceError {
+    ServiceError::Conflict(format!(
         "account {account} would be left without an administrator; name another administrator or delete the account first"
     ))
 }
 
 /// A group of `account`, or 400 naming it.
-fn group_of(state: &State, account: AccountId, group: Uuid) -> ApiResult<GroupId> {
+fn group_of(state: &State, account: AccountId, group: Uuid) -> ServiceResult<GroupId> {
     let group = GroupId::new(group);
     match state.group(group) {
         Some(g) if g.account == account => Ok(group),
-        _ => Err(ApiError::bad_request(format!(
+        _ => Err(ServiceError::invalid(format!(
             "group {group} is not a group of this account"
         ))),
     }
@@ -609,7 +604,7 @@ fn wire_group_role(role: GroupRole) -> wire::UserGroupRole {
 
 /// A login email: trimmed, `local@domain`, at most 254 characters, without spaces, control
 /// characters or `:` (Basic credentials split at the first colon).
-fn checked_email(email: &str) -> ApiResult<String> {
+fn checked_email(email: &str) -> ServiceResult<String> {
     let email = email.trim();
     let shaped = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && !domain.is_empty() && !domain.contains('@')
@@ -618,7 +613,7 @@ fn checked_email(email: &str) -> ApiResult<String> {
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == ':');
     if !shaped || !clean || email.len() > 254 {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "user_email must be an email address (local@domain, no spaces or ':')",
         ));
     }
@@ -628,36 +623,32 @@ fn checked_email(email: &str) -> ApiResult<String> {
 /// The password hash of an invited user: a random password nobody learns, under the marker salt.
 fn invitation_hash() -> anyhow::Result<String> {
     let password = passwords::generate()?;
-    let salt =
-        Salt::from_b64(INVITATION_SALT).map_err(|e| anyhow::anyhow!("the invitation salt: {e}"))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), salt)
-        .map(|hash| hash.to_string())
+    coffer_crypto::hash_password_with_salt(&password, INVITATION_SALT)
         .map_err(|e| anyhow::anyhow!("hashing an invitation password: {e}"))
 }
 
 /// Runs CPU-heavy password work off the async workers.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> ApiResult<T> {
+) -> ServiceResult<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(ApiError::Internal)
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(ServiceError::Internal)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::accounts::fixtures::*;
     use super::*;
-    use axum::http::StatusCode;
+    use crate::error::Failure;
+    use crate::fixtures::*;
 
     fn request(json: serde_json::Value) -> wire::UserRequest {
         serde_json::from_value(json).expect("a valid user request")
     }
 
-    fn status<T>(result: ApiResult<T>) -> Option<StatusCode> {
-        result.err().map(|e| e.status())
+    fn status<T>(result: ServiceResult<T>) -> Option<Failure> {
+        result.err().map(|e| e.failure())
     }
 
     #[test]
@@ -751,7 +742,7 @@ mod tests {
         );
         assert_eq!(
             status(plan_invitation(&world.state, &user_caller(member), &body)),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         assert_eq!(
             status(plan_invitation(
@@ -759,14 +750,14 @@ mod tests {
                 &sysadmin_caller(member),
                 &body
             )),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         let foreign = request(
             serde_json::json!({"user_email": "x@example.com", "add_groups": { elsewhere.to_string(): "GroupAdministrator" }}),
         );
         assert_eq!(
             status(plan_invitation(&world.state, &user_caller(admin), &foreign)),
-            Some(StatusCode::BAD_REQUEST)
+            Some(Failure::Invalid)
         );
         let plain = request(serde_json::json!({"user_email": "x@example.com"}));
         let (_, membership) =
@@ -802,7 +793,7 @@ mod tests {
                 member,
                 promote()
             )),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         let rename_other = request(serde_json::json!({"first_name": "Eve"}));
         assert_eq!(
@@ -812,7 +803,7 @@ mod tests {
                 other,
                 rename_other
             )),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         let promoted = plan_update(&world.state, &user_caller(admin), member, promote())
             .expect("admins set roles");
@@ -838,7 +829,7 @@ mod tests {
                     member,
                     request(refused)
                 )),
-                Some(StatusCode::BAD_REQUEST)
+                Some(Failure::Invalid)
             );
         }
     }
@@ -856,15 +847,15 @@ mod tests {
                 admin,
                 demote.clone()
             )),
-            Some(StatusCode::CONFLICT)
+            Some(Failure::Conflict)
         );
         assert_eq!(
             status(plan_leave(&world.state, &user_caller(admin), admin)),
-            Some(StatusCode::CONFLICT)
+            Some(Failure::Conflict)
         );
         assert_eq!(
             status(plan_delete_self(&world.state, &user_caller(admin))),
-            Some(StatusCode::CONFLICT)
+            Some(Failure::Conflict)
         );
         let left =
             plan_leave(&world.state, &user_caller(admin), member).expect("admins remove members");
@@ -875,7 +866,7 @@ mod tests {
         );
         assert_eq!(
             status(plan_leave(&world.state, &user_caller(member), admin)),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         world.user(11, &[AccountRole::Administrator], &[]);
         assert!(plan_update(&world.state, &user_caller(admin), admin, demote).is_ok());
@@ -891,7 +882,7 @@ mod tests {
         world.apply(Command::UpdateUser(record));
         assert_eq!(
             status(plan_delete_self(&world.state, &sysadmin_caller(root))),
-            Some(StatusCode::CONFLICT)
+            Some(Failure::Conflict)
         );
     }
 
@@ -902,7 +893,7 @@ mod tests {
         let member = world.user(12, &[AccountRole::Member], &[(group, GroupRole::Auditor)]);
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let stranger = world.user(13, &[], &[]);
-        let ids = |caller: Caller, query: &str| -> ApiResult<Vec<UserId>> {
+        let ids = |caller: Caller, query: &str| -> ServiceResult<Vec<UserId>> {
             let params: wire::ListUsersParams =
                 coffer_api::parse_query(query).expect("valid query");
             select(&world.state, &caller, &params)
@@ -919,11 +910,11 @@ mod tests {
         );
         assert_eq!(
             status(ids(user_caller(stranger), "")),
-            Some(StatusCode::NOT_FOUND)
+            Some(Failure::NotFound)
         );
         assert_eq!(
             status(ids(user_caller(admin), "all_customers=true")),
-            Some(StatusCode::FORBIDDEN)
+            Some(Failure::Forbidden)
         );
         assert_eq!(
             ids(sysadmin_caller(stranger), "all_customers=True").ok(),
@@ -948,11 +939,7 @@ mod tests {
             "a b@example.com",
             "a:b@example.com",
         ] {
-            assert_eq!(
-                status(checked_email(bad)),
-                Some(StatusCode::BAD_REQUEST),
-                "{bad}"
-            );
+            assert_eq!(status(checked_email(bad)), Some(Failure::Invalid), "{bad}");
         }
     }
 }

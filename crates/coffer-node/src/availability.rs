@@ -11,11 +11,11 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// How often the mode is re-evaluated.
-pub(crate) const CHECK_INTERVAL: Duration = Duration::from_millis(500);
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What the node may do right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub enum Mode {
     /// Everything.
     Member,
     /// Reads and crypto only; the reason says why.
@@ -28,7 +28,7 @@ pub(crate) enum Mode {
 
 impl Mode {
     /// The state name shown by `status`.
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Self::Member => "Member",
             Self::ReadOnly(_) => "ReadOnly",
@@ -38,7 +38,7 @@ impl Mode {
     }
 
     /// Why, when not plainly a member.
-    pub(crate) fn reason(&self) -> Option<String> {
+    pub fn reason(&self) -> Option<String> {
         match self {
             Self::Member => None,
             Self::ReadOnly(reason) | Self::Unavailable(reason) => Some(reason.clone()),
@@ -51,7 +51,7 @@ impl Mode {
 
 /// The shared, current mode.
 #[derive(Clone)]
-pub(crate) struct Availability {
+pub struct Availability {
     mode: Arc<RwLock<Mode>>,
 }
 
@@ -65,7 +65,7 @@ impl Default for Availability {
 
 impl Availability {
     /// The current mode.
-    pub(crate) fn mode(&self) -> Mode {
+    pub fn mode(&self) -> Mode {
         self.mode
             .read()
             .map(|m| m.clone())
@@ -73,7 +73,7 @@ impl Availability {
     }
 
     /// Sets the mode, logging transitions.
-    pub(crate) fn set(&self, mode: Mode) {
+    pub fn set(&self, mode: Mode) {
         if let Ok(mut current) = self.mode.write()
             && *current != mode
         {
@@ -88,7 +88,7 @@ impl Availability {
     }
 
     /// Why writes are refused, in read-only mode.
-    pub(crate) fn read_only_reason(&self) -> Option<String> {
+    pub fn read_only_reason(&self) -> Option<String> {
         match self.mode() {
             Mode::ReadOnly(reason) => Some(reason),
             _ => None,
@@ -96,7 +96,7 @@ impl Availability {
     }
 
     /// Why nothing is served, when the node cannot serve.
-    pub(crate) fn unavailable_reason(&self) -> Option<String> {
+    pub fn unavailable_reason(&self) -> Option<String> {
         match self.mode() {
             Mode::Member | Mode::ReadOnly(_) => None,
             other => other.reason(),
@@ -105,7 +105,7 @@ impl Availability {
 }
 
 /// Decides the mode from what the node observes.
-pub(crate) fn decide(
+pub fn decide(
     lease_valid: bool,
     removed: bool,
     my_dc: Option<&str>,

@@ -7,15 +7,15 @@
 
 use super::accounts::{self, Standing};
 use super::convert;
-use crate::http::auth::{Caller, Principal};
-use crate::http::error::{ApiError, ApiResult};
-use crate::node::{Node, now};
+use crate::auth::{Caller, Principal};
+use crate::error::{ObjectKind, ServiceError, ServiceResult};
+use crate::{Node, now};
 use coffer_api as wire;
 use coffer_core::{Command, Creator, Group, GroupId, GroupRole, State};
 use uuid::Uuid;
 
 /// The groups the caller can see (`GET /sys/v1/groups`), by id.
-pub(crate) fn list(node: &Node, caller: &Caller) -> ApiResult<Vec<Group>> {
+pub fn list(node: &Node, caller: &Caller) -> ServiceResult<Vec<Group>> {
     let account = caller.account()?;
     let state = node.cluster.state();
     let state = state.read();
@@ -27,18 +27,18 @@ pub(crate) fn list(node: &Node, caller: &Caller) -> ApiResult<Vec<Group>> {
 }
 
 /// One group, if the caller can see it.
-pub(crate) fn get(node: &Node, caller: &Caller, id: GroupId) -> ApiResult<Group> {
+pub fn get(node: &Node, caller: &Caller, id: GroupId) -> ServiceResult<Group> {
     let state = node.cluster.state();
     let state = state.read();
     find(&state, caller, id).cloned()
 }
 
 /// Creates a group in the caller's account (`POST /sys/v1/groups`).
-pub(crate) async fn create(
+pub async fn create(
     node: &Node,
     caller: &Caller,
     request: wire::GroupRequest,
-) -> ApiResult<Group> {
+) -> ServiceResult<Group> {
     let group = {
         let state = node.cluster.state();
         let state = state.read();
@@ -49,12 +49,12 @@ pub(crate) async fn create(
 }
 
 /// Applies a partial update (`PATCH /sys/v1/groups/{id}`).
-pub(crate) async fn update(
+pub async fn update(
     node: &Node,
     caller: &Caller,
     id: GroupId,
     request: wire::GroupRequest,
-) -> ApiResult<Group> {
+) -> ServiceResult<Group> {
     let group = {
         let state = node.cluster.state();
         let state = state.read();
@@ -65,13 +65,13 @@ pub(crate) async fn update(
 }
 
 /// Deletes an empty group (`DELETE /sys/v1/groups/{id}`); one that holds keys is a 409.
-pub(crate) async fn delete(node: &Node, caller: &Caller, id: GroupId) -> ApiResult<Group> {
+pub async fn delete(node: &Node, caller: &Caller, id: GroupId) -> ServiceResult<Group> {
     let group = {
         let state = node.cluster.state();
         let state = state.read();
         let group = find(&state, caller, id)?;
         if accounts::standing(&state, caller, group.account) != Standing::Administrator {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "only account administrators may delete groups".into(),
             ));
         }
@@ -82,7 +82,7 @@ pub(crate) async fn delete(node: &Node, caller: &Caller, id: GroupId) -> ApiResu
 }
 
 /// The wire form of a group.
-pub(crate) fn view(group: &Group) -> wire::Group {
+pub fn view(group: &Group) -> wire::Group {
     wire::Group {
         group_id: group.id.uuid(),
         acct_id: group.account.uuid(),
@@ -95,12 +95,12 @@ pub(crate) fn view(group: &Group) -> wire::Group {
 }
 
 /// The 404 for a group the caller may not see.
-pub(crate) fn not_found(id: GroupId) -> ApiError {
-    ApiError::NotFound(format!("group {id} not found"))
+pub fn not_found(id: GroupId) -> ServiceError {
+    ServiceError::not_found(ObjectKind::Group, id)
 }
 
 /// The group, if it is in the caller's account and the caller can see it; 404 otherwise.
-pub(crate) fn find<'s>(state: &'s State, caller: &Caller, id: GroupId) -> ApiResult<&'s Group> {
+pub fn find<'s>(state: &'s State, caller: &Caller, id: GroupId) -> ServiceResult<&'s Group> {
     state
         .group(id)
         .filter(|g| visible(state, caller, g))
@@ -108,7 +108,7 @@ pub(crate) fn find<'s>(state: &'s State, caller: &Caller, id: GroupId) -> ApiRes
 }
 
 /// The user's role in a group of their selected account, if any.
-pub(crate) fn role(state: &State, caller: &Caller, group: &Group) -> Option<GroupRole> {
+pub fn role(state: &State, caller: &Caller, group: &Group) -> Option<GroupRole> {
     let Principal::User(user) = caller.principal else {
         return None;
     };
@@ -118,7 +118,7 @@ pub(crate) fn role(state: &State, caller: &Caller, group: &Group) -> Option<Grou
 }
 
 /// True when the caller may administer `group`: account administrators and the group's own.
-pub(crate) fn administers(state: &State, caller: &Caller, group: &Group) -> bool {
+pub fn administers(state: &State, caller: &Caller, group: &Group) -> bool {
     caller.account == Some(group.account)
         && (accounts::standing(state, caller, group.account) == Standing::Administrator
             || role(state, caller, group) == Some(GroupRole::Administrator))
@@ -144,10 +144,10 @@ fn plan_create(
     caller: &Caller,
     request: wire::GroupRequest,
     id: GroupId,
-) -> ApiResult<Group> {
+) -> ServiceResult<Group> {
     let account = caller.account()?;
     if accounts::standing(state, caller, account) != Standing::Administrator {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators may create groups".into(),
         ));
     }
@@ -170,10 +170,10 @@ fn plan_update(
     caller: &Caller,
     id: GroupId,
     request: wire::GroupRequest,
-) -> ApiResult<Group> {
+) -> ServiceResult<Group> {
     let mut group = find(state, caller, id)?.clone();
     if !administers(state, caller, &group) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only account administrators and the group's administrators may change it".into(),
         ));
     }
@@ -188,9 +188,9 @@ fn plan_update(
 }
 
 /// A quorum policy Coffer would not enforce is refused rather than silently dropped.
-fn refuse_unsupported(request: &wire::GroupRequest) -> ApiResult<()> {
+fn refuse_unsupported(request: &wire::GroupRequest) -> ServiceResult<()> {
     if request.approval_policy.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::invalid(
             "approval_policy: quorum approval is not supported",
         ));
     }
@@ -199,8 +199,8 @@ fn refuse_unsupported(request: &wire::GroupRequest) -> ApiResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::accounts::fixtures::*;
     use super::*;
+    use crate::fixtures::*;
     use coffer_core::AccountRole;
 
     fn names(state: &State, caller: &Caller) -> Vec<GroupId> {
@@ -245,8 +245,8 @@ mod tests {
         let admin = world.user(10, &[AccountRole::Administrator], &[]);
         let error = find(&world.state, &sysadmin_caller(admin), elsewhere).err();
         assert_eq!(
-            error.map(|e| e.status()),
-            Some(axum::http::StatusCode::NOT_FOUND)
+            error.map(|e| e.failure()),
+            Some(crate::error::Failure::NotFound)
         );
     }
 
@@ -277,8 +277,8 @@ mod tests {
         ] {
             let error = plan_create(&world.state, &caller, request(), GroupId::from_u128(7)).err();
             assert_eq!(
-                error.map(|e| e.status()),
-                Some(axum::http::StatusCode::FORBIDDEN)
+                error.map(|e| e.failure()),
+                Some(crate::error::Failure::Forbidden)
             );
         }
         let unnamed = plan_create(
@@ -311,8 +311,8 @@ mod tests {
         assert_eq!(renamed.name, "renamed");
         let error = plan_update(&world.state, &user_caller(lead), b, rename()).err();
         assert_eq!(
-            error.map(|e| e.status()),
-            Some(axum::http::StatusCode::FORBIDDEN)
+            error.map(|e| e.failure()),
+            Some(crate::error::Failure::Forbidden)
         );
     }
 }

@@ -1,14 +1,14 @@
 //! Mapping between the DSM wire types and Coffer's domain types. A wire-format change is a
 //! change here and nowhere else.
 
-use crate::http::error::ApiError;
+use crate::error::ServiceError;
 use coffer_api as wire;
 use coffer_core::{
     Creator, Curve, KeyOperation, KeyOrigin, KeyState, ObjectType, Sobject, UnixTime,
 };
 
 /// A wire object type as a domain one.
-pub(crate) fn object_type(t: wire::ObjectType) -> ObjectType {
+pub fn object_type(t: wire::ObjectType) -> ObjectType {
     match t {
         wire::ObjectType::Aes => ObjectType::Aes,
         wire::ObjectType::Des => ObjectType::Des,
@@ -23,7 +23,7 @@ pub(crate) fn object_type(t: wire::ObjectType) -> ObjectType {
 }
 
 /// A domain object type as a wire one.
-pub(crate) fn wire_object_type(t: ObjectType) -> wire::ObjectType {
+pub fn wire_object_type(t: ObjectType) -> wire::ObjectType {
     match t {
         ObjectType::Aes => wire::ObjectType::Aes,
         ObjectType::Des => wire::ObjectType::Des,
@@ -38,19 +38,19 @@ pub(crate) fn wire_object_type(t: ObjectType) -> wire::ObjectType {
 }
 
 /// A wire curve as a domain one; curves Coffer does not implement are a 400.
-pub(crate) fn curve(c: wire::EllipticCurve) -> Result<Curve, ApiError> {
+pub fn curve(c: wire::EllipticCurve) -> Result<Curve, ServiceError> {
     match c {
         wire::EllipticCurve::NistP256 => Ok(Curve::NistP256),
         wire::EllipticCurve::NistP384 => Ok(Curve::NistP384),
         wire::EllipticCurve::NistP521 => Ok(Curve::NistP521),
-        other => Err(ApiError::bad_request(format!(
+        other => Err(ServiceError::invalid(format!(
             "elliptic curve {other:?} is not supported; use NistP256, NistP384 or NistP521"
         ))),
     }
 }
 
 /// A domain curve as a wire one.
-pub(crate) fn wire_curve(c: Curve) -> wire::EllipticCurve {
+pub fn wire_curve(c: Curve) -> wire::EllipticCurve {
     match c {
         Curve::NistP256 => wire::EllipticCurve::NistP256,
         Curve::NistP384 => wire::EllipticCurve::NistP384,
@@ -59,7 +59,7 @@ pub(crate) fn wire_curve(c: Curve) -> wire::EllipticCurve {
 }
 
 /// A domain curve as the crypto library's.
-pub(crate) fn crypto_curve(c: Curve) -> coffer_crypto::Curve {
+pub fn crypto_curve(c: Curve) -> coffer_crypto::Curve {
     match c {
         Curve::NistP256 => coffer_crypto::Curve::P256,
         Curve::NistP384 => coffer_crypto::Curve::P384,
@@ -68,7 +68,7 @@ pub(crate) fn crypto_curve(c: Curve) -> coffer_crypto::Curve {
 }
 
 /// The crypto library's curve as a domain one.
-pub(crate) fn curve_from_crypto(c: coffer_crypto::Curve) -> Curve {
+pub fn curve_from_crypto(c: coffer_crypto::Curve) -> Curve {
     match c {
         coffer_crypto::Curve::P256 => Curve::NistP256,
         coffer_crypto::Curve::P384 => Curve::NistP384,
@@ -77,7 +77,7 @@ pub(crate) fn curve_from_crypto(c: coffer_crypto::Curve) -> Curve {
 }
 
 /// Wire key operations as domain ones; `HIGHVOLUME` is accepted and has no effect.
-pub(crate) fn key_ops(ops: &[wire::KeyOperations]) -> std::collections::BTreeSet<KeyOperation> {
+pub fn key_ops(ops: &[wire::KeyOperations]) -> std::collections::BTreeSet<KeyOperation> {
     ops.iter()
         .filter_map(|op| {
             Some(match op {
@@ -117,9 +117,7 @@ fn wire_key_op(op: KeyOperation) -> wire::KeyOperations {
 }
 
 /// A wire digest algorithm as the crypto library's.
-pub(crate) fn digest(
-    alg: wire::DigestAlgorithm,
-) -> Result<coffer_crypto::DigestAlgorithm, ApiError> {
+pub fn digest(alg: wire::DigestAlgorithm) -> Result<coffer_crypto::DigestAlgorithm, ServiceError> {
     use coffer_crypto::DigestAlgorithm as D;
     match alg {
         wire::DigestAlgorithm::Sha1 => Ok(D::Sha1),
@@ -129,14 +127,14 @@ pub(crate) fn digest(
         wire::DigestAlgorithm::Sha3_256 => Ok(D::Sha3_256),
         wire::DigestAlgorithm::Sha3_384 => Ok(D::Sha3_384),
         wire::DigestAlgorithm::Sha3_512 => Ok(D::Sha3_512),
-        other => Err(ApiError::bad_request(format!(
+        other => Err(ServiceError::invalid(format!(
             "digest algorithm {other:?} is not supported"
         ))),
     }
 }
 
 /// A wire cipher mode as the crypto library's.
-pub(crate) fn cipher_mode(mode: wire::CipherMode) -> Result<coffer_crypto::CipherMode, ApiError> {
+pub fn cipher_mode(mode: wire::CipherMode) -> Result<coffer_crypto::CipherMode, ServiceError> {
     use coffer_crypto::CipherMode as M;
     match mode {
         wire::CipherMode::Ecb => Ok(M::Ecb),
@@ -148,16 +146,16 @@ pub(crate) fn cipher_mode(mode: wire::CipherMode) -> Result<coffer_crypto::Ciphe
         wire::CipherMode::Gcm => Ok(M::Gcm),
         wire::CipherMode::Kw => Ok(M::Kw),
         wire::CipherMode::Kwp => Ok(M::Kwp),
-        other => Err(ApiError::bad_request(format!(
+        other => Err(ServiceError::invalid(format!(
             "cipher mode {other:?} is not supported"
         ))),
     }
 }
 
 /// A wire RSA encryption padding as the crypto library's.
-pub(crate) fn rsa_padding(
+pub fn rsa_padding(
     padding: wire::RsaEncryptionPadding,
-) -> Result<coffer_crypto::RsaEncryptionPadding, ApiError> {
+) -> Result<coffer_crypto::RsaEncryptionPadding, ServiceError> {
     match padding {
         wire::RsaEncryptionPadding::Pkcs1V15 => Ok(coffer_crypto::RsaEncryptionPadding::Pkcs1v15),
         wire::RsaEncryptionPadding::Oaep {
@@ -167,12 +165,12 @@ pub(crate) fn rsa_padding(
 }
 
 /// Formats a time for the wire.
-pub(crate) fn time(t: UnixTime) -> wire::CompactTime {
+pub fn time(t: UnixTime) -> wire::CompactTime {
     wire::CompactTime::saturating_from_unix_seconds(t.0)
 }
 
 /// A creator as a wire principal.
-pub(crate) fn principal(creator: Creator) -> wire::Principal {
+pub fn principal(creator: Creator) -> wire::Principal {
     match creator {
         Creator::User(user) => wire::Principal::User(user.uuid()),
         Creator::App(app) => wire::Principal::App(app.uuid()),
@@ -181,7 +179,7 @@ pub(crate) fn principal(creator: Creator) -> wire::Principal {
 
 /// A security object as the clients see it; `value` only for export (and for the types whose
 /// value is always shown: opaque objects and certificates).
-pub(crate) fn sobject(key: &Sobject, value: Option<Vec<u8>>) -> wire::Sobject {
+pub fn sobject(key: &Sobject, value: Option<Vec<u8>>) -> wire::Sobject {
     let links = (key.replacement.is_some() || key.replaced.is_some()).then(|| wire::KeyLinks {
         replacement: key.replacement.map(|k| k.uuid()),
         replaced: key.replaced.map(|k| k.uuid()),

@@ -1,0 +1,268 @@
+//! Who is calling: principals, the caller of a request, and authentication.
+//!
+//! An `Authorization` header authenticates as DSM's do: an app's API key as Basic
+//! `base64(app_id:secret)`, a bearer session token, or — only when logging in — a user's email
+//! and password. Apps registered with a client certificate authenticate with `base64(app_id:)`
+//! (an empty password) on a connection whose TLS handshake presented that certificate; the edge
+//! passes its SHA-256 fingerprint.
+
+use crate::Node;
+use crate::error::ServiceError;
+use crate::session::{SessionClaims, SessionPrincipal};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use coffer_core::{AccountId, AppId, UserId};
+
+/// The SHA-256 fingerprint of the client certificate a connection presented.
+pub type CertificateFingerprint = [u8; 32];
+
+/// An authenticated principal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// An app.
+    App(AppId),
+    /// A user or sysadmin.
+    User(UserId),
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    /// Who.
+    pub principal: Principal,
+    /// The account the request works in: an app's own, or the one a user session selected.
+    pub account: Option<AccountId>,
+    /// True for sysadmins.
+    pub sysadmin: bool,
+    /// The session, when the caller used a bearer token.
+    pub session: Option<SessionClaims>,
+}
+
+impl Caller {
+    /// The app, or 403 for user sessions (crypto is for apps).
+    pub fn app(&self) -> Result<AppId, ServiceError> {
+        match self.principal {
+            Principal::App(app) => Ok(app),
+            Principal::User(_) => Err(ServiceError::Forbidden(
+                "this operation needs an app's credentials".into(),
+            )),
+        }
+    }
+
+    /// The user, or 403 for apps.
+    pub fn user(&self) -> Result<UserId, ServiceError> {
+        match self.principal {
+            Principal::User(user) => Ok(user),
+            Principal::App(_) => Err(ServiceError::Forbidden(
+                "this operation needs a user session".into(),
+            )),
+        }
+    }
+
+    /// The account the caller works in, or 400 when a user has not selected one.
+    pub fn account(&self) -> Result<AccountId, ServiceError> {
+        self.account.ok_or_else(|| {
+            ServiceError::invalid("no account selected: call /sys/v1/session/select_account")
+        })
+    }
+}
+
+/// Splits a Basic credential into principal and password.
+pub fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
+    let value = std::str::from_utf8(header).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    // UTF-8 first; the Python client encodes user credentials as Latin-1.
+    let text = match String::from_utf8(decoded) {
+        Ok(text) => text,
+        Err(error) => error.into_bytes().iter().map(|&b| b as char).collect(),
+    };
+    let (principal, password) = text.split_once(':')?;
+    Some((principal.to_owned(), password.to_owned()))
+}
+
+/// The token of a Bearer credential.
+pub fn bearer_token(header: &[u8]) -> Option<&str> {
+    let value = std::str::from_utf8(header).ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+}
+
+impl Node {
+    /// Authenticates an `Authorization` header value. User passwords are accepted only when
+    /// `login` is set (the session endpoint); everywhere else users need a session. An app id
+    /// with an empty password names an app that authenticates with the client `certificate`
+    /// of the connection.
+    pub fn authenticate(
+        &self,
+        header: &[u8],
+        login: bool,
+        certificate: Option<CertificateFingerprint>,
+    ) -> Result<Caller, ServiceError> {
+        const BAD: ServiceError = ServiceError::Unauthenticated("invalid credentials");
+        if let Some(token) = bearer_token(header) {
+            return self.authenticate_session(token);
+        }
+        let (principal, password) = basic_credentials(header).ok_or(
+            ServiceError::Unauthenticated("malformed Authorization header"),
+        )?;
+        if let Ok(app) = principal.parse::<uuid::Uuid>() {
+            let app = AppId::new(app);
+            if password.is_empty() {
+                return self.authenticate_app_certificate(app, certificate);
+            }
+            return self.authenticate_app(app, password.as_bytes(), None);
+        }
+        if !login {
+            return Err(BAD);
+        }
+        self.authenticate_user_password(&principal, &password, None)
+    }
+
+    /// Who a refused credential claimed to be, for the audit log: the app or user it names,
+    /// if that principal exists. Never trusted for anything else.
+    pub fn claimed_identity(&self, header: &[u8]) -> Option<Caller> {
+        let (principal, _) = basic_credentials(header)?;
+        let state = self.cluster.state();
+        let state = state.read();
+        if let Ok(id) = principal.parse::<uuid::Uuid>() {
+            let app = state.app(AppId::new(id))?;
+            return Some(Caller {
+                principal: Principal::App(app.id),
+                account: Some(app.account),
+                sysadmin: false,
+                session: None,
+            });
+        }
+        let user = state.user_by_email(&principal)?;
+        Some(Caller {
+            principal: Principal::User(user.id),
+            account: only_account(user),
+            sysadmin: false,
+            session: None,
+        })
+    }
+
+    fn authenticate_session(&self, token: &str) -> Result<Caller, ServiceError> {
+        const EXPIRED: ServiceError = ServiceError::Unauthenticated("session expired or invalid");
+        let claims = self.sessions.verify(token).ok_or(EXPIRED)?;
+        if !self.activity.touch(&claims, crate::now()) {
+            return Err(EXPIRED);
+        }
+        let state = self.cluster.state();
+        let state = state.read();
+        if state.session_revoked(claims.id) {
+            return Err(EXPIRED);
+        }
+        match claims.principal {
+            SessionPrincipal::App(id) => {
+                let app = state.app(id).filter(|a| a.enabled).ok_or(EXPIRED)?;
+                Ok(Caller {
+                    principal: Principal::App(id),
+                    account: Some(app.account),
+                    sysadmin: false,
+                    session: Some(claims),
+                })
+            }
+            SessionPrincipal::User(id) => {
+                let user = state.user(id).ok_or(EXPIRED)?;
+                let account = state
+                    .selected_account(claims.id)
+                    .or_else(|| only_account(user));
+                Ok(Caller {
+                    principal: Principal::User(id),
+                    account,
+                    sysadmin: user.sysadmin,
+                    session: Some(claims),
+                })
+            }
+        }
+    }
+
+    fn authenticate_app(
+        &self,
+        id: AppId,
+        secret: &[u8],
+        session: Option<SessionClaims>,
+    ) -> Result<Caller, ServiceError> {
+        let digest = self.app_secret_digest(secret)?;
+        let state = self.cluster.state();
+        let state = state.read();
+        let app = state
+            .app(id)
+            .ok_or(ServiceError::Unauthenticated("invalid credentials"))?;
+        let matches: bool = coffer_crypto::constant_time_eq(&digest, &app.secret_digest);
+        if !matches || !app.enabled || !state.account(app.account).is_some_and(|a| a.enabled) {
+            return Err(ServiceError::Unauthenticated("invalid credentials"));
+        }
+        Ok(Caller {
+            principal: Principal::App(id),
+            account: Some(app.account),
+            sysadmin: false,
+            session,
+        })
+    }
+
+    /// An app that registered a client certificate, on a connection that presented it.
+    fn authenticate_app_certificate(
+        &self,
+        id: AppId,
+        certificate: Option<CertificateFingerprint>,
+    ) -> Result<Caller, ServiceError> {
+        let presented = certificate.ok_or(ServiceError::Unauthenticated(
+            "certificate authentication needs the app's client certificate in the TLS \
+             handshake, on the mutual-TLS interface",
+        ))?;
+        const BAD: ServiceError = ServiceError::Unauthenticated("invalid credentials");
+        let state = self.cluster.state();
+        let state = state.read();
+        let app = state.app(id).ok_or(BAD)?;
+        let (registered, _) = app.certificate().ok_or(BAD)?;
+        let matches: bool = coffer_crypto::constant_time_eq(&presented, registered);
+        if !matches || !app.enabled || !state.account(app.account).is_some_and(|a| a.enabled) {
+            return Err(BAD);
+        }
+        Ok(Caller {
+            principal: Principal::App(id),
+            account: Some(app.account),
+            sysadmin: false,
+            session: None,
+        })
+    }
+
+    fn authenticate_user_password(
+        &self,
+        email: &str,
+        password: &str,
+        session: Option<SessionClaims>,
+    ) -> Result<Caller, ServiceError> {
+        let user = self.cluster.state().read().user_by_email(email).cloned();
+        // Verify against a fixed hash when the user is unknown, so timing does not reveal which
+        // emails exist.
+        let hash = user
+            .as_ref()
+            .map_or(crate::passwords::DUMMY_HASH, |u| u.password_hash.as_str());
+        let valid = crate::passwords::verify(password, hash);
+        match user {
+            Some(user) if valid => Ok(Caller {
+                principal: Principal::User(user.id),
+                account: only_account(&user),
+                sysadmin: user.sysadmin,
+                session,
+            }),
+            _ => Err(ServiceError::Unauthenticated("invalid credentials")),
+        }
+    }
+}
+
+/// The account a user works in without selecting one: their only one.
+fn only_account(user: &coffer_core::User) -> Option<AccountId> {
+    let mut accounts = user.memberships.keys();
+    match (accounts.next(), accounts.next()) {
+        (Some(only), None) => Some(*only),
+        _ => None,
+    }
+}

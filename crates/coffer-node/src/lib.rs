@@ -1,0 +1,43 @@
+//! A Coffer node's use cases, independent of any transport.
+//!
+//! Both planes of a node live here: the DSM API's use cases (accounts, groups, apps, users,
+//! security objects, crypto, the audit log) and the control plane's (the node's identity and
+//! availability, the join gate, join tokens, the cluster configuration). The edges — the
+//! HTTPS API, the admin socket, the cluster port — live in `coffer-server`; they parse their
+//! wire format, call a use case here with a [`Caller`](auth::Caller), and map
+//! [`ServiceError`](error::ServiceError) to their own answer once.
+//!
+//! ```text
+//! edges (http/, admin/, peer/) → coffer-node → coffer-cluster → coffer-store → coffer-core
+//! ```
+//!
+//! This crate depends on no HTTP or TLS library; `.ci/run` checks it.
+
+pub mod access;
+pub mod accounts;
+pub mod app_secrets;
+pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod availability;
+pub mod convert;
+pub mod crypto;
+pub mod dev;
+pub mod error;
+pub mod groups;
+pub mod identity;
+pub mod join_gate;
+pub mod keycache;
+mod node;
+pub mod passwords;
+pub mod peers;
+pub mod session;
+pub mod sobjects;
+pub mod users;
+pub mod vault;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use error::{ServiceError, ServiceResult};
+pub use node::{Membership, Node, now, now_nanos};
