@@ -20,9 +20,9 @@ mod response;
 
 pub use request::AdminRequest;
 pub use response::{
-    AdminError, AdminResponse, CertsInstalled, CheckNetworkReport, ClusterStatus, ComponentHealth,
-    ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, NodeStatus, PortCheck,
-    RepairReport, TokenCreated, TokenInfo,
+    AdminError, AdminResponse, CertsInstalled, ChangeEffect, CheckNetworkReport, ClusterStatus,
+    ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, NodeStatus,
+    PortCheck, RepairReport, TokenCreated, TokenInfo,
 };
 
 /// The socket's file name inside the data directory.

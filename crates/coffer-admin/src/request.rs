@@ -107,6 +107,14 @@ pub enum AdminRequest {
     },
     /// `sdkms-cluster config show`: the applied configuration.
     ConfigShow,
+    /// `sdkms-cluster config watch`: wait until this node takes up settings newer than
+    /// version `after`, then answer as `config show` does.
+    ConfigWatch {
+        /// The version already seen.
+        after: u64,
+        /// How long to wait, in seconds (the daemon caps it at 600).
+        timeout_secs: u64,
+    },
     /// `sdkms-cluster sysadmin create --email E --password P`.
     SysadminCreate {
         /// Login email.

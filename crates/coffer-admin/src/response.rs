@@ -205,15 +205,37 @@ pub struct ConfigChange {
     pub old: Option<serde_json::Value>,
     /// Value after (JSON), if set.
     pub new: Option<serde_json::Value>,
-    /// True when it takes effect now; false when it waits (e.g. for the next upgrade).
-    pub live: bool,
-    /// Why it waits, or other detail.
+    /// What acts on the new value.
+    pub effect: ChangeEffect,
+    /// Advice for the operator about this setting.
     pub note: Option<String>,
 }
 
-/// Result of `config show`.
+/// What acts on a changed setting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ChangeEffect {
+    /// `consumer` acts on it, on every node, as that node takes up the new configuration.
+    ActedOn {
+        /// What acts on it (e.g. "the syslog forwarder").
+        consumer: String,
+    },
+    /// `consumer` acts on it when each node is upgraded.
+    AtNextUpgrade {
+        /// What acts on it.
+        consumer: String,
+    },
+    /// It is stored and shown by `config show`; nothing in this version of Coffer acts on it.
+    StoredOnly,
+}
+
+/// Result of `config show` and `config watch`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConfigShown {
+    /// This node's count of the settings it has taken up (not the same on every node); a
+    /// `config watch --after` this number waits for the next change.
+    #[serde(default)]
+    pub version: u64,
     /// The applied `config.yaml`, as given.
     pub config_yaml: String,
     /// The validated values, defaults filled in.

@@ -201,6 +201,7 @@ pub fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::InstallCerts { .. } => "install_certs",
         AdminRequest::Deploy { .. } => "deploy",
         AdminRequest::ConfigShow => "config show",
+        AdminRequest::ConfigWatch { .. } => "config watch",
     }
 }
 
@@ -217,6 +218,9 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         | AdminRequest::InstallCerts { .. }
         | AdminRequest::Deploy { .. } => LONG_ANSWER_TIMEOUT,
         AdminRequest::ConfigShow => SHORT_ANSWER_TIMEOUT,
+        AdminRequest::ConfigWatch { timeout_secs, .. } => {
+            Duration::from_secs(*timeout_secs) + SHORT_ANSWER_TIMEOUT
+        }
         AdminRequest::TokenCreate { .. }
         | AdminRequest::TokenList
         | AdminRequest::Status

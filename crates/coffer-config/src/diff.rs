@@ -1,5 +1,5 @@
-//! What changes between two configurations, and when each change takes effect (for
-//! `sdkms-cluster deploy --dry-run`).
+//! What changes between two configurations (for `sdkms-cluster deploy`). Which code acts on a
+//! changed key is the node's business, not this crate's.
 
 use std::fmt;
 
@@ -17,47 +17,27 @@ pub struct Change {
     pub old: Option<Json>,
     /// The value after; `None` when no longer set.
     pub new: Option<Json>,
-    /// Whether the running cluster applies it on deploy. `false`: it waits for the next upgrade.
-    pub live: bool,
-    /// What the operator should know about when or how it applies.
+    /// What the operator should know about the setting.
     pub note: Option<&'static str>,
 }
 
 /// Notes for settings whose changes need explaining, by key path prefix.
-const NOTES: &[(&str, bool, &str)] = &[
-    (
-        "global.sealingKeyPolicy",
-        false,
-        "takes effect at the next upgrade; run the re-seal step after deploying",
-    ),
-    (
-        "global.attestation",
-        true,
-        "applies to nodes that join from now on",
-    ),
+const NOTES: &[(&str, &str)] = &[
     (
         "global.serviceSubnet",
-        true,
         "accepted for compatibility; it only constrains other settings",
     ),
     (
         "global.podSubnet",
-        true,
         "accepted for compatibility; it only constrains proxyHeaderConfig",
-    ),
-    (
-        "sdkms.proxyHeaderConfig",
-        true,
-        "to avoid dropping clients, go disabled -> maybefrom -> requiredfrom (and back) one step at a time",
     ),
 ];
 
 impl Change {
     fn new(path: String, old: Option<Json>, new: Option<Json>) -> Change {
-        let rule = NOTES.iter().find(|(p, _, _)| path.starts_with(p));
+        let note = NOTES.iter().find(|(p, _)| path.starts_with(p));
         Change {
-            live: rule.is_none_or(|(_, live, _)| *live),
-            note: rule.map(|(_, _, note)| *note),
+            note: note.map(|(_, note)| *note),
             path,
             old,
             new,
@@ -78,9 +58,6 @@ impl fmt::Display for Change {
             show(self.old.as_ref()),
             show(self.new.as_ref())
         )?;
-        if !self.live {
-            f.write_str(" [not live]")?;
-        }
         if let Some(note) = self.note {
             write!(f, " ({note})")?;
         }

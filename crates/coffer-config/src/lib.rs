@@ -19,7 +19,7 @@
 //! - [`proxy`]: the outbound proxy and its exclude list (R-OUT-1), [`proxy::ExcludeList::matches`].
 //! - [`proxy_header`]: `proxyHeaderConfig`, the PROXY-protocol policy (R-NET-PP).
 //! - [`error`]: [`ConfigError`], [`ConfigErrors`], [`Warning`].
-//! - [`diff`]: [`ClusterConfig::diff`] → [`Change`]s, each live or waiting for the next upgrade.
+//! - [`diff`]: [`ClusterConfig::diff`] → [`Change`]s, one per changed key, in file order.
 //!
 //! `ClusterConfig` serializes (for `config show`) in the file's layout with defaults written
 //! out and proxy credentials redacted.

@@ -15,6 +15,10 @@ pub enum ServiceError {
     /// Malformed or unacceptable input; the text names the field and what is wrong with it.
     #[error("{0}")]
     Invalid(String),
+    /// A `config.yaml` that does not validate; the text lists every problem with its key path
+    /// and line.
+    #[error("{0}")]
+    InvalidConfig(coffer_config::ConfigErrors),
     /// Missing, wrong or expired credentials.
     #[error("{0}")]
     Unauthenticated(&'static str),
@@ -146,7 +150,7 @@ impl ServiceError {
     /// The class of this failure.
     pub fn failure(&self) -> Failure {
         match self {
-            Self::Invalid(_) => Failure::Invalid,
+            Self::Invalid(_) | Self::InvalidConfig(_) => Failure::Invalid,
             Self::Unauthenticated(_) => Failure::Unauthenticated,
             Self::Forbidden(_) => Failure::Forbidden,
             Self::NotFound { .. } => Failure::NotFound,
@@ -193,9 +197,15 @@ impl From<Denied> for ServiceError {
 
 impl From<ServiceError> for coffer_admin::AdminError {
     fn from(error: ServiceError) -> Self {
+        let hint = match &error {
+            ServiceError::InvalidConfig(_) => {
+                Some("fix config.yaml and run the command again; nothing was changed".to_owned())
+            }
+            _ => None,
+        };
         coffer_admin::AdminError {
             message: error.to_string(),
-            hint: None,
+            hint,
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::audit::AuditSink;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keycache::KeyCache;
 use crate::session::{SessionActivity, SessionKeys};
+use crate::settings::LiveSettings;
 use crate::vault::{Purpose, Vault};
 use coffer_cluster::Cluster;
 use coffer_core::{Command, Sealed, UnixTime};
@@ -26,6 +27,8 @@ pub struct Node {
     pub keys: KeyCache,
     /// Where audit records go.
     pub audit: AuditSink,
+    /// The cluster's settings, followed as they change.
+    pub settings: LiveSettings,
     /// Set on cluster members (absent in the single-node evaluation mode).
     pub membership: Option<Membership>,
 }
@@ -45,9 +48,11 @@ pub struct Membership {
 }
 
 impl Node {
-    /// A node over a started cluster, with its unsealed master key.
+    /// A node over a started cluster, with its unsealed master key. Starts following the
+    /// cluster's settings, so it must be called inside a Tokio runtime.
     pub fn new(cluster: Cluster, vault: Vault, audit: AuditSink) -> anyhow::Result<Self> {
         Ok(Self {
+            settings: LiveSettings::follow(cluster.state()),
             sessions: SessionKeys::new(vault.derive("session-mac-v1")?),
             app_secret_key: vault.derive("app-secret-digest-v1")?,
             activity: SessionActivity::default(),

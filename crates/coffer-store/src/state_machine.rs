@@ -162,10 +162,13 @@ impl StateMachineStore {
             Ok(state)
         })
         .await?;
-        let mut replica = self.state.write();
-        replica.state = state;
-        replica.last_applied = meta.last_log_id;
-        replica.membership = meta.last_membership.clone();
+        {
+            let mut replica = self.state.write();
+            replica.state = state;
+            replica.last_applied = meta.last_log_id;
+            replica.membership = meta.last_membership.clone();
+        }
+        self.state.announce();
         Ok(())
     }
 
@@ -204,6 +207,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let _applying = self.apply_lock.lock().await;
         let (responses, persist) = self.apply_in_memory(entries);
         if let Some(persist) = persist {
+            self.state.announce();
             self.writer
                 .write(false, move |txn| persist.write(txn))
                 .await

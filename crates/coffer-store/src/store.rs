@@ -177,6 +177,7 @@ impl Store {
         let db = Arc::clone(&self.db);
         let state = blocking::run(move || rebuild::rebuild(&db, from, applied, &data)).await?;
         self.state.write().state = state;
+        self.state.announce();
         let index = applied.map_or(0, |log_id| log_id.index);
         tracing::warn!(
             path = %self.path.display(),

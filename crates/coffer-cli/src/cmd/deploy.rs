@@ -1,13 +1,15 @@
 //! `sdkms-cluster deploy --config ./config.yaml --stage DEPLOY [--dry-run]` (guide §5.3.3–5.3.4,
-//! R-CFG-DEPLOY) and `sdkms-cluster config show` (the guide's `kubectl get cm config-values`).
+//! R-CFG-DEPLOY), `sdkms-cluster config show` (the guide's `kubectl get cm config-values`) and
+//! `sdkms-cluster config watch`.
 
 use crate::client::{Client, decode_payload};
 use crate::error::CliError;
 use crate::output::print_stdout;
-use coffer_admin::{AdminRequest, ConfigShown, Deployed};
+use coffer_admin::{AdminRequest, ChangeEffect, ConfigShown, Deployed};
 use std::path::{Path, PathBuf};
 
-/// Validate a changed config.yaml and apply it to the running cluster without downtime.
+/// Validate a changed config.yaml and store it for the whole cluster, without downtime. The
+/// output says, for each changed key, whether this version of Coffer acts on it.
 #[derive(clap::Args, Debug)]
 pub(crate) struct DeployArgs {
     /// The configuration file.
@@ -57,32 +59,82 @@ pub(crate) enum ConfigAction {
         #[arg(long)]
         json: bool,
     },
+    /// Wait until this node takes up a new configuration (or new certificates), then print it
+    /// as `show` does.
+    Watch {
+        /// Wait for settings newer than this version (printed by `watch --json`); by default,
+        /// newer than the node's current ones.
+        #[arg(long, value_name = "VERSION")]
+        after: Option<u64>,
+        /// Give up after this many seconds (at most 600).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+        /// Print JSON instead: `{"version": N, "effective": {…}}`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl ConfigArgs {
-    /// Asks the daemon for the applied configuration.
+    /// Asks the daemon for the applied configuration, now or at its next change.
     pub(crate) fn run(self, data_dir: &Path) -> Result<(), CliError> {
-        let ConfigAction::Show { json } = self.action;
-        let payload = Client::new(data_dir).request(&AdminRequest::ConfigShow)?;
-        let shown: ConfigShown = decode_payload("config show", payload)?;
-        if json {
-            print_stdout(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&shown.effective).unwrap_or_default()
-            ));
-        } else {
-            let mut out = String::from("# applied config.yaml\n");
-            out.push_str(&shown.config_yaml);
-            if !shown.config_yaml.ends_with('\n') {
-                out.push('\n');
+        let client = Client::new(data_dir);
+        match self.action {
+            ConfigAction::Show { json } => {
+                let shown: ConfigShown =
+                    decode_payload("config show", client.request(&AdminRequest::ConfigShow)?)?;
+                print_stdout(&render_shown(&shown, json, false));
             }
-            out.push_str("\n# effective values (defaults filled in)\n");
-            out.push_str(&serde_json::to_string_pretty(&shown.effective).unwrap_or_default());
-            out.push('\n');
-            print_stdout(&out);
+            ConfigAction::Watch {
+                after,
+                timeout,
+                json,
+            } => {
+                let after = match after {
+                    Some(after) => after,
+                    None => {
+                        let shown: ConfigShown = decode_payload(
+                            "config show",
+                            client.request(&AdminRequest::ConfigShow)?,
+                        )?;
+                        shown.version
+                    }
+                };
+                let request = AdminRequest::ConfigWatch {
+                    after,
+                    timeout_secs: timeout,
+                };
+                let shown: ConfigShown = decode_payload("config watch", client.request(&request)?)?;
+                print_stdout(&render_shown(&shown, json, true));
+            }
         }
         Ok(())
     }
+}
+
+/// `config show` and `config watch` output; `with_version` puts the version in the JSON form.
+fn render_shown(shown: &ConfigShown, json: bool, with_version: bool) -> String {
+    if json {
+        let value = if with_version {
+            serde_json::json!({"version": shown.version, "effective": shown.effective})
+        } else {
+            shown.effective.clone()
+        };
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    }
+    let mut out = String::from("# applied config.yaml\n");
+    out.push_str(&shown.config_yaml);
+    if !shown.config_yaml.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("\n# effective values (defaults filled in)\n");
+    out.push_str(&serde_json::to_string_pretty(&shown.effective).unwrap_or_default());
+    out.push('\n');
+    out
 }
 
 fn render(deployed: &Deployed) -> String {
@@ -105,11 +157,21 @@ fn render(deployed: &Deployed) -> String {
             show(&change.old),
             show(&change.new)
         ));
-        if !change.live {
-            out.push_str(" (takes effect at the next upgrade)");
+        match &change.effect {
+            ChangeEffect::ActedOn { consumer } => {
+                out.push_str(&format!(" — {consumer} acts on it on every node"));
+            }
+            ChangeEffect::AtNextUpgrade { consumer } => {
+                out.push_str(&format!(
+                    " — {consumer} acts on it when each node is next upgraded"
+                ));
+            }
+            ChangeEffect::StoredOnly => {
+                out.push_str(" — stored; not acted on by this version");
+            }
         }
         if let Some(note) = &change.note {
-            out.push_str(&format!(" — {note}"));
+            out.push_str(&format!(" ({note})"));
         }
         out.push('\n');
     }
@@ -119,7 +181,7 @@ fn render(deployed: &Deployed) -> String {
     if deployed.dry_run {
         out.push_str("dry run: nothing was applied\n");
     } else {
-        out.push_str("applied to the running cluster\n");
+        out.push_str("stored for the whole cluster; this node has taken it up\n");
     }
     out
 }
@@ -137,7 +199,7 @@ mod tests {
                 path: "sdkms.useLogFilter".into(),
                 old: Some(serde_json::json!(false)),
                 new: Some(serde_json::json!(true)),
-                live: true,
+                effect: ChangeEffect::StoredOnly,
                 note: None,
             }],
             warnings: vec!["unknown key `global.foo` (line 3)".into()],

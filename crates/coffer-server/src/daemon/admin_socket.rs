@@ -103,6 +103,7 @@ fn command_name(request: &AdminRequest) -> &'static str {
         AdminRequest::GetCsrs { .. } => "get_csrs",
         AdminRequest::Deploy { .. } => "deploy",
         AdminRequest::ConfigShow => "config show",
+        AdminRequest::ConfigWatch { .. } => "config watch",
         AdminRequest::InstallCerts { .. } => "install_certs",
     }
 }

@@ -1,38 +1,13 @@
-//! `deploy` and `config show`: the cluster's `config.yaml`.
-//!
-//! The file is validated as a whole before anything is applied (every error names its key path
-//! and line); the text is stored in replicated state, so every node reads the same
-//! configuration from one typed place ([`effective`]).
+//! The admin socket's `deploy`, `config show` and `config watch`: the node's config use cases
+//! ([`coffer_node::config`]) in the admin protocol's words.
 
-use super::{admin_error, ok};
-use coffer_admin::{AdminError, ConfigChange, ConfigShown, Deployed};
-use coffer_config::ClusterConfig;
-use coffer_core::Command;
+use super::ok;
+use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed};
 use coffer_node::Node;
+use coffer_node::config::{self, SettingChange};
+use coffer_node::settings::{Settings, TakesEffect};
 use std::sync::Arc;
-
-/// Validates `text`, or explains every problem in it.
-pub(crate) fn validate(text: &str) -> Result<coffer_config::Validated, AdminError> {
-    ClusterConfig::from_yaml(text).map_err(|errors| {
-        admin_error(
-            errors.to_string(),
-            Some("fix config.yaml and run the command again; nothing was changed"),
-        )
-    })
-}
-
-/// The configuration in force on this node's state.
-pub(crate) fn effective(node: &Node) -> Option<ClusterConfig> {
-    let text = node
-        .cluster
-        .state()
-        .read()
-        .cluster()
-        .map(|c| c.config_yaml.clone())?;
-    ClusterConfig::from_yaml(&text)
-        .ok()
-        .map(|validated| validated.config)
-}
+use std::time::Duration;
 
 /// `deploy --config FILE --stage DEPLOY [--dry-run]`.
 pub(crate) async fn deploy(
@@ -40,51 +15,62 @@ pub(crate) async fn deploy(
     config_yaml: String,
     dry_run: bool,
 ) -> Result<serde_json::Value, AdminError> {
-    let next = validate(&config_yaml)?;
-    let warnings = next.warnings.iter().map(ToString::to_string).collect();
-    let changes = match effective(&node) {
-        Some(current) => current.diff(&next.config),
-        None => ClusterConfig::from_yaml("{}")
-            .map(|v| v.config.diff(&next.config))
-            .unwrap_or_default(),
-    };
-    let changes = changes
-        .into_iter()
-        .map(|c| ConfigChange {
-            path: c.path,
-            old: c.old,
-            new: c.new,
-            live: c.live,
-            note: c.note.map(str::to_owned),
-        })
-        .collect();
-    if !dry_run {
-        node.propose(Command::SetConfig { config_yaml })
-            .await
-            .map_err(|e| admin_error(format!("could not apply the configuration: {e}"), None))?;
-        tracing::info!("configuration deployed");
-    }
+    let deployment = config::deploy(&node, config_yaml, dry_run).await?;
     ok(&Deployed {
-        dry_run,
-        changes,
-        warnings,
+        dry_run: deployment.dry_run,
+        changes: deployment.changes.into_iter().map(change).collect(),
+        warnings: deployment
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
+}
+
+fn change(SettingChange { change, consumer }: SettingChange) -> ConfigChange {
+    ConfigChange {
+        path: change.path,
+        old: change.old,
+        new: change.new,
+        effect: match consumer {
+            Some(consumer) => match consumer.takes_effect {
+                TakesEffect::Live => ChangeEffect::ActedOn {
+                    consumer: consumer.name.to_owned(),
+                },
+                TakesEffect::NextUpgrade => ChangeEffect::AtNextUpgrade {
+                    consumer: consumer.name.to_owned(),
+                },
+            },
+            None => ChangeEffect::StoredOnly,
+        },
+        note: change.note.map(str::to_owned),
+    }
 }
 
 /// `config show`.
 pub(crate) async fn show(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
-    let text = node
-        .cluster
-        .state()
-        .read()
-        .cluster()
-        .map(|c| c.config_yaml.clone())
-        .unwrap_or_default();
-    let effective = ClusterConfig::from_yaml(&text)
-        .map(|v| v.config.to_json())
-        .unwrap_or(serde_json::Value::Null);
-    ok(&ConfigShown {
-        config_yaml: text,
-        effective,
-    })
+    ok(&shown(&config::show(&node)))
+}
+
+/// `config watch --after VERSION`.
+pub(crate) async fn watch(
+    node: Arc<Node>,
+    after: u64,
+    timeout_secs: u64,
+) -> Result<serde_json::Value, AdminError> {
+    let settings = node.settings.clone();
+    drop(node);
+    let settings = config::watch(settings, after, Duration::from_secs(timeout_secs)).await?;
+    ok(&shown(&settings))
+}
+
+fn shown(settings: &Settings) -> ConfigShown {
+    ConfigShown {
+        version: settings.version,
+        config_yaml: settings.config_yaml.clone(),
+        effective: settings.config.as_ref().map_or(
+            serde_json::Value::Null,
+            coffer_config::ClusterConfig::to_json,
+        ),
+    }
 }

@@ -107,7 +107,7 @@ pub(crate) async fn create(
 
 /// `config.yaml` must be valid as a whole before the cluster is created.
 fn check_config(yaml: &str) -> Result<(), AdminError> {
-    let validated = super::config::validate(yaml)?;
+    let validated = coffer_node::config::validate(yaml)?;
     for warning in &validated.warnings {
         tracing::warn!(%warning, "config.yaml");
     }

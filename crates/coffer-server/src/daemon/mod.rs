@@ -211,6 +211,13 @@ impl Daemon {
                     .await
             }
             AdminRequest::ConfigShow => self.with_node(config::show).await,
+            AdminRequest::ConfigWatch {
+                after,
+                timeout_secs,
+            } => {
+                self.with_node(|n| config::watch(n, after, timeout_secs))
+                    .await
+            }
             AdminRequest::SysadminCreate { email, password } => {
                 self.with_node(|n| membership::create_sysadmin(n, email, password))
                     .await
@@ -339,7 +346,8 @@ impl Daemon {
             &identity.ca_cert_pem,
         )?;
         let service_tls = Arc::new(service_tls::ServiceTls::new(api_config));
-        service_tls.refresh(&node);
+        let settings = node.settings.subscribe();
+        service_tls.install(&node, settings.borrow().certificates.as_ref());
         let api_listener = TlsListener::start(api_tcp, service_tls.clone())?;
         tasks.push(tokio::spawn(serve_api(
             api_listener,
@@ -350,11 +358,13 @@ impl Daemon {
             node.clone(),
             stopped.clone(),
         )));
-        tasks.push(tokio::spawn(availability_loop(
+        tasks.push(tokio::spawn(follow_certificates(
             node.clone(),
             service_tls,
-            stopped,
+            settings,
+            stopped.clone(),
         )));
+        tasks.push(tokio::spawn(availability_loop(node.clone(), stopped)));
         tracing::info!(node = identity.name, api = %identity.api_addr(), cluster = %identity.cluster_addr(), "member services started");
         Ok(Running { node, stop, tasks })
     }
@@ -435,18 +445,30 @@ async fn serve(
     }
 }
 
-/// Re-evaluates the node's availability until stopped.
-async fn availability_loop(
+/// Serves newly installed certificates as the cluster's settings change, until stopped.
+async fn follow_certificates(
     node: Arc<Node>,
     service_tls: Arc<service_tls::ServiceTls>,
+    mut settings: watch::Receiver<Arc<coffer_node::settings::Settings>>,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
+            changed = settings.changed() => if changed.is_err() { return },
+        }
+        let current = settings.borrow_and_update().clone();
+        service_tls.install(&node, current.certificates.as_ref());
+    }
+}
+
+/// Re-evaluates the node's availability until stopped.
+async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
             () = tokio::time::sleep(availability::CHECK_INTERVAL) => {}
         }
-        service_tls.refresh(&node);
         let Some(membership) = &node.membership else {
             return;
         };

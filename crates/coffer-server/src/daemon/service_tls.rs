@@ -13,6 +13,7 @@
 
 use crate::http::listener::{ChooseConfig, Service};
 use anyhow::Context;
+use coffer_core::InstalledCertificates;
 use coffer_crypto::Secret;
 use coffer_node::Node;
 use rustls::ServerConfig;
@@ -56,14 +57,9 @@ impl ServiceTls {
         }
     }
 
-    /// Loads newly installed certificates from the replicated state, if any changed.
-    pub(crate) fn refresh(&self, node: &Node) {
-        let installed = node
-            .cluster
-            .state()
-            .read()
-            .cluster()
-            .and_then(|c| c.tls.installed.clone());
+    /// Serves `installed`, the certificates of the cluster's current settings, unless they
+    /// are the ones already served.
+    pub(crate) fn install(&self, node: &Node, installed: Option<&InstalledCertificates>) {
         let Some(installed) = installed else { return };
         let current = self.current();
         let chains = (
