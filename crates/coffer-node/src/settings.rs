@@ -202,6 +202,16 @@ mod tests {
         assert_eq!(found("sdkms.useLogFilter"), None);
     }
 
+    #[test]
+    fn the_template_says_whether_any_setting_is_acted_on() {
+        let example = include_str!("../../../config.yaml.example");
+        assert_eq!(
+            example.contains("but it does not act on them yet"),
+            CONSUMERS.is_empty(),
+            "config.yaml.example must tell operators which settings this version acts on"
+        );
+    }
+
     #[tokio::test]
     async fn a_deployed_config_reaches_a_subscriber_validated_and_other_writes_do_not() {
         let dir = tempfile::tempdir().expect("a directory");
