@@ -29,7 +29,7 @@ mod state;
 
 pub use authz::{Denied, KeyAccess, permission_for};
 pub use command::Command;
-pub use error::ApplyError;
+pub use error::{ApplyError, Fixed, Named};
 pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
     Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,

@@ -1,7 +1,7 @@
 //! The replicated state and its deterministic transition function.
 
 use crate::command::Command;
-use crate::error::ApplyError;
+use crate::error::{ApplyError, Fixed, Named};
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 use crate::records::{Account, App, ClusterInfo, Group, KeyOperation, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
@@ -136,9 +136,7 @@ impl State {
         match command {
             Command::InitCluster(info) => {
                 if self.cluster.is_some() {
-                    return Err(ApplyError::ClusterState(
-                        "the cluster is already initialized".into(),
-                    ));
+                    return Err(ApplyError::ClusterAlreadyInitialized);
                 }
                 self.cluster = Some(info.clone());
                 changed.push(Self::cluster_key());
@@ -160,9 +158,7 @@ impl State {
             Command::InstallCertificates(installed) => {
                 let cluster = self.cluster_mut()?;
                 if cluster.tls.pending.is_none() {
-                    return Err(ApplyError::ClusterState(
-                        "no certificate requests are pending; run get_csrs first".into(),
-                    ));
+                    return Err(ApplyError::NoPendingCertificates);
                 }
                 cluster.tls.pending = None;
                 cluster.tls.installed = Some(installed.clone());
@@ -208,7 +204,7 @@ impl State {
                     .get(&account.id)
                     .ok_or(ApplyError::AccountNotFound(account.id))?;
                 if old.created_at != account.created_at {
-                    return Err(ApplyError::Immutable("an account's creation time".into()));
+                    return Err(ApplyError::Immutable(Fixed::AccountCreationTime));
                 }
                 self.ensure_account_name_free(&account.name, Some(account.id))?;
                 self.accounts.insert(account.id, account.clone());
@@ -228,7 +224,7 @@ impl State {
                     .get(&group.id)
                     .ok_or(ApplyError::GroupNotFound(group.id))?;
                 if old.account != group.account {
-                    return Err(ApplyError::Immutable("a group's account".into()));
+                    return Err(ApplyError::Immutable(Fixed::GroupAccount));
                 }
                 self.ensure_group_name_free(group, Some(group.id))?;
                 self.groups.insert(group.id, group.clone());
@@ -247,7 +243,7 @@ impl State {
                     .get(&app.id)
                     .ok_or(ApplyError::AppNotFound(app.id))?;
                 if old.account != app.account {
-                    return Err(ApplyError::Immutable("an app's account".into()));
+                    return Err(ApplyError::Immutable(Fixed::AppAccount));
                 }
                 self.check_app(app, Some(app.id))?;
                 self.apps.insert(app.id, app.clone());
@@ -292,10 +288,10 @@ impl State {
                     .get(&key.id)
                     .ok_or(ApplyError::SobjectNotFound(key.id))?;
                 if old.account != key.account {
-                    return Err(ApplyError::Immutable("a security object's account".into()));
+                    return Err(ApplyError::Immutable(Fixed::SobjectAccount));
                 }
                 if old.material != key.material || old.obj_type != key.obj_type {
-                    return Err(ApplyError::Immutable("a security object's material".into()));
+                    return Err(ApplyError::Immutable(Fixed::SobjectMaterial));
                 }
                 self.check_sobject(key, &[key.id])?;
                 self.remove_sobject(key.id, changed);
@@ -307,9 +303,7 @@ impl State {
                     .get(old)
                     .ok_or(ApplyError::SobjectNotFound(*old))?;
                 if previous.account != new.account || previous.replacement.is_some() {
-                    return Err(ApplyError::BadReference(format!(
-                        "security object {old} cannot be rotated"
-                    )));
+                    return Err(ApplyError::NotRotatable(*old));
                 }
                 self.ensure_new_id(new.id.uuid())?;
                 self.check_sobject(new, &[*old])?;
@@ -334,9 +328,7 @@ impl State {
                     .get_mut(id)
                     .ok_or(ApplyError::SobjectNotFound(*id))?;
                 if key.public_key.is_none() {
-                    return Err(ApplyError::BadReference(format!(
-                        "security object {id} has no public half to keep"
-                    )));
+                    return Err(ApplyError::NoPublicHalf(*id));
                 }
                 key.material = None;
                 key.key_ops.retain(|op| {
@@ -581,7 +573,7 @@ impl State {
     fn cluster_mut(&mut self) -> Result<&mut ClusterInfo, ApplyError> {
         self.cluster
             .as_mut()
-            .ok_or_else(|| ApplyError::ClusterState("the cluster is not initialized".into()))
+            .ok_or_else(|| ApplyError::ClusterNotInitialized)
     }
 
     fn ensure_new_id(&self, id: Uuid) -> Result<(), ApplyError> {
@@ -606,9 +598,7 @@ impl State {
     fn ensure_group_in(&self, id: GroupId, account: AccountId) -> Result<(), ApplyError> {
         match self.groups.get(&id) {
             Some(group) if group.account == account => Ok(()),
-            Some(_) => Err(ApplyError::BadReference(format!(
-                "group {id} belongs to another account"
-            ))),
+            Some(_) => Err(ApplyError::GroupOfOtherAccount(id)),
             None => Err(ApplyError::GroupNotFound(id)),
         }
     }
@@ -624,7 +614,7 @@ impl State {
             .any(|a| a.name == name && Some(a.id) != except);
         if clash {
             Err(ApplyError::NameTaken {
-                kind: "an account".into(),
+                kind: Named::Account,
                 name: name.to_owned(),
             })
         } else {
@@ -642,7 +632,7 @@ impl State {
             .any(|g| g.name == group.name && Some(g.id) != except);
         if clash {
             Err(ApplyError::NameTaken {
-                kind: "a group".into(),
+                kind: Named::Group,
                 name: group.name.clone(),
             })
         } else {
@@ -658,16 +648,14 @@ impl State {
         if let Some(default) = app.default_group
             && !app.groups.contains_key(&default)
         {
-            return Err(ApplyError::BadReference(format!(
-                "default group {default} is not one of the app's groups"
-            )));
+            return Err(ApplyError::DefaultGroupNotMember(default));
         }
         let clash = self
             .apps_of(app.account)
             .any(|a| a.name == app.name && Some(a.id) != except);
         if clash {
             Err(ApplyError::NameTaken {
-                kind: "an app".into(),
+                kind: Named::App,
                 name: app.name.clone(),
             })
         } else {
@@ -684,7 +672,7 @@ impl State {
         }
         match self.user_emails.get(&user.email.to_lowercase()) {
             Some(other) if Some(*other) != except => Err(ApplyError::NameTaken {
-                kind: "a user".into(),
+                kind: Named::User,
                 name: user.email.clone(),
             }),
             _ => Ok(()),
@@ -700,7 +688,7 @@ impl State {
             && !except.contains(holder)
         {
             return Err(ApplyError::NameTaken {
-                kind: "a security object".into(),
+                kind: Named::SecurityObject,
                 name: name.clone(),
             });
         }

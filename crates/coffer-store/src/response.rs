@@ -43,12 +43,18 @@ mod tests {
             ApplyError::SobjectNotFound(KeyId::from_u128(5)),
             ApplyError::IdTaken(uuid::Uuid::from_u128(6)),
             ApplyError::NameTaken {
-                kind: "a security object".into(),
+                kind: coffer_core::Named::SecurityObject,
                 name: "k1".into(),
             },
             ApplyError::GroupNotEmpty(GroupId::from_u128(7)),
-            ApplyError::BadReference("group 8 belongs to another account".into()),
-            ApplyError::Immutable("a security object's material".into()),
+            ApplyError::GroupOfOtherAccount(GroupId::from_u128(8)),
+            ApplyError::DefaultGroupNotMember(GroupId::from_u128(9)),
+            ApplyError::NotRotatable(KeyId::from_u128(10)),
+            ApplyError::NoPublicHalf(KeyId::from_u128(11)),
+            ApplyError::ClusterAlreadyInitialized,
+            ApplyError::ClusterNotInitialized,
+            ApplyError::NoPendingCertificates,
+            ApplyError::Immutable(coffer_core::Fixed::SobjectMaterial),
         ];
         assert_eq!(round_trip(Ok(())), CommandResponse::accepted());
         for refusal in refusals {

@@ -117,7 +117,7 @@ fn duplicate_key_name_is_refused_and_changes_nothing() {
     assert_eq!(
         applied.outcome,
         Err(ApplyError::NameTaken {
-            kind: "a security object".into(),
+            kind: Named::SecurityObject,
             name: "k1".into()
         })
     );
@@ -134,7 +134,7 @@ fn key_in_a_group_of_another_account_is_refused() {
     foreign.account = other;
     assert!(matches!(
         state.apply(&Command::CreateSobject(foreign)).outcome,
-        Err(ApplyError::BadReference(_))
+        Err(ApplyError::GroupOfOtherAccount(_))
     ));
 }
 
@@ -172,7 +172,7 @@ fn update_cannot_change_key_material() {
     changed.material = Some(Sealed(vec![9; 60]));
     assert_eq!(
         state.apply(&Command::UpdateSobject(changed)).outcome,
-        Err(ApplyError::Immutable("a security object's material".into()))
+        Err(ApplyError::Immutable(Fixed::SobjectMaterial))
     );
 }
 
@@ -457,7 +457,10 @@ fn cluster_record_holds_tokens_and_labels_and_prunes_expired_tokens() {
         node: "n1".into(),
         dc: "east".into(),
     });
-    assert!(matches!(early.outcome, Err(ApplyError::ClusterState(_))));
+    assert!(matches!(
+        early.outcome,
+        Err(ApplyError::ClusterNotInitialized)
+    ));
     let info = crate::records::ClusterInfo {
         ca_cert_pem: "CA".into(),
         ..Default::default()
