@@ -573,7 +573,7 @@ impl State {
     fn cluster_mut(&mut self) -> Result<&mut ClusterInfo, ApplyError> {
         self.cluster
             .as_mut()
-            .ok_or_else(|| ApplyError::ClusterNotInitialized)
+            .ok_or(ApplyError::ClusterNotInitialized)
     }
 
     fn ensure_new_id(&self, id: Uuid) -> Result<(), ApplyError> {

@@ -11,7 +11,7 @@
 //! endpoint, or on the login endpoint for a bearer session.
 
 use super::error::ApiError;
-use super::listener::ClientAddr;
+use crate::net::listener::ClientAddr;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -54,7 +54,7 @@ pub(crate) async fn authenticate(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     tracing::info!(log = "request", client_ip = %client.ip(), %method, path, "request");
-    if service == super::listener::Service::Ui {
+    if service == crate::net::listener::Service::Ui {
         let response = super::ui::serve(&path);
         let _ = finish(&method, &path, None, client, started, &response);
         return response;

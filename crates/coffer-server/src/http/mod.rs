@@ -6,7 +6,6 @@
 pub(crate) mod auth;
 pub(crate) mod error;
 pub(crate) mod json;
-pub(crate) mod listener;
 
 mod accounts;
 mod apps;

@@ -11,7 +11,7 @@
 //! `get_csrs --mtls-san`) get the main certificate too, but their handshakes ask for a client
 //! certificate: apps registered with a certificate authenticate with it there (R-TLS-4).
 
-use crate::http::listener::{ChooseConfig, Service};
+use crate::net::listener::{ChooseConfig, Service};
 use anyhow::Context;
 use coffer_core::InstalledCertificates;
 use coffer_crypto::Secret;
@@ -81,7 +81,7 @@ impl ServiceTls {
         let build = |owner,
                      service: &coffer_core::ServiceCertificate|
          -> anyhow::Result<Arc<ServerConfig>> {
-            crate::tls::api_server_config(&service.chain_pem, &key(owner, service)?)
+            crate::net::tls::api_server_config(&service.chain_pem, &key(owner, service)?)
         };
         let build_mtls = || -> anyhow::Result<Arc<ServerConfig>> {
             mtls_server_config(

@@ -11,23 +11,14 @@
 //!       └──join──► Joining ───┘            reset: any state ──► Uninitialized
 //! ```
 
-pub(crate) mod admin_socket;
-mod certs;
-mod cluster_port;
-pub(crate) mod config;
-mod create;
-pub(crate) mod join;
-mod membership;
-mod network_check;
-mod reset;
-pub(crate) mod service_tls;
-pub(crate) mod status;
-mod tokens;
+pub(crate) mod dev;
 
 use crate::http;
-use crate::http::listener::{ClientAddr, TlsListener};
+use crate::net::listener::{ClientAddr, TlsListener};
+use crate::net::service_tls;
+use crate::{admin, peer};
 use anyhow::Context;
-use coffer_admin::{AdminError, AdminRequest, AdminResponse};
+
 use coffer_cluster::{Cluster, NodeInfo};
 use coffer_node::audit::AuditSink;
 use coffer_node::availability::{self, Availability};
@@ -69,9 +60,9 @@ pub(crate) struct Daemon {
     pub(crate) config: DaemonConfig,
     /// Derived from the platform secret; `None` after a reset, re-derived (with a new secret
     /// if the reset removed it) when next needed.
-    sealing: std::sync::RwLock<Option<Arc<NodeSeal>>>,
+    pub(crate) sealing: std::sync::RwLock<Option<Arc<NodeSeal>>>,
     /// Serializes everything that changes the phase (create, join, reset).
-    phase: Mutex<Phase>,
+    pub(crate) phase: Mutex<Phase>,
     /// The phase's name, readable while a phase change is under way.
     phase_name: std::sync::RwLock<&'static str>,
 }
@@ -103,7 +94,7 @@ impl Daemon {
             phase_name: std::sync::RwLock::new("Uninitialized"),
         });
         daemon.resume().await?;
-        let socket = admin_socket::AdminSocket::bind(&daemon.config.dir)?;
+        let socket = admin::socket::AdminSocket::bind(&daemon.config.dir)?;
         tracing::info!(socket = %socket.path().display(), "admin socket open");
         tokio::select! {
             () = socket.serve(daemon.clone()) => {}
@@ -138,110 +129,6 @@ impl Daemon {
         Ok(())
     }
 
-    /// Answers one admin request.
-    pub(crate) async fn handle(self: &Arc<Self>, request: AdminRequest) -> AdminResponse {
-        let result = match request {
-            AdminRequest::Create {
-                self_addr,
-                config_yaml,
-                node_name,
-            } => create::create(self, &self_addr, &config_yaml, node_name).await,
-            AdminRequest::Join {
-                peer,
-                token,
-                self_addr,
-                node_name,
-            } => join::join(self, &peer, &token, self_addr.as_deref(), node_name).await,
-            AdminRequest::TokenCreate { ttl_secs } => {
-                self.with_node(|node| tokens::create(node, ttl_secs)).await
-            }
-            AdminRequest::TokenList => self.with_node(tokens::list).await,
-            AdminRequest::Remove { node, force } => {
-                self.with_node(|n| membership::remove(n, node, force)).await
-            }
-            AdminRequest::Reset {
-                delete_data,
-                reset_iptables,
-            } => reset::reset(self, delete_data, reset_iptables).await,
-            AdminRequest::Status => status::status(self).await,
-            AdminRequest::Label { node, dc } => {
-                self.with_node(|n| membership::label(n, node, dc)).await
-            }
-            AdminRequest::Repair => self.with_node(membership::repair).await,
-            AdminRequest::CheckNetwork { peer } => {
-                self.with_node(|n| network_check::check(n, peer)).await
-            }
-            AdminRequest::GetCsrs {
-                main_domain,
-                main_sans,
-                mtls_sans,
-                ui_domain,
-                ui_sans,
-                cluster_name,
-                sysadmin_email,
-                sysadmin_password,
-                rotate,
-            } => {
-                let request = certs::CsrRequest {
-                    main_domain,
-                    main_sans,
-                    mtls_sans,
-                    ui_domain,
-                    ui_sans,
-                    cluster_name,
-                    sysadmin_email,
-                    sysadmin_password,
-                    rotate,
-                };
-                self.with_node(|n| certs::get_csrs(n, request)).await
-            }
-            AdminRequest::InstallCerts {
-                main_chain_pem,
-                ui_chain_pem,
-                rotate,
-            } => {
-                self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate))
-                    .await
-            }
-            AdminRequest::Deploy {
-                config_yaml,
-                dry_run,
-            } => {
-                self.with_node(|n| config::deploy(n, config_yaml, dry_run))
-                    .await
-            }
-            AdminRequest::ConfigShow => self.with_node(config::show).await,
-            AdminRequest::ConfigWatch {
-                after,
-                timeout_secs,
-            } => {
-                self.with_node(|n| config::watch(n, after, timeout_secs))
-                    .await
-            }
-            AdminRequest::SysadminCreate { email, password } => {
-                self.with_node(|n| membership::create_sysadmin(n, email, password))
-                    .await
-            }
-        };
-        match result {
-            Ok(value) => AdminResponse::Ok(value),
-            Err(error) => AdminResponse::Error(error),
-        }
-    }
-
-    /// Runs `f` with the member's node, or explains that there is no cluster here.
-    async fn with_node<F, Fut>(&self, f: F) -> Result<serde_json::Value, AdminError>
-    where
-        F: FnOnce(Arc<Node>) -> Fut,
-        Fut: std::future::Future<Output = Result<serde_json::Value, AdminError>>,
-    {
-        let node = self
-            .node()
-            .await
-            .ok_or_else(|| not_member(self.phase_label()))?;
-        f(node).await
-    }
-
     /// The member's node, if this is a member.
     pub(crate) async fn node(&self) -> Option<Arc<Node>> {
         match &*self.phase.lock().await {
@@ -255,7 +142,7 @@ impl Daemon {
         self.phase_name.read().map(|n| *n).unwrap_or("Unknown")
     }
 
-    fn set_phase(&self, slot: &mut Phase, phase: Phase) {
+    pub(crate) fn set_phase(&self, slot: &mut Phase, phase: Phase) {
         let name = match &phase {
             Phase::Uninitialized => "Uninitialized",
             Phase::Member(_) => "Member",
@@ -264,7 +151,7 @@ impl Daemon {
         self.set_label(name);
     }
 
-    fn set_label(&self, name: &'static str) {
+    pub(crate) fn set_label(&self, name: &'static str) {
         if let Ok(mut label) = self.phase_name.write() {
             *label = name;
         }
@@ -284,11 +171,11 @@ impl Daemon {
         let node_key = sealing
             .unseal(NodePurpose::NodeKey(&identity.name), &identity.sealed_key.0)
             .context("unsealing the node key")?;
-        let client_tls = crate::tls::cluster_client_config(
+        let client_tls = crate::net::tls::cluster_client_config(
             &identity.ca_cert_pem,
             Some((&identity.cert_chain_pem, &node_key)),
         )?;
-        let server_tls = crate::tls::cluster_server_config(
+        let server_tls = crate::net::tls::cluster_server_config(
             &identity.cert_chain_pem,
             &node_key,
             &identity.ca_cert_pem,
@@ -310,10 +197,9 @@ impl Daemon {
             .await
             .context("starting Raft")?;
         let audit = AuditSink::start(cluster.store().audit());
-        let peers = Arc::new(crate::tls::HttpsPeerLink(crate::tls::https_client(
-            client_tls,
-            Duration::from_secs(30),
-        )?));
+        let peers = Arc::new(crate::net::tls::HttpsPeerLink(
+            crate::net::tls::https_client(client_tls, Duration::from_secs(30))?,
+        ));
         let availability = Availability::default();
         if cluster.store().node_local().get(REMOVED_MARK)?.is_some() {
             availability.set(availability::Mode::Removed);
@@ -329,8 +215,8 @@ impl Daemon {
 
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
-        let cluster_listener = cluster_port::ClusterListener::start(cluster_tcp, server_tls)?;
-        let router = cluster_port::router(node.clone());
+        let cluster_listener = peer::cluster_port::ClusterListener::start(cluster_tcp, server_tls)?;
+        let router = peer::cluster_port::router(node.clone());
         tasks.push(tokio::spawn(serve(
             cluster_listener,
             router,
@@ -340,7 +226,7 @@ impl Daemon {
 
         // Until real certificates are installed the API serves the node certificate, which the
         // cluster CA issued for the node's name and address; clients trust DIR/cluster-ca.pem.
-        let api_config = crate::tls::api_server_config(&identity.cert_chain_pem, &node_key)?;
+        let api_config = crate::net::tls::api_server_config(&identity.cert_chain_pem, &node_key)?;
         write_public_file(
             &self.config.dir.join(CLUSTER_CA_FILE),
             &identity.ca_cert_pem,
@@ -354,7 +240,7 @@ impl Daemon {
             http::router(node.clone()),
             stopped.clone(),
         )));
-        tasks.push(tokio::spawn(membership::repair_loop(
+        tasks.push(tokio::spawn(peer::membership::repair_loop(
             node.clone(),
             stopped.clone(),
         )));
@@ -402,7 +288,7 @@ impl Daemon {
 }
 
 /// Stops a running member and waits (bounded) for its tasks and Raft.
-async fn stop_running(running: Running) {
+pub(crate) async fn stop_running(running: Running) {
     let _ = running.stop.send(true);
     for task in running.tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -429,12 +315,12 @@ async fn serve_api(
 }
 
 async fn serve(
-    listener: cluster_port::ClusterListener,
+    listener: peer::cluster_port::ClusterListener,
     router: axum::Router,
     mut stopped: watch::Receiver<bool>,
     what: &'static str,
 ) {
-    let service = router.into_make_service_with_connect_info::<cluster_port::PeerInfo>();
+    let service = router.into_make_service_with_connect_info::<peer::cluster_port::PeerInfo>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -472,7 +358,7 @@ async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) 
         let Some(membership) = &node.membership else {
             return;
         };
-        let mode = membership::evaluate_availability(&node, membership).await;
+        let mode = peer::membership::evaluate_availability(&node, membership).await;
         membership.availability.set(mode);
     }
 }
@@ -502,28 +388,4 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("creating the data directory {}", dir.display()))
-}
-
-/// The error for commands that need a cluster on a node that has none.
-fn not_member(phase: &str) -> AdminError {
-    AdminError {
-        message: format!("this node is not a cluster member (state: {phase})"),
-        hint: Some(
-            "create a cluster with `sdkms-cluster create` or join one with `sdkms-cluster join`"
-                .into(),
-        ),
-    }
-}
-
-/// An admin error from a message and a hint.
-pub(crate) fn admin_error(message: impl Into<String>, hint: Option<&str>) -> AdminError {
-    AdminError {
-        message: message.into(),
-        hint: hint.map(str::to_owned),
-    }
-}
-
-/// An admin result from any serializable value.
-pub(crate) fn ok<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
-    serde_json::to_value(value).map_err(|e| admin_error(format!("internal error: {e}"), None))
 }

@@ -1,6 +1,7 @@
 //! `sdkms-cluster reset --delete-data [--reset-iptables]`: back to a fresh node.
 
-use super::{Daemon, admin_error, ok};
+use super::{admin_error, ok};
+use crate::runtime::Daemon;
 use coffer_admin::AdminError;
 use std::sync::Arc;
 

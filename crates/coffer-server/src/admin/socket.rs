@@ -1,6 +1,6 @@
 //! The admin socket: one JSON request line in, one JSON response line out.
 
-use super::Daemon;
+use crate::runtime::Daemon;
 use anyhow::Context;
 use coffer_admin::{AdminRequest, AdminResponse, SOCKET_NAME};
 use std::os::unix::fs::PermissionsExt;

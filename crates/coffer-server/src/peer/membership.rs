@@ -1,6 +1,6 @@
 //! Membership operations on a running member: remove, label, repair, availability, sysadmins.
 
-use super::{admin_error, ok};
+use crate::admin::{admin_error, ok};
 use coffer_admin::{AdminError, RepairReport};
 use coffer_core::{Command, User, UserId};
 use coffer_node::availability::{self, Mode};
@@ -214,7 +214,7 @@ pub(crate) async fn run_on_leader(
             record_repair(node, failure);
             outcome
         }
-        LeaderAction::Status => ok(&super::status::member_status(node).await),
+        LeaderAction::Status => ok(&crate::admin::status::member_status(node).await),
     }
 }
 
@@ -290,7 +290,7 @@ pub(crate) fn mark_removed(node: &Node) {
             .cluster
             .store()
             .node_local()
-            .put(super::REMOVED_MARK, b"1")
+            .put(crate::runtime::REMOVED_MARK, b"1")
         {
             tracing::warn!(%error, "could not record the removal; a restart would forget it");
         }

@@ -1,6 +1,7 @@
 //! `sdkms-cluster status`: every node, its role, state, data centre, lag and health.
 
-use super::{Daemon, ok};
+use super::ok;
+use crate::runtime::Daemon;
 use coffer_admin::{AdminError, ClusterStatus, ComponentHealth, NodeStatus};
 use coffer_node::Node;
 use std::sync::Arc;
@@ -26,7 +27,9 @@ pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, Ad
     }
     // Replication progress is only known on the leader: show its view of the members, with
     // this node's own state.
-    match super::membership::on_leader(&node, &super::membership::LeaderAction::Status).await {
+    match crate::peer::membership::on_leader(&node, &crate::peer::membership::LeaderAction::Status)
+        .await
+    {
         Ok(value) => match serde_json::from_value::<ClusterStatus>(value) {
             Ok(mut leader_view) => {
                 leader_view.node = local.node;

@@ -16,7 +16,8 @@
 //! completes or goes stale ([`PENDING_TIMEOUT`]). A joiner that dies before `complete` leaves the
 //! membership untouched, and its retry starts over.
 
-use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok, tokens};
+use crate::admin::{admin_error, ok, tokens};
+use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -155,14 +156,14 @@ async fn join_steps(
     ip: IpAddr,
     prefix: Option<u8>,
     name: &str,
-) -> Result<(super::Running, Joined), AdminError> {
+) -> Result<(crate::runtime::Running, Joined), AdminError> {
     let port = daemon.config.cluster_port;
     let peer = SocketAddr::new(peer_ip, port);
     let token_id = token.split('.').next().unwrap_or_default();
 
     // 1. Authenticate the cluster's CA through the token.
     let unverified =
-        crate::tls::https_client(danger::unverified_client()?, Duration::from_secs(15))
+        crate::net::tls::https_client(danger::unverified_client()?, Duration::from_secs(15))
             .map_err(internal)?;
     let answer: ClusterInfoAnswer = fetch(
         unverified.get(format!(
@@ -184,8 +185,8 @@ async fn join_steps(
     }
 
     // 2. Ask to join, with a CSR and a transport key for the master key.
-    let pinned = crate::tls::https_client(
-        crate::tls::cluster_client_config(&answer.ca_cert_pem, None).map_err(internal)?,
+    let pinned = crate::net::tls::https_client(
+        crate::net::tls::cluster_client_config(&answer.ca_cert_pem, None).map_err(internal)?,
         Duration::from_secs(60),
     )
     .map_err(internal)?;
@@ -277,13 +278,13 @@ async fn join_steps(
         None => Err(admin_error("internal error: no peer client", None)),
     };
     if let Err(error) = added {
-        super::stop_running(running).await;
+        crate::runtime::stop_running(running).await;
         return Err(error);
     }
     identity
         .save(running.node.cluster.store())
         .map_err(internal)?;
-    super::promote_pending_store(&daemon.config.dir).map_err(internal)?;
+    crate::runtime::promote_pending_store(&daemon.config.dir).map_err(internal)?;
     Ok((
         running,
         Joined {
@@ -689,7 +690,7 @@ mod danger {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| super::admin_error(e.to_string(), None))?
+            .map_err(|e| crate::admin::admin_error(e.to_string(), None))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyServer(provider)))
             .with_no_client_auth();

@@ -1,6 +1,7 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
-use super::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE, admin_error, ok};
+use super::{admin_error, ok};
+use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
 use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
@@ -90,10 +91,10 @@ pub(crate) async fn create(
         // The identity is saved last and the store renamed into place after it: a node that
         // crashed before this point is not a member and `create` can simply be run again.
         identity.save(node.cluster.store())?;
-        super::promote_pending_store(&daemon.config.dir)
+        crate::runtime::promote_pending_store(&daemon.config.dir)
     };
     if let Err(error) = init.await {
-        super::stop_running(running).await;
+        crate::runtime::stop_running(running).await;
         return Err(failed("initializing the cluster", error));
     }
     daemon.set_phase(&mut phase, Phase::Member(running));

@@ -1,0 +1,148 @@
+//! The admin socket's edge: one JSON request in, one answer out, for the `sdkms-cluster`
+//! commands. Each request is parsed in [`socket`], dispatched here, and answered by a module
+//! that calls the node's use cases and maps their errors to an [`AdminError`] once.
+
+pub(crate) mod certs;
+pub(crate) mod config;
+pub(crate) mod create;
+pub(crate) mod network_check;
+pub(crate) mod reset;
+pub(crate) mod socket;
+pub(crate) mod status;
+pub(crate) mod tokens;
+
+use crate::peer::{join, membership};
+use crate::runtime::Daemon;
+use coffer_admin::{AdminError, AdminRequest, AdminResponse};
+use coffer_node::Node;
+use std::sync::Arc;
+
+impl Daemon {
+    /// Answers one admin request.
+    pub(crate) async fn handle(self: &Arc<Self>, request: AdminRequest) -> AdminResponse {
+        let result = match request {
+            AdminRequest::Create {
+                self_addr,
+                config_yaml,
+                node_name,
+            } => create::create(self, &self_addr, &config_yaml, node_name).await,
+            AdminRequest::Join {
+                peer,
+                token,
+                self_addr,
+                node_name,
+            } => join::join(self, &peer, &token, self_addr.as_deref(), node_name).await,
+            AdminRequest::TokenCreate { ttl_secs } => {
+                self.with_node(|node| tokens::create(node, ttl_secs)).await
+            }
+            AdminRequest::TokenList => self.with_node(tokens::list).await,
+            AdminRequest::Remove { node, force } => {
+                self.with_node(|n| membership::remove(n, node, force)).await
+            }
+            AdminRequest::Reset {
+                delete_data,
+                reset_iptables,
+            } => reset::reset(self, delete_data, reset_iptables).await,
+            AdminRequest::Status => status::status(self).await,
+            AdminRequest::Label { node, dc } => {
+                self.with_node(|n| membership::label(n, node, dc)).await
+            }
+            AdminRequest::Repair => self.with_node(membership::repair).await,
+            AdminRequest::CheckNetwork { peer } => {
+                self.with_node(|n| network_check::check(n, peer)).await
+            }
+            AdminRequest::GetCsrs {
+                main_domain,
+                main_sans,
+                mtls_sans,
+                ui_domain,
+                ui_sans,
+                cluster_name,
+                sysadmin_email,
+                sysadmin_password,
+                rotate,
+            } => {
+                let request = certs::CsrRequest {
+                    main_domain,
+                    main_sans,
+                    mtls_sans,
+                    ui_domain,
+                    ui_sans,
+                    cluster_name,
+                    sysadmin_email,
+                    sysadmin_password,
+                    rotate,
+                };
+                self.with_node(|n| certs::get_csrs(n, request)).await
+            }
+            AdminRequest::InstallCerts {
+                main_chain_pem,
+                ui_chain_pem,
+                rotate,
+            } => {
+                self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate))
+                    .await
+            }
+            AdminRequest::Deploy {
+                config_yaml,
+                dry_run,
+            } => {
+                self.with_node(|n| config::deploy(n, config_yaml, dry_run))
+                    .await
+            }
+            AdminRequest::ConfigShow => self.with_node(config::show).await,
+            AdminRequest::ConfigWatch {
+                after,
+                timeout_secs,
+            } => {
+                self.with_node(|n| config::watch(n, after, timeout_secs))
+                    .await
+            }
+            AdminRequest::SysadminCreate { email, password } => {
+                self.with_node(|n| membership::create_sysadmin(n, email, password))
+                    .await
+            }
+        };
+        match result {
+            Ok(value) => AdminResponse::Ok(value),
+            Err(error) => AdminResponse::Error(error),
+        }
+    }
+
+    /// Runs `f` with the member's node, or explains that there is no cluster here.
+    async fn with_node<F, Fut>(&self, f: F) -> Result<serde_json::Value, AdminError>
+    where
+        F: FnOnce(Arc<Node>) -> Fut,
+        Fut: std::future::Future<Output = Result<serde_json::Value, AdminError>>,
+    {
+        let node = self
+            .node()
+            .await
+            .ok_or_else(|| not_member(self.phase_label()))?;
+        f(node).await
+    }
+}
+
+/// The error for commands that need a cluster on a node that has none.
+fn not_member(phase: &str) -> AdminError {
+    AdminError {
+        message: format!("this node is not a cluster member (state: {phase})"),
+        hint: Some(
+            "create a cluster with `sdkms-cluster create` or join one with `sdkms-cluster join`"
+                .into(),
+        ),
+    }
+}
+
+/// An admin error from a message and a hint.
+pub(crate) fn admin_error(message: impl Into<String>, hint: Option<&str>) -> AdminError {
+    AdminError {
+        message: message.into(),
+        hint: hint.map(str::to_owned),
+    }
+}
+
+/// An admin result from any serializable value.
+pub(crate) fn ok<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
+    serde_json::to_value(value).map_err(|e| admin_error(format!("internal error: {e}"), None))
+}

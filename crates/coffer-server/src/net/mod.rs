@@ -1,0 +1,6 @@
+//! Sockets and TLS: the API listener (TLS, the client address, the certificate chooser that
+//! serves installed certificates) and the TLS configurations of both ports.
+
+pub(crate) mod listener;
+pub(crate) mod service_tls;
+pub(crate) mod tls;

@@ -1,0 +1,83 @@
+//! `coffer server --dev`: a complete single-node Coffer for development and evaluation, on
+//! an embedded store with a bootstrap certificate and first credentials.
+
+use crate::http;
+use crate::net;
+use crate::net::listener::{ClientAddr, TlsListener};
+use anyhow::Context;
+use coffer_node::Node;
+use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Serves the evaluation node in `dir` on `listen` until SIGTERM or Ctrl-C.
+pub(crate) async fn serve(
+    dir: &Path,
+    listen: SocketAddr,
+    platform_secret: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))?;
+
+    let store = coffer_store::Store::open(&dir.join("coffer.redb")).context("opening the store")?;
+    let platform_path = platform_secret.unwrap_or_else(|| dir.join("platform.secret"));
+    let vault = coffer_node::vault::NodeSeal::open(&platform_path)?.load_or_create_cmk(&store)?;
+    let audit = coffer_node::audit::AuditSink::start(store.audit());
+    let cluster = coffer_cluster::Cluster::start_single(store, 1, listen.to_string())
+        .await
+        .context("starting the single-node cluster")?;
+    let node = Arc::new(Node::new(cluster, vault, audit)?);
+
+    let secrets = coffer_node::dev::ensure_principals(&node).await?;
+    let identity = net::tls::bootstrap_identity(&node, listen.ip())?;
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {}", listen))?;
+    let local = tcp.local_addr()?;
+    let config = identity.config.clone();
+    let listener = TlsListener::start(tcp, Arc::new(net::listener::SingleConfig(config)))?;
+
+    let host = if local.ip().is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    let url = format!("https://{host}:{}", local.port());
+    coffer_node::dev::write_credentials(dir, &url, &secrets, &identity.ca_cert_pem)?;
+    print_banner(dir, &url, &secrets);
+    tracing::info!(%url, "serving");
+
+    let router = http::router(node.clone());
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(crate::shutdown_signal())
+    .await
+    .context("serving HTTPS")?;
+    if let Err(error) = node.cluster.shutdown().await {
+        tracing::warn!(%error, "the cluster did not shut down cleanly");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(dir: &Path, url: &str, secrets: &coffer_node::dev::DevSecrets) {
+    println!("Coffer is serving at {url} (bootstrap certificate; evaluation only)");
+    println!(
+        "  sysadmin:  {} / {}",
+        secrets.sysadmin_email, secrets.sysadmin_password
+    );
+    println!("  account:   {}", secrets.account_id);
+    println!("  group:     {}", secrets.group_id);
+    println!("  app:       {}", secrets.app_id);
+    println!("  API key:   {}", secrets.api_key);
+    println!(
+        "  all of it: {}",
+        dir.join(coffer_node::dev::CREDENTIALS_FILE).display()
+    );
+}
