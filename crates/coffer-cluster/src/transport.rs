@@ -113,9 +113,9 @@ impl Transport {
         let exchange = async move {
             let response = client.request(request).await.map_err(|error| {
                 if error.is_connect() {
-                    PeerError::Connect(error)
+                    PeerError::Connect(Box::new(error))
                 } else {
-                    PeerError::Request(error)
+                    PeerError::Request(Box::new(error))
                 }
             })?;
             let status = response.status();
@@ -123,7 +123,7 @@ impl Transport {
                 .into_body()
                 .collect()
                 .await
-                .map_err(PeerError::Body)?
+                .map_err(|error| PeerError::Body(Box::new(error)))?
                 .to_bytes();
             if !status.is_success() {
                 let shown = &bytes[..bytes.len().min(ERROR_BODY_LIMIT)];
