@@ -223,3 +223,23 @@ impl PeerError {
         )
     }
 }
+
+/// A request to the cluster port that [`Cluster::answer_peer`](crate::Cluster::answer_peer)
+/// could not take (its body does not decode); nothing was done. An HTTP server answers it with
+/// status 400 and [`BadPeerRequest::message`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BadPeerRequest {
+    message: String,
+}
+
+impl BadPeerRequest {
+    pub(crate) fn new(message: String) -> Self {
+        Self { message }
+    }
+
+    /// What was wrong with the request.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}

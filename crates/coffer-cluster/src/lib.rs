@@ -46,13 +46,16 @@ mod error;
 mod metrics;
 mod network;
 mod router;
+mod routes;
 mod status;
 mod transport;
 mod wire;
 
 pub use cluster::{Cluster, MembershipChange};
 pub use coffer_store::NodeInfo;
-pub use error::{ClusterError, PeerError};
+pub use error::{BadPeerRequest, ClusterError, PeerError};
 pub use metrics::{ClusterMetrics, Role};
 pub use router::raft_router;
+pub use routes::PeerRoute;
 pub use status::{ClusterStatus, MemberRole, MemberStatus, PingReport};
+pub use transport::PeerMethod;

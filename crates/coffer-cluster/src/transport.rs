@@ -29,6 +29,15 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+/// How a request is sent: `GET` has no body, `POST` carries JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PeerMethod {
+    /// HTTP `GET`.
+    Get,
+    /// HTTP `POST`.
+    Post,
+}
+
 /// A connection that is not established within this time counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
