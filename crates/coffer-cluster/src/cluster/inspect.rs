@@ -279,10 +279,7 @@ impl Cluster {
     }
 
     fn transport(&self) -> Result<&crate::transport::Transport, PeerError> {
-        self.shared
-            .transport
-            .as_deref()
-            .ok_or(PeerError::NoTransport)
+        self.shared.transport.as_ref().ok_or(PeerError::NoTransport)
     }
 }
 

@@ -1,14 +1,13 @@
-//! The cluster port's routes served with axum, each answered by [`Cluster::answer_peer`].
+//! The server side of the cluster port: [`raft_router`], the [`PeerRoute`]s served with axum,
+//! each answered by [`Cluster::answer_peer`].
 
-use crate::cluster::Cluster;
-use crate::routes::PeerRoute;
-use crate::transport::PeerMethod;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use coffer_cluster::{Cluster, PeerMethod, PeerRoute};
 
 /// The cluster port's routes for `cluster`, one per [`PeerRoute`] (the table is there), each
 /// with the route's body limit. An answer is HTTP 200 with the JSON body; a request
