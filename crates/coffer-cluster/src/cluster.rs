@@ -5,7 +5,7 @@ use crate::contacts::Contacts;
 use crate::error::ClusterError;
 use crate::metrics::ClusterMetrics;
 use crate::network::Network;
-use crate::transport::Transport;
+use crate::transport::{PeerTransport, Transport};
 use coffer_core::{ApplyError, Command};
 use coffer_store::{NodeInfo, StateHandle, Store, TypeConfig};
 use openraft::error::{
@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// This node, as given at start.
     me: NodeInfo,
     /// `None` in the single-node mode.
-    transport: Option<Arc<Transport>>,
+    transport: Option<Transport>,
     /// Leader contact times, for the read lease.
     pub(crate) contacts: Arc<Contacts>,
     /// Held for the whole of a membership change.
@@ -75,8 +75,7 @@ enum LeadWait {
 }
 
 impl Cluster {
-    /// Starts Raft on `store` as node `node_id`, reaching its peers over mutual TLS with
-    /// `tls` (the node's client certificate; trusting only the cluster CA).
+    /// Starts Raft on `store` as node `node_id`, reaching its peers through `transport`.
     ///
     /// - `bootstrap` and a new store: the membership `{node_id: me}` is written and this returns
     ///   once this node leads with everything applied (`sdkms-cluster create`).
@@ -86,22 +85,23 @@ impl Cluster {
     /// - No `bootstrap` and a new store (a joining node): Raft starts empty and waits for the
     ///   leader to add it ([`Cluster::add_voter`] on the leader) and replicate to it.
     ///
-    /// `tls` is used with its ALPN list replaced by `h2, http/1.1`; each peer's certificate is
-    /// verified against the peer's [`NodeInfo::name`].
+    /// Peers are addressed by their [`NodeInfo`]: the transport must reach
+    /// [`NodeInfo::cluster_addr`] and authenticate the node there as [`NodeInfo::name`]. Their
+    /// requests reach this node through [`Cluster::answer_peer`], which the caller serves on
+    /// this node's cluster port.
     pub async fn start(
         store: Store,
         node_id: u64,
         me: NodeInfo,
-        tls: Arc<rustls::ClientConfig>,
+        transport: Arc<dyn PeerTransport>,
         bootstrap: bool,
     ) -> Result<Cluster, ClusterError> {
-        let transport = Arc::new(Transport::new(&tls));
         Self::start_with(
             raft_config(),
             store,
             node_id,
             me,
-            Some(transport),
+            Some(Transport::new(transport)),
             bootstrap,
             LeadWait::IfSoleVoter,
         )
@@ -138,7 +138,7 @@ impl Cluster {
         store: Store,
         node_id: u64,
         me: NodeInfo,
-        transport: Option<Arc<Transport>>,
+        transport: Option<Transport>,
         bootstrap: bool,
         lead_wait: LeadWait,
     ) -> Result<Cluster, ClusterError> {
@@ -210,8 +210,8 @@ impl Cluster {
     }
 
     /// Stops Raft and waits (bounded) until its background tasks have released the store, so
-    /// the file can be opened again once every `Cluster` clone and `Store` is dropped. A router
-    /// from [`raft_router`](crate::raft_router) holds a clone: stop serving it too.
+    /// the file can be opened again once every `Cluster` clone and `Store` is dropped. Whatever
+    /// serves [`Cluster::answer_peer`] holds a clone: stop serving it too.
     pub async fn shutdown(&self) -> Result<(), ClusterError> {
         self.shared.stopped.store(true, Ordering::SeqCst);
         self.raft

@@ -187,16 +187,16 @@ pub enum PeerError {
     /// No connection could be made (refused, unreachable, TLS handshake failed): the request
     /// was not sent.
     #[error("cannot connect")]
-    Connect(#[source] hyper_util::client::legacy::Error),
+    Connect(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// No complete answer within the deadline; the request may have been processed.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     /// The connection failed while the request was under way; it may have been processed.
     #[error("the request failed")]
-    Request(#[source] hyper_util::client::legacy::Error),
+    Request(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The answer's body could not be read.
     #[error("the answer could not be read")]
-    Body(#[source] hyper::Error),
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The peer answered with an HTTP error (for instance, it refused this node's certificate).
     #[error("the peer answered HTTP {status}: {body}")]
     Status {
@@ -221,5 +221,25 @@ impl PeerError {
             self,
             Self::NoTransport | Self::BadName { .. } | Self::BadAddress { .. } | Self::Connect(_)
         )
+    }
+}
+
+/// A request to the cluster port that [`Cluster::answer_peer`](crate::Cluster::answer_peer)
+/// could not take (its body does not decode); nothing was done. An HTTP server answers it with
+/// status 400 and [`BadPeerRequest::message`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BadPeerRequest {
+    message: String,
+}
+
+impl BadPeerRequest {
+    pub(crate) fn new(message: String) -> Self {
+        Self { message }
+    }
+
+    /// What was wrong with the request.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }

@@ -1,4 +1,4 @@
-//! Coffer's replication: the openraft wiring, the node-to-node transport and the [`Cluster`]
+//! Coffer's replication: the openraft wiring, the node-to-node protocol and the [`Cluster`]
 //! handle the server talks to.
 //!
 //! Every change to the replicated state is a [`Command`](coffer_core::Command) proposed through
@@ -18,11 +18,13 @@
 //!  reads ──► Cluster::state() ──► StateHandle (in-memory State), while Cluster::is_serving()
 //! ```
 //!
-//! Nodes talk over the cluster port with mutual TLS: [`Cluster::start`] takes the client
-//! configuration (the node's certificate, the cluster CA as the only trust anchor; each peer's
-//! certificate is checked against its [`NodeInfo::name`]), and [`raft_router`] gives the routes
-//! the daemon serves on its cluster listener. Membership changes go through
-//! [`MembershipChange`], one at a time.
+//! Nodes talk over the cluster port, and this crate leaves the network to its caller. Outgoing
+//! requests go through the [`PeerTransport`] given to [`Cluster::start`]: it carries a JSON body
+//! to a peer (addressed and authenticated by its [`NodeInfo`]) and brings the answer back.
+//! Incoming ones are answered by [`Cluster::answer_peer`] for each [`PeerRoute`], whose
+//! documentation lists the routes and their payloads. The `coffer-peer` crate provides both
+//! sides over HTTPS with mutual TLS. Membership changes go through [`MembershipChange`], one at
+//! a time.
 //!
 //! ```no_run
 //! # async fn example(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -45,14 +47,15 @@ mod contacts;
 mod error;
 mod metrics;
 mod network;
-mod router;
+mod routes;
 mod status;
 mod transport;
 mod wire;
 
 pub use cluster::{Cluster, MembershipChange};
 pub use coffer_store::NodeInfo;
-pub use error::{ClusterError, PeerError};
+pub use error::{BadPeerRequest, ClusterError, PeerError};
 pub use metrics::{ClusterMetrics, Role};
-pub use router::raft_router;
+pub use routes::PeerRoute;
 pub use status::{ClusterStatus, MemberRole, MemberStatus, PingReport};
+pub use transport::{PeerMethod, PeerRequest, PeerTransport};

@@ -1,4 +1,4 @@
-//! How Raft reaches its peers: openraft's network traits over the mTLS [`Transport`].
+//! How Raft reaches its peers: openraft's network traits over the [`Transport`].
 //!
 //! Each RPC is one JSON POST to the peer's cluster port (routes in [`crate::wire`]); a snapshot
 //! is sent whole in one request. Failures are mapped as openraft expects: no connection (or an
@@ -34,17 +34,13 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub(crate) struct Network {
     my_id: u64,
-    transport: Option<Arc<Transport>>,
+    transport: Option<Transport>,
     contacts: Arc<Contacts>,
 }
 
 impl Network {
     /// A network over `transport`, or one that never connects when `None`.
-    pub(crate) fn new(
-        my_id: u64,
-        transport: Option<Arc<Transport>>,
-        contacts: Arc<Contacts>,
-    ) -> Self {
+    pub(crate) fn new(my_id: u64, transport: Option<Transport>, contacts: Arc<Contacts>) -> Self {
         Self {
             my_id,
             transport,
@@ -73,7 +69,7 @@ pub(crate) struct PeerConnection {
     my_id: u64,
     target: u64,
     node: NodeInfo,
-    transport: Option<Arc<Transport>>,
+    transport: Option<Transport>,
     contacts: Arc<Contacts>,
 }
 

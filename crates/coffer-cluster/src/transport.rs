@@ -1,67 +1,74 @@
-//! The client side of the cluster port: JSON over HTTPS with mutual TLS, one pooled client per
-//! peer.
+//! How the cluster reaches its peers: a [`PeerTransport`] carries one request's bytes to a
+//! peer's cluster port and brings the answer's bytes back; [`Transport`] puts JSON and the
+//! deadline on top of it for the rest of this crate.
 //!
-//! Each peer gets a hyper client whose connector dials the peer's `cluster_addr` and verifies
-//! its certificate against the peer's `name`. The TLS configuration offers `h2` and
-//! `http/1.1`: with HTTP/2 every RPC to a peer shares one connection; with HTTP/1.1 idle
-//! connections are kept and reused. Raft sends many small RPCs, so the handshake is paid once
-//! per peer, not per call.
+//! The routes, their methods and their JSON payloads are listed at [`PeerRoute`]; the peer
+//! answers them with [`Cluster::answer_peer`]. The transport is given to [`Cluster::start`].
+//!
+//! [`PeerRoute`]: crate::PeerRoute
+//! [`Cluster::answer_peer`]: crate::Cluster::answer_peer
+//! [`Cluster::start`]: crate::Cluster::start
 
 use crate::error::PeerError;
-use bytes::Bytes;
 use coffer_store::NodeInfo;
-use http::{Method, Request, Uri, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use rustls::pki_types::ServerName;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 
-/// A connection that is not established within this time counts as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// HTTP/2 pings on a pooled connection detect a peer that vanished without closing it.
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Idle connections are closed after this time.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// How much of an HTTP error body is kept for the error message.
-const ERROR_BODY_LIMIT: usize = 512;
-
-/// Sends requests to peers over mutual TLS, reusing connections per peer.
-pub(crate) struct Transport {
-    tls: TlsConnector,
-    clients: Mutex<HashMap<PeerKey, PeerClient>>,
+/// How a request is sent: `GET` has no body, `POST` carries JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PeerMethod {
+    /// HTTP `GET`.
+    Get,
+    /// HTTP `POST`.
+    Post,
 }
 
-type PeerClient = Client<PeerConnector, Full<Bytes>>;
+/// One request to a peer's cluster port.
+#[derive(Debug)]
+pub struct PeerRequest<'a> {
+    /// The route's method.
+    pub method: PeerMethod,
+    /// The route's path, such as `/raft/append`.
+    pub path: &'a str,
+    /// The JSON request body; empty for a `GET`.
+    pub body: Vec<u8>,
+    /// How long the whole exchange may take. The cluster gives up after it in any case
+    /// ([`PeerError::Timeout`]); a transport may use it to stop its own work sooner.
+    pub timeout: Duration,
+}
 
-/// A peer is its name (the certificate to expect) and its address.
-type PeerKey = (String, String);
+/// Carries requests to other nodes' cluster ports. The cluster only hands it bytes: it must
+/// reach `peer.cluster_addr` and make sure the node there is `peer.name` (the routes trust
+/// their caller completely, so the peer must be able to authenticate this node too).
+pub trait PeerTransport: Send + Sync + std::fmt::Debug + 'static {
+    /// Sends `request` to `peer` and gives the body of its successful (2xx) answer.
+    ///
+    /// Failures: [`PeerError::Connect`] when no connection could be made, so the request was
+    /// certainly not sent ([`PeerError::not_sent`]); [`PeerError::Request`] or
+    /// [`PeerError::Body`] when the exchange broke after that; [`PeerError::Status`] for any
+    /// other answer, with its status and the start of its body (at most 512 bytes);
+    /// [`PeerError::BadName`] or [`PeerError::BadAddress`] when `peer` cannot be dialled;
+    /// [`PeerError::Timeout`] when `request.timeout` passed.
+    fn call<'a>(
+        &'a self,
+        peer: &'a NodeInfo,
+        request: PeerRequest<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, PeerError>> + Send + 'a>>;
+}
+
+/// JSON requests over a [`PeerTransport`], each bounded by its timeout.
+#[derive(Clone, Debug)]
+pub(crate) struct Transport {
+    inner: Arc<dyn PeerTransport>,
+}
 
 impl Transport {
-    /// A transport presenting the identity in `tls` (client certificate, trusted cluster CA).
-    /// The ALPN list is replaced by `h2, http/1.1`.
-    pub(crate) fn new(tls: &rustls::ClientConfig) -> Self {
-        let mut tls = tls.clone();
-        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Self {
-            tls: TlsConnector::from(Arc::new(tls)),
-            clients: Mutex::new(HashMap::new()),
-        }
+    pub(crate) fn new(inner: Arc<dyn PeerTransport>) -> Self {
+        Self { inner }
     }
 
     /// POSTs `body` as JSON to `path` on `peer` and decodes the JSON answer, all within
@@ -74,7 +81,7 @@ impl Transport {
         timeout: Duration,
     ) -> Result<Resp, PeerError> {
         let body = serde_json::to_vec(body).map_err(PeerError::Encode)?;
-        self.call(peer, Method::POST, path, body, timeout).await
+        self.call(peer, PeerMethod::Post, path, body, timeout).await
     }
 
     /// GETs `path` on `peer` and decodes the JSON answer, within `timeout`.
@@ -84,188 +91,27 @@ impl Transport {
         path: &str,
         timeout: Duration,
     ) -> Result<Resp, PeerError> {
-        self.call(peer, Method::GET, path, Vec::new(), timeout)
+        self.call(peer, PeerMethod::Get, path, Vec::new(), timeout)
             .await
     }
 
     async fn call<Resp: DeserializeOwned>(
         &self,
         peer: &NodeInfo,
-        method: Method,
+        method: PeerMethod,
         path: &str,
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Resp, PeerError> {
-        let client = self.client(peer)?;
-        let uri: Uri = format!("https://{}{path}", peer.cluster_addr)
-            .parse()
-            .map_err(|_| PeerError::BadAddress {
-                addr: peer.cluster_addr.clone(),
-            })?;
-        let request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| PeerError::BadAddress {
-                addr: peer.cluster_addr.clone(),
-            })?;
-        let exchange = async move {
-            let response = client.request(request).await.map_err(|error| {
-                if error.is_connect() {
-                    PeerError::Connect(error)
-                } else {
-                    PeerError::Request(error)
-                }
-            })?;
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(PeerError::Body)?
-                .to_bytes();
-            if !status.is_success() {
-                let shown = &bytes[..bytes.len().min(ERROR_BODY_LIMIT)];
-                return Err(PeerError::Status {
-                    status: status.as_u16(),
-                    body: String::from_utf8_lossy(shown).into_owned(),
-                });
-            }
-            serde_json::from_slice(&bytes).map_err(PeerError::Decode)
+        let request = PeerRequest {
+            method,
+            path,
+            body,
+            timeout,
         };
-        tokio::time::timeout(timeout, exchange)
+        let bytes = tokio::time::timeout(timeout, self.inner.call(peer, request))
             .await
-            .map_err(|_| PeerError::Timeout(timeout))?
-    }
-
-    /// The pooled client for `peer`, made on first use.
-    fn client(&self, peer: &NodeInfo) -> Result<PeerClient, PeerError> {
-        let key = (peer.name.clone(), peer.cluster_addr.clone());
-        let mut clients = self
-            .clients
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(client) = clients.get(&key) {
-            return Ok(client.clone());
-        }
-        let name = ServerName::try_from(peer.name.clone()).map_err(|_| PeerError::BadName {
-            name: peer.name.clone(),
-        })?;
-        let connector = PeerConnector {
-            addr: Arc::from(peer.cluster_addr.as_str()),
-            name,
-            tls: self.tls.clone(),
-        };
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
-            .http2_keep_alive_timeout(KEEP_ALIVE_INTERVAL)
-            .build(connector);
-        clients.insert(key, client.clone());
-        Ok(client)
-    }
-}
-
-impl std::fmt::Debug for Transport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transport").finish_non_exhaustive()
-    }
-}
-
-/// Dials one peer: TCP to its address, then TLS verifying its name.
-#[derive(Clone)]
-struct PeerConnector {
-    addr: Arc<str>,
-    name: ServerName<'static>,
-    tls: TlsConnector,
-}
-
-impl tower::Service<Uri> for PeerConnector {
-    type Response = PeerStream;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<PeerStream>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: Uri) -> Self::Future {
-        let connector = self.clone();
-        Box::pin(async move {
-            let connect = async {
-                let tcp = TcpStream::connect(&*connector.addr).await?;
-                tcp.set_nodelay(true)?;
-                connector.tls.connect(connector.name.clone(), tcp).await
-            };
-            let tls = tokio::time::timeout(CONNECT_TIMEOUT, connect)
-                .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-            tracing::debug!(addr = %connector.addr, name = ?connector.name, h2, "connected to peer");
-            Ok(PeerStream {
-                io: TokioIo::new(tls),
-                h2,
-            })
-        })
-    }
-}
-
-/// An established TLS connection to a peer.
-struct PeerStream {
-    io: TokioIo<TlsStream<TcpStream>>,
-    h2: bool,
-}
-
-impl Connection for PeerStream {
-    fn connected(&self) -> Connected {
-        let connected = Connected::new();
-        if self.h2 {
-            connected.negotiated_h2()
-        } else {
-            connected
-        }
-    }
-}
-
-impl hyper::rt::Read for PeerStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl hyper::rt::Write for PeerStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+            .map_err(|_| PeerError::Timeout(timeout))??;
+        serde_json::from_slice(&bytes).map_err(PeerError::Decode)
     }
 }

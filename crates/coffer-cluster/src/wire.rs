@@ -1,5 +1,5 @@
 //! The cluster port's routes and their JSON payloads; the table is in
-//! [`raft_router`](crate::raft_router)'s documentation.
+//! [`PeerRoute`](crate::PeerRoute)'s documentation.
 
 use coffer_core::{ApplyError, Command};
 use coffer_store::SnapshotMeta;

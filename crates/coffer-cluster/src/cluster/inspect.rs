@@ -5,10 +5,11 @@ use crate::error::{ClusterError, PeerError};
 use crate::metrics::ClusterMetrics;
 use crate::status::{ClusterStatus, MemberRole, MemberStatus, PingReport};
 use crate::wire::{self, DigestReply, PingReply};
-use aws_lc_rs::digest;
+use coffer_core::RecordKey;
 use coffer_store::NodeInfo;
 use openraft::ServerState;
 use openraft::metrics::WaitError;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -137,15 +138,7 @@ impl Cluster {
                 guard.records(),
             )
         };
-        let mut context = digest::Context::new(&digest::SHA256);
-        for (key, value) in &records {
-            context.update(&key.to_bytes());
-            context.update(&(value.len() as u64).to_be_bytes());
-            context.update(value);
-        }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(context.finish().as_ref());
-        (index, out)
+        (index, records_digest(&records))
     }
 
     /// Asks member `node_id` for its [`Cluster::state_digest`] over `/cluster/digest`. To
@@ -286,10 +279,7 @@ impl Cluster {
     }
 
     fn transport(&self) -> Result<&crate::transport::Transport, PeerError> {
-        self.shared
-            .transport
-            .as_deref()
-            .ok_or(PeerError::NoTransport)
+        self.shared.transport.as_ref().ok_or(PeerError::NoTransport)
     }
 }
 
@@ -307,10 +297,53 @@ fn wait_error(error: WaitError, what: &'static str, waited: Duration) -> Cluster
     }
 }
 
+/// The hash [`Cluster::state_digest`] takes over `records`, in the order given.
+fn records_digest(records: &[(RecordKey, Vec<u8>)]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for (key, value) in records {
+        hasher.update(key.to_bytes());
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value);
+    }
+    hasher.finalize().into()
+}
+
 /// This node's wall clock in milliseconds since the Unix epoch.
 pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::{AccountId, GroupId, Table};
+
+    /// SHA-256 of `01 ‖ 00…01 ‖ 00000000 00000003 ‖ "abc" ‖ 02 ‖ 00…02 ‖ 00000000 00000000`.
+    const EXPECTED: &str = "568621c18f637f8dd94953da7702cd10be8fe19adbc1cc709363428adaaa5c4c";
+
+    #[test]
+    fn no_records_digest_to_the_sha256_of_nothing() {
+        assert_eq!(
+            hex::encode(records_digest(&[])),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn each_record_is_hashed_as_key_length_and_value() {
+        let records = [
+            (
+                RecordKey::new(Table::Accounts, AccountId::from_u128(1).uuid()),
+                b"abc".to_vec(),
+            ),
+            (
+                RecordKey::new(Table::Groups, GroupId::from_u128(2).uuid()),
+                Vec::new(),
+            ),
+        ];
+        assert_eq!(hex::encode(records_digest(&records)), EXPECTED);
+    }
 }

@@ -59,7 +59,7 @@ impl Cluster {
         let transport = self
             .shared
             .transport
-            .as_deref()
+            .as_ref()
             .ok_or_else(|| ClusterError::Peer {
                 peer: Box::new(peer.clone()),
                 source: crate::error::PeerError::NoTransport,

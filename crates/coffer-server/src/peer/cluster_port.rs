@@ -123,7 +123,7 @@ impl Listener for ClusterListener {
 /// Every cluster-port route.
 pub(crate) fn router(node: Arc<Node>) -> Router {
     let members_only = Router::new()
-        .merge(coffer_cluster::raft_router(node.cluster.clone()))
+        .merge(coffer_peer::raft_router(node.cluster.clone()))
         .route("/node/leader-action", post(leader_action))
         .route("/node/removed", post(removed))
         .route("/join/complete", post(join::complete))

@@ -193,7 +193,8 @@ impl Daemon {
             .await
             .with_context(|| format!("binding the API port {}", identity.api_addr()))?;
 
-        let cluster = Cluster::start(store, identity.node_id, me, client_tls.clone(), bootstrap)
+        let transport = Arc::new(coffer_peer::HttpsTransport::new(&client_tls));
+        let cluster = Cluster::start(store, identity.node_id, me, transport, bootstrap)
             .await
             .context("starting Raft")?;
         let audit = AuditSink::start(cluster.store().audit());

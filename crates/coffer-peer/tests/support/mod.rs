@@ -12,7 +12,8 @@
     reason = "not every test uses every helper"
 )]
 
-use coffer_cluster::{Cluster, NodeInfo, raft_router};
+use coffer_cluster::{Cluster, NodeInfo};
+use coffer_peer::{HttpsTransport, raft_router};
 use coffer_store::{Store, StoreError};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -245,7 +246,7 @@ impl TestNode {
             store,
             self.id,
             self.info.clone(),
-            Arc::clone(&self.tls.client),
+            Arc::new(HttpsTransport::new(&self.tls.client)),
             bootstrap,
         )
         .await
