@@ -74,6 +74,26 @@ impl DigestAlgorithm {
     }
 }
 
+/// An incremental hash: feed it pieces with [`Hasher::update`], then take the digest.
+pub struct Hasher(lc::Context);
+
+impl Hasher {
+    /// A hasher for `alg`.
+    pub fn new(alg: DigestAlgorithm) -> Self {
+        Self(lc::Context::new(alg.lc()))
+    }
+
+    /// Adds `data` to what is hashed.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The digest of everything added.
+    pub fn finish(self) -> Vec<u8> {
+        self.0.finish().as_ref().to_vec()
+    }
+}
+
 /// Hashes `data` with `alg`; the same as [`DigestAlgorithm::digest`].
 pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
     alg.digest(data)
@@ -82,6 +102,17 @@ pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashing_in_pieces_equals_hashing_at_once() {
+        for alg in DigestAlgorithm::ALL {
+            let mut hasher = Hasher::new(alg);
+            hasher.update(b"ab");
+            hasher.update(b"");
+            hasher.update(b"c");
+            assert_eq!(hasher.finish(), digest(alg, b"abc"), "{alg:?}");
+        }
+    }
 
     #[test]
     fn output_lengths_match_the_standards() {

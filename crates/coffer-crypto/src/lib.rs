@@ -143,7 +143,7 @@ pub mod tls;
 mod x509;
 
 pub use curve::Curve;
-pub use digest::{DigestAlgorithm, digest};
+pub use digest::{DigestAlgorithm, Hasher, digest};
 pub use error::{CryptoError, Result};
 pub use generate::{GeneratedKey, generate};
 pub use handle::KeyHandle;

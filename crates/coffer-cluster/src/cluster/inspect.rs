@@ -6,10 +6,10 @@ use crate::metrics::ClusterMetrics;
 use crate::status::{ClusterStatus, MemberRole, MemberStatus, PingReport};
 use crate::wire::{self, DigestReply, PingReply};
 use coffer_core::RecordKey;
+use coffer_crypto::{DigestAlgorithm, Hasher};
 use coffer_store::NodeInfo;
 use openraft::ServerState;
 use openraft::metrics::WaitError;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -299,13 +299,15 @@ fn wait_error(error: WaitError, what: &'static str, waited: Duration) -> Cluster
 
 /// The hash [`Cluster::state_digest`] takes over `records`, in the order given.
 fn records_digest(records: &[(RecordKey, Vec<u8>)]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::new(DigestAlgorithm::Sha256);
     for (key, value) in records {
-        hasher.update(key.to_bytes());
-        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(&key.to_bytes());
+        hasher.update(&(value.len() as u64).to_be_bytes());
         hasher.update(value);
     }
-    hasher.finalize().into()
+    let mut digest = [0; 32];
+    digest.copy_from_slice(&hasher.finish());
+    digest
 }
 
 /// This node's wall clock in milliseconds since the Unix epoch.
