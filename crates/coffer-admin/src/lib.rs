@@ -22,7 +22,7 @@ pub use request::AdminRequest;
 pub use response::{
     AdminError, AdminResponse, CertsInstalled, ChangeEffect, CheckNetworkReport, ClusterStatus,
     ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, NodeStatus,
-    PortCheck, RepairReport, TokenCreated, TokenInfo,
+    PortCheck, RepairReport, TokenCreated, TokenInfo, answer,
 };
 
 /// The socket's file name inside the data directory.

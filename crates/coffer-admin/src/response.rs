@@ -22,6 +22,21 @@ pub struct AdminError {
     pub hint: Option<String>,
 }
 
+impl AdminError {
+    /// An error from what went wrong and, when there is one, what to do about it.
+    pub fn new(message: impl Into<String>, hint: Option<&str>) -> Self {
+        Self {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
+    }
+}
+
+/// The success payload of an answer, from a request's result type.
+pub fn answer<T: Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
+    serde_json::to_value(value).map_err(|e| AdminError::new(format!("internal error: {e}"), None))
+}
+
 /// Result of `create`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {

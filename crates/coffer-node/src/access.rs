@@ -1,6 +1,6 @@
 //! Who may see and manage which groups' keys.
 
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::ServiceError;
 use coffer_core::{AccountRole, AppPermission, GroupId, GroupRole, KeyOperation, Sobject, State};
 

@@ -5,7 +5,7 @@
 //! account, but manages groups, apps and users only where they are an account administrator.
 
 use super::convert;
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::{ObjectKind, ServiceError, ServiceResult};
 use crate::{Node, now};
 use coffer_api as wire;

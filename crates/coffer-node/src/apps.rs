@@ -13,7 +13,7 @@
 use super::accounts::{self, Standing};
 use super::{convert, groups};
 use crate::app_secrets::{DEFAULT_SECRET_SIZE, MAX_SECRET_SIZE, generate_secret};
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::{ObjectKind, ServiceError, ServiceResult};
 use crate::vault::Purpose;
 use crate::{Node, now};

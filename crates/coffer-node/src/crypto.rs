@@ -2,7 +2,7 @@
 
 use super::{convert, sobjects};
 use crate::Node;
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::vault::Purpose;
 use coffer_api as wire;

@@ -1,7 +1,7 @@
 //! A small world of accounts, groups, users and apps for the administrative use cases'
 //! tests, built through `State::apply` like the real thing.
 
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use coffer_core::{
     Account, AccountId, AccountRole, App, AppId, AppPermission, Command, Creator, Group, GroupId,
     GroupRole, Membership, Sealed, State, UnixTime, User, UserId,

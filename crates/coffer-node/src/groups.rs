@@ -7,7 +7,7 @@
 
 use super::accounts::{self, Standing};
 use super::convert;
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::{ObjectKind, ServiceError, ServiceResult};
 use crate::{Node, now};
 use coffer_api as wire;

@@ -4,7 +4,7 @@
 //! security objects, crypto, the audit log) and the control plane's (the node's identity and
 //! availability, the join gate, join tokens, the cluster configuration). The edges — the
 //! HTTPS API, the admin socket, the cluster port — live in `coffer-server`; they parse their
-//! wire format, call a use case here with a [`Caller`](auth::Caller), and map
+//! wire format, call a use case here with a [`Caller`](caller::Caller), and map
 //! [`ServiceError`](error::ServiceError) to their own answer once.
 //!
 //! ```text
@@ -20,6 +20,8 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod availability;
+pub mod caller;
+pub mod cluster_status;
 pub mod config;
 pub mod convert;
 pub mod crypto;
@@ -28,7 +30,10 @@ pub mod error;
 pub mod groups;
 pub mod identity;
 pub mod join_gate;
+pub mod join_protocol;
+pub mod join_tokens;
 pub mod keycache;
+pub mod membership;
 mod node;
 pub mod passwords;
 pub mod peers;

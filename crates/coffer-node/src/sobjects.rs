@@ -5,7 +5,7 @@
 
 use super::access::{self, Right};
 use super::convert;
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::{ServiceError, ServiceResult};
 use crate::vault::Purpose;
 use crate::{Node, now};

@@ -12,7 +12,7 @@
 
 use super::accounts::{self, Standing};
 use super::{convert, passwords};
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::{ObjectKind, ServiceError, ServiceResult};
 use crate::{Node, now};
 use coffer_api as wire;

@@ -87,7 +87,7 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             .platform_secret
             .clone()
             .unwrap_or_else(|| args.data_dir.join("platform.secret"));
-        return runtime::Daemon::run(runtime::DaemonConfig {
+        return run_daemon(runtime::DaemonConfig {
             dir: args.data_dir,
             api_port: args.api_port,
             cluster_port: args.cluster_port,
@@ -98,20 +98,16 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     runtime::dev::serve(&args.data_dir, args.listen, args.platform_secret).await
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub(crate) async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
+/// A cluster-mode node: the daemon, and the admin socket through which `sdkms-cluster` drives
+/// it, until SIGTERM.
+async fn run_daemon(config: runtime::DaemonConfig) -> anyhow::Result<()> {
+    let daemon = runtime::Daemon::open(config).await?;
+    let socket = admin::socket::AdminSocket::bind(&daemon.config.dir)?;
+    tracing::info!(socket = %socket.path().display(), "admin socket open");
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        () = socket.serve(daemon.clone()) => {}
+        () = runtime::shutdown_signal() => {}
     }
-    tracing::info!("shutting down");
+    daemon.stop_member().await;
+    Ok(())
 }

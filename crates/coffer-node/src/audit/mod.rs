@@ -11,7 +11,7 @@
 
 pub mod query;
 
-use crate::auth::Principal;
+use crate::caller::Principal;
 use coffer_api::{AuditActionType, AuditActorType, AuditLogEntry, AuditSeverity, ResponseTime};
 use coffer_store::AuditLog;
 use serde::{Deserialize, Serialize};

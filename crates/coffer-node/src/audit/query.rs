@@ -10,7 +10,7 @@
 use crate::Node;
 use crate::accounts::{self, Standing};
 use crate::audit::{ActionType, AuditRecord, Severity};
-use crate::auth::{Caller, Principal};
+use crate::caller::{Caller, Principal};
 use crate::error::{ServiceError, ServiceResult};
 use coffer_api as wire;
 use coffer_core::{AccountId, State};

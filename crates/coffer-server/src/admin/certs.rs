@@ -12,7 +12,7 @@
 //! for it are asked for a client certificate, with which apps authenticate (R-TLS-4). On
 //! `--rotate` the installed interfaces stay as long as they are still among the main SANs.
 
-use super::{admin_error, ok};
+use coffer_admin::answer;
 use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
 use coffer_core::{
     CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate,
@@ -44,18 +44,18 @@ pub(crate) async fn get_csrs(
 ) -> Result<serde_json::Value, AdminError> {
     let main_cn = coffer_crypto::subject_common_name(&request.main_domain)
         .filter(|cn| !cn.is_empty())
-        .ok_or_else(|| admin_error("the main domain needs a common name (CN=…)", None))?;
+        .ok_or_else(|| AdminError::new("the main domain needs a common name (CN=…)", None))?;
     let ui_cn = coffer_crypto::subject_common_name(&request.ui_domain)
         .filter(|cn| !cn.is_empty())
-        .ok_or_else(|| admin_error("the UI domain needs a common name (CN=…)", None))?;
+        .ok_or_else(|| AdminError::new("the UI domain needs a common name (CN=…)", None))?;
     if main_cn.eq_ignore_ascii_case(&ui_cn) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "the main (API) and UI (assets) domains must differ: they are separate services with separate certificates",
             None,
         ));
     }
     if request.cluster_name.trim().is_empty() {
-        return Err(admin_error("the cluster name is empty", None));
+        return Err(AdminError::new("the cluster name is empty", None));
     }
     let installed_mtls = node
         .cluster
@@ -74,7 +74,7 @@ pub(crate) async fn get_csrs(
     let main_names = names(&main_cn, &main_sans)?;
     let ui_names = names(&ui_cn, &request.ui_sans)?;
     if let Some(shared) = main_names.iter().find(|n| ui_names.contains(n)) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "{shared} is requested for both services; each name may belong to one service only"
             ),
@@ -89,13 +89,13 @@ pub(crate) async fn get_csrs(
         .is_some_and(|c| c.tls.installed.is_some());
     match (request.rotate, installed) {
         (true, false) => {
-            return Err(admin_error(
+            return Err(AdminError::new(
                 "--rotate replaces installed certificates, and none are installed yet",
                 Some("run get_csrs without --rotate"),
             ));
         }
         (false, true) => {
-            return Err(admin_error(
+            return Err(AdminError::new(
                 "certificates are already installed",
                 Some("to replace them run `get_csrs --rotate`, then `install_certs --rotate`"),
             ));
@@ -105,14 +105,14 @@ pub(crate) async fn get_csrs(
     let sysadmin_created =
         ensure_sysadmin(&node, &request.sysadmin_email, &request.sysadmin_password).await?;
     let failed =
-        |what: &str, e: coffer_crypto::CryptoError| admin_error(format!("{what}: {e}"), None);
+        |what: &str, e: coffer_crypto::CryptoError| AdminError::new(format!("{what}: {e}"), None);
     let main = coffer_crypto::service_csr(&request.main_domain, &main_names)
         .map_err(|e| failed("the main domain", e))?;
     let ui = coffer_crypto::service_csr(&request.ui_domain, &ui_names)
         .map_err(|e| failed("the UI domain", e))?;
     let seal = |owner, key: &coffer_crypto::Secret| {
         node.seal(owner, key.expose())
-            .map_err(|e| admin_error(e.to_string(), None))
+            .map_err(|e| AdminError::new(e.to_string(), None))
     };
     let pending = PendingCertificates {
         rotate: request.rotate,
@@ -134,13 +134,13 @@ pub(crate) async fn get_csrs(
     };
     node.propose(Command::SetPendingCertificates(pending))
         .await
-        .map_err(|e| admin_error(format!("could not store the requests: {e}"), None))?;
+        .map_err(|e| AdminError::new(format!("could not store the requests: {e}"), None))?;
     tracing::info!(
         rotate = request.rotate,
         mtls = ?request.mtls_sans,
         "certificate requests created"
     );
-    ok(&CsrsCreated {
+    answer(&CsrsCreated {
         cluster_csr_pem: main.csr_pem,
         ui_csr_pem: ui.csr_pem,
         sysadmin_created,
@@ -161,7 +161,7 @@ pub(crate) async fn install_certs(
         .cluster()
         .and_then(|c| c.tls.pending.clone())
         .ok_or_else(|| {
-            admin_error(
+            AdminError::new(
                 "no certificate requests are pending",
                 Some("run get_csrs first"),
             )
@@ -172,7 +172,7 @@ pub(crate) async fn install_certs(
         } else {
             ("without", "with")
         };
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "get_csrs was run {asked} --rotate, so install_certs must be too (it was run {given} it)"
             ),
@@ -185,7 +185,7 @@ pub(crate) async fn install_certs(
     }
     let now = coffer_node::now().0 as i64;
     if same_leaf(&main_chain, &ui_chain) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
             None,
         ));
@@ -211,7 +211,7 @@ pub(crate) async fn install_certs(
         .iter()
         .find(|name| !main.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
     {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "Main (Cluster) certificate: it does not name the mutual-TLS interface {missing} \
                  (it names {})",
@@ -224,7 +224,7 @@ pub(crate) async fn install_certs(
         ));
     }
     if main.leaf_spki == ui.leaf_spki || main.names.iter().any(|n| ui.names.contains(n)) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "one certificate for both the main and the UI domain is not accepted: each service needs its own certificate",
             None,
         ));
@@ -247,9 +247,9 @@ pub(crate) async fn install_certs(
     };
     node.propose(Command::InstallCertificates(installed))
         .await
-        .map_err(|e| admin_error(format!("could not install the certificates: {e}"), None))?;
+        .map_err(|e| AdminError::new(format!("could not install the certificates: {e}"), None))?;
     tracing::info!("service certificates installed");
-    ok(&CertsInstalled {
+    answer(&CertsInstalled {
         main_names: main.names,
         ui_names: ui.names,
         main_not_after: main.not_after,
@@ -266,13 +266,13 @@ fn check_service(
     now: i64,
 ) -> Result<coffer_crypto::ChainReport, AdminError> {
     let report = coffer_crypto::check_chain(chain_pem, now)
-        .map_err(|e| admin_error(format!("{service} certificate: {e}"), None))?;
+        .map_err(|e| AdminError::new(format!("{service} certificate: {e}"), None))?;
     let key = node
         .unseal(owner, &request.key)
-        .map_err(|e| admin_error(e.to_string(), None))?;
-    let spki = coffer_crypto::key_spki(&key).map_err(|e| admin_error(e.to_string(), None))?;
+        .map_err(|e| AdminError::new(e.to_string(), None))?;
+    let spki = coffer_crypto::key_spki(&key).map_err(|e| AdminError::new(e.to_string(), None))?;
     if report.leaf_spki != spki {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "{service} certificate: its key is not the key of the request made by get_csrs"
             ),
@@ -284,7 +284,7 @@ fn check_service(
         .iter()
         .any(|n| n.eq_ignore_ascii_case(&request.domain))
     {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "{service} certificate: it does not name {} (it names {})",
                 request.domain,
@@ -328,7 +328,7 @@ fn mtls_names(
             continue;
         }
         if name.eq_ignore_ascii_case(main_cn) {
-            return Err(admin_error(
+            return Err(AdminError::new(
                 format!(
                     "the mutual-TLS interface needs a name of its own, not the main domain {main_cn}"
                 ),
@@ -344,7 +344,7 @@ fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> 
     let mut names = vec![common_name.to_owned()];
     for san in sans.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if san.contains('*') {
-            return Err(admin_error(
+            return Err(AdminError::new(
                 format!("wildcard names are not accepted: {san}"),
                 None,
             ));
@@ -354,7 +354,7 @@ fn names(common_name: &str, sans: &[String]) -> Result<Vec<String>, AdminError> 
         }
     }
     if common_name.contains('*') {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("wildcard names are not accepted: {common_name}"),
             None,
         ));
@@ -368,13 +368,13 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
         return Ok(false);
     }
     if !email.contains('@') {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("{email:?} is not an email address"),
             None,
         ));
     }
     if let Some(rule) = passwords::policy_violation(password) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("the sysadmin password is too weak: {rule}"),
             None,
         ));
@@ -383,7 +383,7 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
         id: UserId::new(uuid::Uuid::new_v4()),
         email: email.to_owned(),
         password_hash: passwords::hash(password)
-            .map_err(|e| admin_error(format!("{e:#}"), None))?,
+            .map_err(|e| AdminError::new(format!("{e:#}"), None))?,
         sysadmin: true,
         first_name: None,
         last_name: None,
@@ -393,7 +393,7 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
     };
     node.propose(Command::CreateUser(user))
         .await
-        .map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
+        .map_err(|e| AdminError::new(format!("could not create the sysadmin: {e}"), None))?;
     Ok(true)
 }
 

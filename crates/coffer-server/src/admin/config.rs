@@ -1,7 +1,7 @@
 //! The admin socket's `deploy`, `config show` and `config watch`: the node's config use cases
 //! ([`coffer_node::config`]) in the admin protocol's words.
 
-use super::ok;
+use coffer_admin::answer;
 use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed};
 use coffer_node::Node;
 use coffer_node::config::{self, SettingChange};
@@ -16,7 +16,7 @@ pub(crate) async fn deploy(
     dry_run: bool,
 ) -> Result<serde_json::Value, AdminError> {
     let deployment = config::deploy(&node, config_yaml, dry_run).await?;
-    ok(&Deployed {
+    answer(&Deployed {
         dry_run: deployment.dry_run,
         changes: deployment.changes.into_iter().map(change).collect(),
         warnings: deployment
@@ -49,7 +49,7 @@ fn change(SettingChange { change, consumer }: SettingChange) -> ConfigChange {
 
 /// `config show`.
 pub(crate) async fn show(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
-    ok(&shown(&config::show(&node)))
+    answer(&shown(&config::show(&node)))
 }
 
 /// `config watch --after VERSION`.
@@ -61,7 +61,7 @@ pub(crate) async fn watch(
     let settings = node.settings.clone();
     drop(node);
     let settings = config::watch(settings, after, Duration::from_secs(timeout_secs)).await?;
-    ok(&shown(&settings))
+    answer(&shown(&settings))
 }
 
 fn shown(settings: &Settings) -> ConfigShown {

@@ -1,7 +1,7 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
-use super::{admin_error, ok};
 use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
+use coffer_admin::answer;
 use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
@@ -19,31 +19,31 @@ pub(crate) async fn create(
 ) -> Result<serde_json::Value, AdminError> {
     let mut phase = daemon.phase.lock().await;
     if matches!(*phase, Phase::Member(_)) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "this node already belongs to a cluster",
             Some("to start over, run `sdkms-cluster reset --delete-data` first"),
         ));
     }
     let (ip, prefix) =
-        parse_addr(self_addr).map_err(|e| admin_error(format!("--self: {e}"), None))?;
+        parse_addr(self_addr).map_err(|e| AdminError::new(format!("--self: {e}"), None))?;
     let name = node_name.unwrap_or_else(host_name);
-    check_node_name(&name).map_err(|e| admin_error(e, None))?;
+    check_node_name(&name).map_err(|e| AdminError::new(e, None))?;
     check_config(config_yaml)?;
 
     if daemon.config.dir.join(STORE_FILE).exists() {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "this node holds the data of a cluster member",
             Some("run `sdkms-cluster reset --delete-data` to discard it first"),
         ));
     }
     let path = daemon.config.dir.join(PENDING_STORE_FILE);
     let _ = std::fs::remove_file(&path);
-    let failed = |what: &str, e: anyhow::Error| admin_error(format!("{what}: {e:#}"), None);
+    let failed = |what: &str, e: anyhow::Error| AdminError::new(format!("{what}: {e:#}"), None);
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
     let vault = Vault::generate().map_err(|e| failed("making the cluster master key", e))?;
     let node_seal = daemon
         .sealing()
-        .map_err(|e| admin_error(format!("{e:#}"), None))?;
+        .map_err(|e| AdminError::new(format!("{e:#}"), None))?;
     node_seal
         .store_cmk(&store, &vault)
         .map_err(|e| failed("sealing the cluster master key", e))?;
@@ -99,7 +99,7 @@ pub(crate) async fn create(
     }
     daemon.set_phase(&mut phase, Phase::Member(running));
     tracing::info!(node = name, "cluster created");
-    ok(&Created {
+    answer(&Created {
         node: name,
         api_url: format!("https://{}", identity.api_addr()),
         cluster_addr: identity.cluster_addr().to_string(),

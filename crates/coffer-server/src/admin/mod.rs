@@ -5,16 +5,17 @@
 pub(crate) mod certs;
 pub(crate) mod config;
 pub(crate) mod create;
+pub(crate) mod join;
 pub(crate) mod network_check;
 pub(crate) mod reset;
 pub(crate) mod socket;
 pub(crate) mod status;
 pub(crate) mod tokens;
 
-use crate::peer::{join, membership};
 use crate::runtime::Daemon;
 use coffer_admin::{AdminError, AdminRequest, AdminResponse};
 use coffer_node::Node;
+use coffer_node::membership;
 use std::sync::Arc;
 
 impl Daemon {
@@ -132,17 +133,4 @@ fn not_member(phase: &str) -> AdminError {
                 .into(),
         ),
     }
-}
-
-/// An admin error from a message and a hint.
-pub(crate) fn admin_error(message: impl Into<String>, hint: Option<&str>) -> AdminError {
-    AdminError {
-        message: message.into(),
-        hint: hint.map(str::to_owned),
-    }
-}
-
-/// An admin result from any serializable value.
-pub(crate) fn ok<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
-    serde_json::to_value(value).map_err(|e| admin_error(format!("internal error: {e}"), None))
 }

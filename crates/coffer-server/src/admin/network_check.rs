@@ -2,7 +2,7 @@
 //! peer (R-CLU-9). Each probe is a TCP connect with a deadline, so a firewall that silently drops
 //! traffic shows up as loss rather than as a hang.
 
-use super::{admin_error, ok};
+use coffer_admin::answer;
 use coffer_admin::{AdminError, CheckNetworkReport, PortCheck};
 use coffer_node::Node;
 use std::net::SocketAddr;
@@ -31,7 +31,7 @@ pub(crate) async fn check(
         targets.push((info.name.clone(), "api", info.api_addr.clone()));
     }
     if targets.is_empty() {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("no member matches {}", peer.unwrap_or_default()),
             Some("see `sdkms-cluster status` for the members"),
         ));
@@ -40,7 +40,7 @@ pub(crate) async fn check(
     for (name, port_name, address) in targets {
         checks.push(probe(name, port_name, address).await);
     }
-    ok(&CheckNetworkReport { checks })
+    answer(&CheckNetworkReport { checks })
 }
 
 async fn probe(peer: String, port_name: &str, address: String) -> PortCheck {

@@ -1,8 +1,8 @@
 //! `sdkms-cluster reset --delete-data [--reset-iptables]`: back to a fresh node.
 
-use super::{admin_error, ok};
 use crate::runtime::Daemon;
 use coffer_admin::AdminError;
+use coffer_admin::answer;
 use std::sync::Arc;
 
 /// What a reset removed.
@@ -20,7 +20,7 @@ pub(crate) async fn reset(
     reset_iptables: bool,
 ) -> Result<serde_json::Value, AdminError> {
     if !delete_data {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "reset deletes this node's data, keys and certificates and needs --delete-data to confirm",
             Some("run `sdkms-cluster reset --delete-data`"),
         ));
@@ -30,7 +30,7 @@ pub(crate) async fn reset(
     let mut removed = Vec::new();
     let dir = &daemon.config.dir;
     let entries = std::fs::read_dir(dir)
-        .map_err(|e| admin_error(format!("reading {}: {e}", dir.display()), None))?;
+        .map_err(|e| AdminError::new(format!("reading {}: {e}", dir.display()), None))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path
@@ -44,7 +44,7 @@ pub(crate) async fn reset(
         } else {
             std::fs::remove_file(&path)
         };
-        result.map_err(|e| admin_error(format!("removing {}: {e}", path.display()), None))?;
+        result.map_err(|e| AdminError::new(format!("removing {}: {e}", path.display()), None))?;
         removed.push(path.display().to_string());
     }
     // A platform secret kept in the data directory went with it: the next create or join
@@ -58,7 +58,7 @@ pub(crate) async fn reset(
         "not requested"
     };
     tracing::info!(removed = removed.len(), "node reset");
-    ok(&ResetReport {
+    answer(&ResetReport {
         removed,
         iptables: iptables.into(),
     })

@@ -74,7 +74,7 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>) -> anyhow::Result<()> {
             tracing::info!(command = command_name(&request), "admin request");
             daemon.handle(request).await
         }
-        Err(error) => AdminResponse::Error(super::admin_error(
+        Err(error) => AdminResponse::Error(coffer_admin::AdminError::new(
             format!("malformed admin request: {error}"),
             Some("the command and the daemon may be different versions"),
         )),

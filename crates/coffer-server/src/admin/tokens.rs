@@ -1,19 +1,12 @@
-//! Join tokens, kubeadm style: `abcdef.0123456789abcdef`.
-//!
-//! The id (first half) is public; the secret (second half) proves the joiner was given the
-//! token. The cluster keeps SHA-256 of the secret to check it, and — sealed under the master key —
-//! an HMAC key derived from the secret, with which it signs its CA certificate for joiners, so
-//! a joiner authenticates the cluster before trusting it (no trust on first use).
+//! `sdkms-cluster token create|list`: join tokens (their checks live in
+//! `coffer_node::join_tokens`).
 
-use super::{admin_error, ok};
-use coffer_admin::{AdminError, TokenCreated, TokenInfo};
+use coffer_admin::{AdminError, TokenCreated, TokenInfo, answer};
 use coffer_core::{Command, JoinToken, UnixTime};
-use coffer_crypto::DigestAlgorithm;
+use coffer_node::join_tokens::{ALPHABET, signing_key, verifier};
 use coffer_node::vault::Purpose;
 use coffer_node::{Node, now};
 use std::sync::Arc;
-
-const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Creates a token.
 pub(crate) async fn create(
@@ -21,7 +14,7 @@ pub(crate) async fn create(
     ttl_secs: u64,
 ) -> Result<serde_json::Value, AdminError> {
     if ttl_secs == 0 || ttl_secs > 365 * 24 * 3600 {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "the token lifetime must be between 1 second and 365 days",
             None,
         ));
@@ -30,12 +23,12 @@ pub(crate) async fn create(
     let secret = random_text(16)?;
     let created_at = now();
     let expires_at = UnixTime(created_at.0 + ttl_secs);
-    let signing_key = signing_key(&secret)?;
+    let signing_key = signing_key(&secret).map_err(AdminError::from)?;
     let token = JoinToken {
         verifier: verifier(&secret),
         signing_key: node
             .seal(Purpose::JoinToken(&id), &signing_key)
-            .map_err(|e| admin_error(e.to_string(), None))?,
+            .map_err(|e| AdminError::new(e.to_string(), None))?,
         id: id.clone(),
         created_at,
         expires_at,
@@ -46,12 +39,12 @@ pub(crate) async fn create(
     })
     .await
     .map_err(|e| {
-        admin_error(
+        AdminError::new(
             format!("could not store the token: {e}"),
             Some("check `sdkms-cluster status`"),
         )
     })?;
-    ok(&TokenCreated {
+    answer(&TokenCreated {
         token: format!("{id}.{secret}"),
         expires_at: expires_at.0,
     })
@@ -76,58 +69,7 @@ pub(crate) async fn list(node: Arc<Node>) -> Result<serde_json::Value, AdminErro
                 .collect()
         })
         .unwrap_or_default();
-    ok(&tokens)
-}
-
-/// Splits `id.secret`, checking the shape.
-pub(crate) fn split(token: &str) -> Option<(&str, &str)> {
-    let (id, secret) = token.split_once('.')?;
-    let valid = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| ALPHABET.contains(&b));
-    (valid(id, 6) && valid(secret, 16)).then_some((id, secret))
-}
-
-/// SHA-256 of the secret: what the cluster keeps to check tokens.
-pub(crate) fn verifier(secret: &str) -> Vec<u8> {
-    coffer_crypto::digest(DigestAlgorithm::Sha256, secret.as_bytes())
-}
-
-/// The key that signs cluster information for holders of the secret.
-pub(crate) fn signing_key(secret: &str) -> Result<Vec<u8>, AdminError> {
-    coffer_crypto::hmac(
-        DigestAlgorithm::Sha256,
-        secret.as_bytes(),
-        b"coffer cluster-info v1",
-    )
-    .map_err(|e| admin_error(format!("internal error: {e}"), None))
-}
-
-/// Checks a presented token against the cluster's record: known, unexpired, right secret.
-pub(crate) fn check(node: &Node, token: &str) -> Result<JoinToken, String> {
-    let (id, secret) =
-        split(token).ok_or("the token is malformed (expected abcdef.0123456789abcdef)")?;
-    let state = node.cluster.state();
-    let state = state.read();
-    let record = state
-        .cluster()
-        .and_then(|c| c.tokens.get(id))
-        .cloned()
-        .ok_or("the token is unknown or expired")?;
-    if record.expires_at <= now() {
-        return Err(
-            "the token has expired; create a new one with `sdkms-cluster token create`".into(),
-        );
-    }
-    if !coffer_crypto::constant_time_eq(&verifier(secret), &record.verifier) {
-        return Err("the token is unknown or expired".into());
-    }
-    Ok(record)
-}
-
-/// Unseals a token's signing key.
-pub(crate) fn unseal_signing_key(node: &Node, token: &JoinToken) -> Result<Vec<u8>, String> {
-    node.unseal(Purpose::JoinToken(&token.id), &token.signing_key)
-        .map(|s| s.expose().to_vec())
-        .map_err(|e| e.to_string())
+    answer(&tokens)
 }
 
 fn random_text(len: usize) -> Result<String, AdminError> {
@@ -135,7 +77,7 @@ fn random_text(len: usize) -> Result<String, AdminError> {
     let mut out = String::with_capacity(len);
     while out.len() < len {
         let bytes = coffer_crypto::random::random_vec(len * 2)
-            .map_err(|e| admin_error(format!("no randomness: {e}"), None))?;
+            .map_err(|e| AdminError::new(format!("no randomness: {e}"), None))?;
         out.extend(
             bytes
                 .into_iter()
@@ -150,20 +92,11 @@ fn random_text(len: usize) -> Result<String, AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_node::join_tokens::split;
 
     #[test]
-    fn tokens_have_the_kubeadm_shape() {
+    fn generated_tokens_have_the_kubeadm_shape() {
         let token = format!("{}.{}", random_text(6).unwrap(), random_text(16).unwrap());
         assert!(split(&token).is_some(), "{token}");
-        assert!(split("525073.715ecf923e4ae1db").is_some());
-        assert!(split("ABCDEF.715ecf923e4ae1db").is_none());
-        assert!(split("52507.715ecf923e4ae1db").is_none());
-        assert!(split("nodot").is_none());
-    }
-
-    #[test]
-    fn the_verifier_and_signing_key_depend_on_the_secret() {
-        assert_ne!(verifier("a"), verifier("b"));
-        assert_ne!(signing_key("a").unwrap(), signing_key("b").unwrap());
     }
 }

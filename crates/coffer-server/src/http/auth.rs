@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use coffer_node::Node;
 use coffer_node::audit::{ActionType, AuditNote, AuditRecord, Severity};
-use coffer_node::auth::Caller;
+use coffer_node::caller::Caller;
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -12,7 +12,7 @@ use coffer_api as wire;
 use coffer_core::{KeyId, KeyOperation};
 use coffer_node::Node;
 use coffer_node::audit::{ActionType, AuditNote};
-use coffer_node::auth::Caller;
+use coffer_node::caller::Caller;
 use coffer_node::crypto::{self, UsableKey};
 use coffer_node::sobjects;
 use serde::Serialize;

@@ -11,7 +11,7 @@ use axum::routing::post;
 use coffer_api::{AuthResponse, SelectAccountRequest, SelectAccountResponse};
 use coffer_core::{AccountId, Command, SessionId, UnixTime};
 use coffer_node::audit::{ActionType, AuditNote};
-use coffer_node::auth::Principal;
+use coffer_node::caller::Principal;
 use coffer_node::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionClaims, SessionPrincipal};
 use coffer_node::{Node, now};
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use coffer_api as wire;
 use coffer_core::{KeyId, Sobject};
 use coffer_node::Node;
 use coffer_node::audit::{ActionType, AuditNote};
-use coffer_node::auth::Caller;
+use coffer_node::caller::Caller;
 use coffer_node::{convert, sobjects};
 use std::sync::Arc;
 use uuid::Uuid;

@@ -5,7 +5,6 @@
 //! authenticated by the join token instead, and `/join/request`, which carries the token).
 
 use super::join;
-use super::membership::{self, LeaderAction};
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -15,6 +14,7 @@ use axum::routing::{get, post};
 use axum::serve::{IncomingStream, Listener};
 use axum::{Json, Router};
 use coffer_node::Node;
+use coffer_node::membership::{self, LeaderAction};
 use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;

@@ -56,7 +56,7 @@ pub(crate) async fn serve(
         listener,
         router.into_make_service_with_connect_info::<ClientAddr>(),
     )
-    .with_graceful_shutdown(crate::shutdown_signal())
+    .with_graceful_shutdown(super::shutdown_signal())
     .await
     .context("serving HTTPS")?;
     if let Err(error) = node.cluster.shutdown().await {

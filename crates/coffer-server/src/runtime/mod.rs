@@ -16,7 +16,7 @@ pub(crate) mod dev;
 use crate::http;
 use crate::net::listener::{ClientAddr, TlsListener};
 use crate::net::service_tls;
-use crate::{admin, peer};
+use crate::peer;
 use anyhow::Context;
 
 use coffer_cluster::{Cluster, NodeInfo};
@@ -37,8 +37,6 @@ pub(crate) const STORE_FILE: &str = "coffer.redb";
 /// The store of a node being created or joined; renamed to [`STORE_FILE`] once the node is a
 /// member, so that a node interrupted half-way never looks like a member (or a broken one).
 pub(crate) const PENDING_STORE_FILE: &str = "coffer.redb.pending";
-/// Node-local mark of a node removed from its cluster.
-pub(crate) const REMOVED_MARK: &str = "removed_from_cluster";
 /// The cluster CA certificate, for clients of the bootstrap API certificate.
 pub(crate) const CLUSTER_CA_FILE: &str = "cluster-ca.pem";
 
@@ -83,8 +81,9 @@ pub(crate) struct Running {
 }
 
 impl Daemon {
-    /// Starts the daemon: admin socket, and the member services if this node is one.
-    pub(crate) async fn run(config: DaemonConfig) -> anyhow::Result<()> {
+    /// Opens the daemon's data directory and resumes membership if this node is a member; the
+    /// caller then serves the admin socket.
+    pub(crate) async fn open(config: DaemonConfig) -> anyhow::Result<Arc<Self>> {
         create_dir(&config.dir)?;
         let sealing = NodeSeal::open(&config.platform_secret)?;
         let daemon = Arc::new(Self {
@@ -94,14 +93,7 @@ impl Daemon {
             phase_name: std::sync::RwLock::new("Uninitialized"),
         });
         daemon.resume().await?;
-        let socket = admin::socket::AdminSocket::bind(&daemon.config.dir)?;
-        tracing::info!(socket = %socket.path().display(), "admin socket open");
-        tokio::select! {
-            () = socket.serve(daemon.clone()) => {}
-            () = crate::shutdown_signal() => {}
-        }
-        daemon.stop_member().await;
-        Ok(())
+        Ok(daemon)
     }
 
     /// Restarts the member services of a node that already belongs to a cluster.
@@ -202,7 +194,12 @@ impl Daemon {
             crate::net::tls::https_client(client_tls, Duration::from_secs(30))?,
         ));
         let availability = Availability::default();
-        if cluster.store().node_local().get(REMOVED_MARK)?.is_some() {
+        if cluster
+            .store()
+            .node_local()
+            .get(coffer_node::membership::REMOVED_MARK)?
+            .is_some()
+        {
             availability.set(availability::Mode::Removed);
         }
         let membership = Membership {
@@ -241,7 +238,7 @@ impl Daemon {
             http::router(node.clone()),
             stopped.clone(),
         )));
-        tasks.push(tokio::spawn(peer::membership::repair_loop(
+        tasks.push(tokio::spawn(coffer_node::membership::repair_loop(
             node.clone(),
             stopped.clone(),
         )));
@@ -359,7 +356,7 @@ async fn availability_loop(node: Arc<Node>, mut stopped: watch::Receiver<bool>) 
         let Some(membership) = &node.membership else {
             return;
         };
-        let mode = peer::membership::evaluate_availability(&node, membership).await;
+        let mode = coffer_node::membership::evaluate_availability(&node, membership).await;
         membership.availability.set(mode);
     }
 }
@@ -389,4 +386,22 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("creating the data directory {}", dir.display()))
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub(crate) async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }

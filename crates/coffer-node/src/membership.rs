@@ -1,11 +1,14 @@
 //! Membership operations on a running member: remove, label, repair, availability, sysadmins.
+//!
+//! These are the control plane's use cases; they answer in the admin protocol's terms
+//! (`coffer_admin`), because their results and refusals go to the operator unchanged — also
+//! when a follower relays a [`LeaderAction`] to the leader and back.
 
-use crate::admin::{admin_error, ok};
-use coffer_admin::{AdminError, RepairReport};
+use crate::availability::{self, Mode};
+use crate::passwords;
+use crate::{Membership, Node, now};
+use coffer_admin::{AdminError, RepairReport, answer};
 use coffer_core::{Command, User, UserId};
-use coffer_node::availability::{self, Mode};
-use coffer_node::passwords;
-use coffer_node::{Membership, Node, now};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,13 +16,13 @@ use std::time::Duration;
 
 /// `remove --node NAME --force`: takes the node out of the membership (through the leader) and
 /// tells it, so that it stops reporting healthy.
-pub(crate) async fn remove(
+pub async fn remove(
     node: Arc<Node>,
     name: String,
     force: bool,
 ) -> Result<serde_json::Value, AdminError> {
     if !force {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!(
                 "removing {name} takes it out of the cluster for good and needs --force to confirm"
             ),
@@ -30,11 +33,11 @@ pub(crate) async fn remove(
     }
     let request = LeaderAction::Remove { name: name.clone() };
     let outcome = on_leader(&node, &request).await?;
-    ok(&outcome)
+    answer(&outcome)
 }
 
 /// `label --node NAME --dc DC`.
-pub(crate) async fn label(
+pub async fn label(
     node: Arc<Node>,
     name: String,
     dc: String,
@@ -45,13 +48,13 @@ pub(crate) async fn label(
         .iter()
         .any(|(_, info, _)| info.name == name)
     {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("no member is named {name}"),
             Some("see `sdkms-cluster status` for the members"),
         ));
     }
     if dc.trim().is_empty() || dc.len() > 64 {
-        return Err(admin_error(
+        return Err(AdminError::new(
             "the data-centre label must be 1 to 64 characters",
             None,
         ));
@@ -61,30 +64,30 @@ pub(crate) async fn label(
         dc: dc.clone(),
     })
     .await
-    .map_err(|e| admin_error(format!("could not store the label: {e}"), None))?;
-    ok(&serde_json::json!({ "node": name, "dc": dc }))
+    .map_err(|e| AdminError::new(format!("could not store the label: {e}"), None))?;
+    answer(&serde_json::json!({ "node": name, "dc": dc }))
 }
 
 /// `repair`: compares every replica's state digest with the leader's and re-syncs diverged ones.
-pub(crate) async fn repair(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
+pub async fn repair(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
     let outcome = on_leader(&node, &LeaderAction::Repair).await?;
-    ok(&outcome)
+    answer(&outcome)
 }
 
 /// `sysadmin create --email --password`.
-pub(crate) async fn create_sysadmin(
+pub async fn create_sysadmin(
     node: Arc<Node>,
     email: String,
     password: String,
 ) -> Result<serde_json::Value, AdminError> {
     if !email.contains('@') || email.len() > 254 {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("{email:?} is not an email address"),
             None,
         ));
     }
     if let Some(rule) = passwords::policy_violation(&password) {
-        return Err(admin_error(
+        return Err(AdminError::new(
             format!("the password is too weak: {rule}"),
             None,
         ));
@@ -93,7 +96,7 @@ pub(crate) async fn create_sysadmin(
         id: UserId::new(uuid::Uuid::new_v4()),
         email: email.clone(),
         password_hash: passwords::hash(&password)
-            .map_err(|e| admin_error(format!("{e:#}"), None))?,
+            .map_err(|e| AdminError::new(format!("{e:#}"), None))?,
         sysadmin: true,
         first_name: None,
         last_name: None,
@@ -104,14 +107,14 @@ pub(crate) async fn create_sysadmin(
     let id = user.id;
     node.propose(Command::CreateUser(user))
         .await
-        .map_err(|e| admin_error(format!("could not create the sysadmin: {e}"), None))?;
-    ok(&serde_json::json!({ "user_id": id, "email": email }))
+        .map_err(|e| AdminError::new(format!("could not create the sysadmin: {e}"), None))?;
+    answer(&serde_json::json!({ "user_id": id, "email": email }))
 }
 
 /// Work only the leader can do, sent to it over the cluster port.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub(crate) enum LeaderAction {
+pub enum LeaderAction {
     /// Remove a member.
     Remove {
         /// Its name.
@@ -124,7 +127,7 @@ pub(crate) enum LeaderAction {
 }
 
 /// Runs `action` on the leader: here when this node leads, else over the cluster port.
-pub(crate) async fn on_leader(
+pub async fn on_leader(
     node: &Node,
     action: &LeaderAction,
 ) -> Result<serde_json::Value, AdminError> {
@@ -132,7 +135,7 @@ pub(crate) async fn on_leader(
         return run_on_leader(node, action.clone()).await;
     }
     let (_, leader) = node.cluster.leader().ok_or_else(|| {
-        admin_error(
+        AdminError::new(
             "no leader is known right now",
             Some("check `sdkms-cluster status`; the cluster may have lost its quorum"),
         )
@@ -140,31 +143,31 @@ pub(crate) async fn on_leader(
     let membership = node
         .membership
         .as_ref()
-        .ok_or_else(|| admin_error("not a cluster member", None))?;
+        .ok_or_else(|| AdminError::new("not a cluster member", None))?;
     let answer = membership
         .peers
         .post(
             &leader.cluster_addr,
             "/node/leader-action",
             serde_json::to_vec(action)
-                .map_err(|e| admin_error(format!("internal error: {e}"), None))?,
+                .map_err(|e| AdminError::new(format!("internal error: {e}"), None))?,
             Duration::from_secs(30),
         )
         .await
         .map_err(|e| {
-            admin_error(
+            AdminError::new(
                 format!("could not reach the leader {}: {e}", leader.name),
                 None,
             )
         })?;
     let answer: Result<serde_json::Value, coffer_admin::AdminError> =
         serde_json::from_slice(&answer.body)
-            .map_err(|e| admin_error(format!("bad answer from the leader: {e}"), None))?;
+            .map_err(|e| AdminError::new(format!("bad answer from the leader: {e}"), None))?;
     answer
 }
 
 /// The leader's side of [`on_leader`].
-pub(crate) async fn run_on_leader(
+pub async fn run_on_leader(
     node: &Node,
     action: LeaderAction,
 ) -> Result<serde_json::Value, AdminError> {
@@ -175,7 +178,7 @@ pub(crate) async fn run_on_leader(
                 .iter()
                 .find(|(_, info, _)| info.name == name)
                 .ok_or_else(|| {
-                    admin_error(
+                    AdminError::new(
                         format!("no member is named {name}"),
                         Some("see `sdkms-cluster status` for the members"),
                     )
@@ -183,7 +186,7 @@ pub(crate) async fn run_on_leader(
             node.cluster
                 .remove_node(*id)
                 .await
-                .map_err(|e| admin_error(format!("could not remove {name}: {e}"), None))?;
+                .map_err(|e| AdminError::new(format!("could not remove {name}: {e}"), None))?;
             // Tell the removed node, so it stops reporting healthy at once (best effort: it may
             // be down; then it learns when it restarts and finds itself outside the membership).
             if *id == node.cluster.node_id() {
@@ -214,7 +217,7 @@ pub(crate) async fn run_on_leader(
             record_repair(node, failure);
             outcome
         }
-        LeaderAction::Status => ok(&crate::admin::status::member_status(node).await),
+        LeaderAction::Status => answer(&crate::cluster_status::member_status(node).await),
     }
 }
 
@@ -244,11 +247,11 @@ async fn repair_here(node: &Node) -> Result<serde_json::Value, AdminError> {
             Err(e) => report.failed.push((info.name, e.to_string())),
         }
     }
-    ok(&report)
+    answer(&report)
 }
 
 /// Decides this member's availability from its lease and what it can reach of its data centre.
-pub(crate) async fn evaluate_availability(node: &Node, membership: &Membership) -> Mode {
+pub async fn evaluate_availability(node: &Node, membership: &Membership) -> Mode {
     if membership.availability.mode() == Mode::Removed {
         return Mode::Removed;
     }
@@ -281,29 +284,27 @@ pub(crate) async fn evaluate_availability(node: &Node, membership: &Membership) 
     availability::decide(false, false, Some(&my_dc), peers.len(), reachable)
 }
 
+/// The node-local key that records this node's removal, so that a restart remembers it.
+pub const REMOVED_MARK: &str = "removed_from_cluster";
+
 /// Records that this node was removed: it stops serving, now and after a restart.
-pub(crate) fn mark_removed(node: &Node) {
+pub fn mark_removed(node: &Node) {
     if let Some(membership) = &node.membership {
         tracing::warn!("this node was removed from the cluster");
         membership.availability.set(Mode::Removed);
-        if let Err(error) = node
-            .cluster
-            .store()
-            .node_local()
-            .put(crate::runtime::REMOVED_MARK, b"1")
-        {
+        if let Err(error) = node.cluster.store().node_local().put(REMOVED_MARK, b"1") {
             tracing::warn!(%error, "could not record the removal; a restart would forget it");
         }
     }
 }
 
 /// How often the leader compares the replicas (R-CLU-8's periodic job; `repair` runs it now).
-pub(crate) const REPAIR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+pub const REPAIR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 /// On the leader, compares and repairs the replicas every [`REPAIR_INTERVAL`]. A failed run is
 /// logged as an error and shown by `status` until a later run (or `sdkms-cluster repair`)
 /// succeeds.
-pub(crate) async fn repair_loop(node: Arc<Node>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+pub async fn repair_loop(node: Arc<Node>, mut stopped: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stopped.wait_for(|s| *s) => return,
@@ -337,7 +338,7 @@ pub(crate) async fn repair_loop(node: Arc<Node>, mut stopped: tokio::sync::watch
 }
 
 /// Remembers the last repair outcome for `status`.
-pub(crate) fn record_repair(node: &Node, failure: Option<String>) {
+pub fn record_repair(node: &Node, failure: Option<String>) {
     if let Some(membership) = &node.membership
         && let Ok(mut last) = membership.repair_failure.lock()
     {
