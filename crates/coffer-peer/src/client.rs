@@ -52,6 +52,15 @@ pub struct HttpsTransport {
 
 type PeerClient = Client<PeerConnector, Full<Bytes>>;
 
+/// A peer's whole answer.
+#[derive(Clone, Debug)]
+pub struct PeerReply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 /// A peer is its name (the certificate to expect) and its address.
 type PeerKey = (String, String);
 
@@ -67,13 +76,34 @@ impl HttpsTransport {
         }
     }
 
-    /// Sends `request` to `peer` and reads the whole answer, within the request's timeout.
+    /// Sends `request` to `peer` and reads the whole answer, within the request's timeout; an
+    /// error status is an error.
     async fn exchange(
         &self,
         peer: &NodeInfo,
         request: PeerRequest<'_>,
     ) -> Result<Vec<u8>, PeerError> {
-        let client = self.client(peer)?;
+        let reply = self.send(&peer.cluster_addr, &peer.name, request).await?;
+        if !(200..300).contains(&reply.status) {
+            let shown = &reply.body[..reply.body.len().min(ERROR_BODY_LIMIT)];
+            return Err(PeerError::Status {
+                status: reply.status,
+                body: String::from_utf8_lossy(shown).into_owned(),
+            });
+        }
+        Ok(reply.body)
+    }
+
+    /// Sends `request` to the cluster port at `addr`, accepting only a certificate for
+    /// `server_name` (a node name, or the IP address of `addr`), and reads the whole answer
+    /// within the request's timeout, whatever its status.
+    pub async fn send(
+        &self,
+        addr: &str,
+        server_name: &str,
+        request: PeerRequest<'_>,
+    ) -> Result<PeerReply, PeerError> {
+        let client = self.client(server_name, addr)?;
         let PeerRequest {
             method,
             path,
@@ -84,19 +114,18 @@ impl HttpsTransport {
             PeerMethod::Get => Method::GET,
             PeerMethod::Post => Method::POST,
         };
-        let uri: Uri = format!("https://{}{path}", peer.cluster_addr)
+        let bad_address = || PeerError::BadAddress {
+            addr: addr.to_owned(),
+        };
+        let uri: Uri = format!("https://{addr}{path}")
             .parse()
-            .map_err(|_| PeerError::BadAddress {
-                addr: peer.cluster_addr.clone(),
-            })?;
+            .map_err(|_| bad_address())?;
         let request = Request::builder()
             .method(method)
             .uri(uri)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
-            .map_err(|_| PeerError::BadAddress {
-                addr: peer.cluster_addr.clone(),
-            })?;
+            .map_err(|_| bad_address())?;
         let exchange = async move {
             let response = client.request(request).await.map_err(|error| {
                 if error.is_connect() {
@@ -105,30 +134,27 @@ impl HttpsTransport {
                     PeerError::Request(Box::new(error))
                 }
             })?;
-            let status = response.status();
-            let bytes = response
+            let status = response.status().as_u16();
+            let body = response
                 .into_body()
                 .collect()
                 .await
                 .map_err(|error| PeerError::Body(Box::new(error)))?
                 .to_bytes();
-            if !status.is_success() {
-                let shown = &bytes[..bytes.len().min(ERROR_BODY_LIMIT)];
-                return Err(PeerError::Status {
-                    status: status.as_u16(),
-                    body: String::from_utf8_lossy(shown).into_owned(),
-                });
-            }
-            Ok(Vec::from(bytes))
+            Ok(PeerReply {
+                status,
+                body: Vec::from(body),
+            })
         };
         tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| PeerError::Timeout(timeout))?
     }
 
-    /// The pooled client for `peer`, made on first use.
-    fn client(&self, peer: &NodeInfo) -> Result<PeerClient, PeerError> {
-        let key = (peer.name.clone(), peer.cluster_addr.clone());
+    /// The pooled client for the peer at `addr` with the certificate of `server_name`, made on
+    /// first use.
+    fn client(&self, server_name: &str, addr: &str) -> Result<PeerClient, PeerError> {
+        let key = (server_name.to_owned(), addr.to_owned());
         let mut clients = self
             .clients
             .lock()
@@ -136,11 +162,11 @@ impl HttpsTransport {
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let name = ServerName::try_from(peer.name.clone()).map_err(|_| PeerError::BadName {
-            name: peer.name.clone(),
+        let name = ServerName::try_from(server_name.to_owned()).map_err(|_| PeerError::BadName {
+            name: server_name.to_owned(),
         })?;
         let connector = PeerConnector {
-            addr: Arc::from(peer.cluster_addr.as_str()),
+            addr: Arc::from(addr),
             name,
             tls: self.tls.clone(),
         };

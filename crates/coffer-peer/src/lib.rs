@@ -24,5 +24,5 @@
 mod client;
 mod server;
 
-pub use client::HttpsTransport;
+pub use client::{HttpsTransport, PeerReply};
 pub use server::raft_router;

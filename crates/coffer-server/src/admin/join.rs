@@ -5,6 +5,7 @@ use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use coffer_admin::{AdminError, Joined, answer};
+use coffer_cluster::{PeerMethod, PeerRequest};
 use coffer_core::Sealed;
 use coffer_crypto::{Envelope, TransportKey};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
@@ -14,6 +15,7 @@ use coffer_node::join_protocol::{
 };
 use coffer_node::join_tokens;
 use coffer_node::vault::{NodePurpose, Vault};
+use coffer_peer::HttpsTransport;
 use coffer_store::Store;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -97,13 +99,17 @@ async fn join_steps(
     let token_id = token.split('.').next().unwrap_or_default();
 
     // 1. Authenticate the cluster's CA through the token.
-    let unverified =
-        crate::net::tls::https_client(danger::unverified_client()?, Duration::from_secs(15))
-            .map_err(internal)?;
+    let unverified = HttpsTransport::new(&*danger::unverified_client()?);
+    let path = format!("/join/cluster-info?token_id={token_id}");
     let answer: ClusterInfoAnswer = fetch(
-        unverified.get(format!(
-            "https://{peer}/join/cluster-info?token_id={token_id}"
-        )),
+        &unverified,
+        peer,
+        PeerRequest {
+            method: PeerMethod::Get,
+            path: &path,
+            body: Vec::new(),
+            timeout: Duration::from_secs(15),
+        },
         "asking the peer for the cluster's CA",
     )
     .await?;
@@ -120,11 +126,9 @@ async fn join_steps(
     }
 
     // 2. Ask to join, with a CSR and a transport key for the master key.
-    let pinned = crate::net::tls::https_client(
-        crate::net::tls::cluster_client_config(&answer.ca_cert_pem, None).map_err(internal)?,
-        Duration::from_secs(60),
-    )
-    .map_err(internal)?;
+    let pinned = HttpsTransport::new(
+        &*crate::net::tls::cluster_client_config(&answer.ca_cert_pem, None).map_err(internal)?,
+    );
     let transport = TransportKey::generate().map_err(|e| internal(e.into()))?;
     let csr = coffer_crypto::node_csr(name, ip)
         .map_err(|e| AdminError::new(format!("making the node key: {e}"), None))?;
@@ -139,9 +143,14 @@ async fn join_steps(
         time_ms: now_ms(),
     };
     let grant: JoinGrant = fetch(
-        pinned
-            .post(format!("https://{peer}/join/request"))
-            .json(&request),
+        &pinned,
+        peer,
+        PeerRequest {
+            method: PeerMethod::Post,
+            path: "/join/request",
+            body: serde_json::to_vec(&request).map_err(|e| internal(e.into()))?,
+            timeout: Duration::from_secs(60),
+        },
         "asking to join",
     )
     .await?;
@@ -244,23 +253,35 @@ fn peer_failure(what: &str, error: coffer_node::peers::PeerCallError) -> AdminEr
     }
 }
 
-/// Sends a request and decodes a JSON answer; a refusal's text becomes the error.
+/// Sends a request to the cluster port at `peer` and decodes a JSON answer; a refusal's text
+/// becomes the error.
 async fn fetch<T: serde::de::DeserializeOwned>(
-    request: reqwest::RequestBuilder,
+    client: &HttpsTransport,
+    peer: SocketAddr,
+    request: PeerRequest<'_>,
     what: &str,
 ) -> Result<T, AdminError> {
-    let response = request.send().await.map_err(|e| AdminError::new(format!("{what}: {e}"), Some("check the address and that the cluster port is reachable (`sdkms-cluster check-network`)")))?;
-    let status = response.status();
-    if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
+    let reply = client
+        .send(&peer.to_string(), &peer.ip().to_string(), request)
+        .await
+        .map_err(|e| {
+            AdminError::new(
+                format!("{what}: {}", crate::net::tls::error_chain(&e)),
+                Some(
+                    "check the address and that the cluster port is reachable (`sdkms-cluster check-network`)",
+                ),
+            )
+        })?;
+    if !(200..300).contains(&reply.status) {
+        let status = axum::http::StatusCode::from_u16(reply.status)
+            .map_or_else(|_| reply.status.to_string(), |s| s.to_string());
+        let text = String::from_utf8_lossy(&reply.body);
         return Err(AdminError::new(
             format!("{what}: refused ({status}): {text}"),
             None,
         ));
     }
-    response
-        .json()
-        .await
+    serde_json::from_slice(&reply.body)
         .map_err(|e| AdminError::new(format!("{what}: unexpected answer: {e}"), None))
 }
 

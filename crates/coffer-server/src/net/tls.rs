@@ -128,22 +128,10 @@ pub(crate) fn cluster_client_config(
     Ok(Arc::new(config))
 }
 
-/// An HTTPS client over a prepared rustls configuration.
-pub(crate) fn https_client(
-    config: Arc<rustls::ClientConfig>,
-    timeout: std::time::Duration,
-) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .use_preconfigured_tls((*config).clone())
-        .timeout(timeout)
-        .connect_timeout(std::time::Duration::from_secs(3))
-        .no_proxy()
-        .build()?)
-}
-
-/// The control plane's [`PeerLink`](coffer_node::peers::PeerLink) over an HTTPS client for
-/// peers' cluster ports.
-pub(crate) struct HttpsPeerLink(pub(crate) reqwest::Client);
+/// The control plane's [`PeerLink`](coffer_node::peers::PeerLink): the same pooled client
+/// for peers' cluster ports as Raft's, expecting each peer's certificate for the IP address it
+/// is reached at (node certificates carry it).
+pub(crate) struct HttpsPeerLink(pub(crate) Arc<coffer_peer::HttpsTransport>);
 
 impl coffer_node::peers::PeerLink for HttpsPeerLink {
     fn post<'a>(
@@ -155,26 +143,42 @@ impl coffer_node::peers::PeerLink for HttpsPeerLink {
     ) -> coffer_node::peers::PeerFuture<'a> {
         use coffer_node::peers::{PeerAnswer, PeerLinkError};
         Box::pin(async move {
-            let response = self
+            let server_name = server_name_of(cluster_addr);
+            let request = coffer_cluster::PeerRequest {
+                method: coffer_cluster::PeerMethod::Post,
+                path,
+                body,
+                timeout,
+            };
+            let reply = self
                 .0
-                .post(format!("https://{cluster_addr}{path}"))
-                .timeout(timeout)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body)
-                .send()
+                .send(cluster_addr, &server_name, request)
                 .await
-                .map_err(|e| PeerLinkError(e.to_string()))?;
-            let status = response.status().as_u16();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| PeerLinkError(e.to_string()))?;
+                .map_err(|e| PeerLinkError(error_chain(&e)))?;
             Ok(PeerAnswer {
-                status,
-                body: body.to_vec(),
+                status: reply.status,
+                body: reply.body,
             })
         })
     }
+}
+
+/// The name a peer's certificate must carry when it is reached at `addr` (`ip:port`): its IP.
+pub(crate) fn server_name_of(addr: &str) -> String {
+    addr.parse::<std::net::SocketAddr>()
+        .map_or_else(|_| addr.to_owned(), |a| a.ip().to_string())
+}
+
+/// An error and its causes, on one line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {

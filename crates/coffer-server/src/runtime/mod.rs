@@ -186,13 +186,11 @@ impl Daemon {
             .with_context(|| format!("binding the API port {}", identity.api_addr()))?;
 
         let transport = Arc::new(coffer_peer::HttpsTransport::new(&client_tls));
-        let cluster = Cluster::start(store, identity.node_id, me, transport, bootstrap)
+        let cluster = Cluster::start(store, identity.node_id, me, transport.clone(), bootstrap)
             .await
             .context("starting Raft")?;
         let audit = AuditSink::start(cluster.store().audit());
-        let peers = Arc::new(crate::net::tls::HttpsPeerLink(
-            crate::net::tls::https_client(client_tls, Duration::from_secs(30))?,
-        ));
+        let peers = Arc::new(crate::net::tls::HttpsPeerLink(transport.clone()));
         let availability = Availability::default();
         if cluster
             .store()
