@@ -2,7 +2,8 @@
 //!
 //! Request handling emits three kinds of lines, tagged by the `log` field: `connection` (client
 //! address, written by the listener), `request` (address, method, path) and `response` (status,
-//! duration). Secrets never reach a log: handlers log ids, never bodies or headers.
+//! duration); every line written while a request is handled carries its `request_id` (in the
+//! `span` object). Secrets never reach a log: handlers log ids, never bodies or headers.
 
 use tracing_subscriber::EnvFilter;
 
@@ -22,7 +23,7 @@ pub(crate) fn init() -> tracing_appender::non_blocking::WorkerGuard {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
-        .with_current_span(false)
+        .with_current_span(true)
         .with_span_list(false)
         .with_target(true)
         .with_writer(writer)

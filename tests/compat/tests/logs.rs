@@ -1,5 +1,6 @@
 //! The server's JSON log lines on stderr: one connection, request and response line per
-//! request (SPEC R-LOG-1), and never a secret (SPEC R-API-2).
+//! request (SPEC R-LOG-1), the lines of one request tied by its `request_id`, and never a
+//! secret (SPEC R-API-2).
 
 use anyhow::{Context, ensure};
 use coffer_compat_tests::clients;
@@ -94,6 +95,27 @@ fn every_request_logs_a_connection_a_request_and_a_response_line() -> anyhow::Re
         no_content >= 1,
         "the readiness health checks logged no 204 response"
     );
+
+    eprintln!("--- each request's request and response lines share its request_id");
+    let mut ids = std::collections::BTreeSet::new();
+    for marker in &markers {
+        let request_line = request_lines
+            .iter()
+            .find(|line| mentions(line, &marker.to_string()))
+            .context("the request line went missing")?;
+        let id = field(request_line, "request_id")
+            .and_then(Value::as_u64)
+            .with_context(|| format!("request line without a request_id: {request_line}"))?;
+        ensure!(ids.insert(id), "request_id {id} was given to two requests");
+        let answers: Vec<&&Value> = response_lines
+            .iter()
+            .filter(|line| field(line, "request_id").and_then(Value::as_u64) == Some(id))
+            .collect();
+        ensure!(
+            answers.len() == 1 && has_status(answers[0], 404),
+            "request {id} should have one 404 response line, found {answers:?}"
+        );
+    }
 
     eprintln!("--- a connection line, with the client IP, for each connection");
     ensure!(

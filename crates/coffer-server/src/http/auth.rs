@@ -21,7 +21,9 @@ use coffer_node::Node;
 use coffer_node::audit::{ActionType, AuditNote, AuditRecord, Severity};
 use coffer_node::caller::Caller;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The path where users trade a password for a session.
 pub(crate) const LOGIN_PATH: &str = "/sys/v1/session/auth";
@@ -43,10 +45,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     }
 }
 
-/// The middleware: log, authenticate, run, audit, log.
+/// Numbers the requests this process serves, for the `request_id` of their log lines.
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The middleware: log, authenticate, run, audit, log — all inside one `request` span, so
+/// every line a request writes (its handler's included) carries its `request_id`.
 pub(crate) async fn authenticate(
     State(node): State<Arc<Node>>,
-    ConnectInfo(ClientAddr(client, service, certificate)): ConnectInfo<ClientAddr>,
+    ConnectInfo(client): ConnectInfo<ClientAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("request", request_id);
+    handle(node, client, request, next).instrument(span).await
+}
+
+async fn handle(
+    node: Arc<Node>,
+    ClientAddr(client, service, certificate): ClientAddr,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -111,6 +128,15 @@ fn finish(
 ) -> Option<AuditRecord> {
     let status = response.status();
     let elapsed = started.elapsed();
+    if let Some(super::error::ServerFault(detail)) = response.extensions().get() {
+        tracing::error!(
+            client_ip = %client.ip(),
+            %method,
+            path,
+            error = detail.as_str(),
+            "request failed on a server fault"
+        );
+    }
     tracing::info!(
         log = "response",
         client_ip = %client.ip(),

@@ -1,7 +1,8 @@
 //! `ApiError`: every failure a request can meet, mapped to HTTP exactly once.
 //!
 //! The body is short `text/plain` (no DSM client parses error bodies); internal detail goes to
-//! the log, never to the client.
+//! the log (written by the middleware, from the response's [`ServerFault`]), never to the
+//! client.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -71,12 +72,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(error) = &self {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "request failed on a server fault"
-            );
-        }
+        let fault = match &self {
+            Self::Internal(error) => Some(ServerFault(format!("{error:#}"))),
+            _ => None,
+        };
         let status = self.status();
         let text = self.to_string();
         let mut response = (status, text.clone()).into_response();
@@ -85,6 +84,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         response.extensions_mut().insert(ErrorText(text));
+        if let Some(fault) = fault {
+            response.extensions_mut().insert(fault);
+        }
         response
     }
 }
@@ -116,6 +118,11 @@ impl From<ServiceError> for ApiError {
 /// The text a failed response carried, for its audit record.
 #[derive(Clone, Debug)]
 pub(crate) struct ErrorText(pub(crate) String);
+
+/// The detail of a server fault, which the middleware logs (the client sees only "internal
+/// error").
+#[derive(Clone, Debug)]
+pub(crate) struct ServerFault(pub(crate) String);
 
 /// The result type of handlers and services.
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
