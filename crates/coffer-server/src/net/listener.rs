@@ -59,15 +59,6 @@ pub(crate) trait ChooseConfig: Send + Sync + 'static {
     fn choose(&self, server_name: Option<&str>) -> (Arc<ServerConfig>, Service);
 }
 
-/// One certificate for everything (the evaluation mode).
-pub(crate) struct SingleConfig(pub(crate) Arc<ServerConfig>);
-
-impl ChooseConfig for SingleConfig {
-    fn choose(&self, _: Option<&str>) -> (Arc<ServerConfig>, Service) {
-        (self.0.clone(), Service::Api)
-    }
-}
-
 /// A TCP listener that hands axum only connections that completed a TLS handshake.
 pub(crate) struct TlsListener {
     local: SocketAddr,

@@ -1,15 +1,18 @@
 //! `coffer server --dev`: a complete single-node Coffer for development and evaluation, on
 //! an embedded store with a bootstrap certificate and first credentials.
+//!
+//! It serves the API through the same [`start_api`](super::start_api) as a member and stops
+//! through the same [`stop_running`](super::stop_running); what it lacks is what only members
+//! have: the cluster port, the peers, availability and repair.
 
-use crate::http;
 use crate::net;
-use crate::net::listener::{ClientAddr, TlsListener};
 use anyhow::Context;
 use coffer_node::Node;
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::watch;
 
 /// Serves the evaluation node in `dir` on `listen` until SIGTERM or Ctrl-C.
 pub(crate) async fn serve(
@@ -38,8 +41,8 @@ pub(crate) async fn serve(
         .await
         .with_context(|| format!("binding {}", listen))?;
     let local = tcp.local_addr()?;
-    let config = identity.config.clone();
-    let listener = TlsListener::start(tcp, Arc::new(net::listener::SingleConfig(config)))?;
+    let (stop, stopped) = watch::channel(false);
+    let tasks = super::start_api(&node, tcp, identity.config.clone(), &stopped)?;
 
     let host = if local.ip().is_loopback() {
         "127.0.0.1".to_owned()
@@ -51,17 +54,8 @@ pub(crate) async fn serve(
     print_banner(dir, &url, &secrets);
     tracing::info!(%url, "serving");
 
-    let router = http::router(node.clone());
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<ClientAddr>(),
-    )
-    .with_graceful_shutdown(super::shutdown_signal())
-    .await
-    .context("serving HTTPS")?;
-    if let Err(error) = node.cluster.shutdown().await {
-        tracing::warn!(%error, "the cluster did not shut down cleanly");
-    }
+    super::shutdown_signal().await;
+    super::stop_running(super::Running { node, stop, tasks }).await;
     tracing::info!("stopped");
     Ok(())
 }

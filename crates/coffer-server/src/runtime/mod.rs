@@ -227,23 +227,9 @@ impl Daemon {
             &self.config.dir.join(CLUSTER_CA_FILE),
             &identity.ca_cert_pem,
         )?;
-        let service_tls = Arc::new(service_tls::ServiceTls::new(api_config));
-        let settings = node.settings.subscribe();
-        service_tls.install(&node, settings.borrow().certificates.as_ref());
-        let api_listener = TlsListener::start(api_tcp, service_tls.clone())?;
-        tasks.push(tokio::spawn(serve_api(
-            api_listener,
-            http::router(node.clone()),
-            stopped.clone(),
-        )));
+        tasks.extend(start_api(&node, api_tcp, api_config, &stopped)?);
         tasks.push(tokio::spawn(coffer_node::membership::repair_loop(
             node.clone(),
-            stopped.clone(),
-        )));
-        tasks.push(tokio::spawn(follow_certificates(
-            node.clone(),
-            service_tls,
-            settings,
             stopped.clone(),
         )));
         tasks.push(tokio::spawn(availability_loop(node.clone(), stopped)));
@@ -283,7 +269,35 @@ impl Daemon {
     }
 }
 
-/// Stops a running member and waits (bounded) for its tasks and Raft.
+/// What every node runs, a member or the evaluation node: the API on `tcp`, presenting
+/// `bootstrap` until certificates are installed and then the installed ones, swapped live as
+/// the cluster's settings change. The tasks end when `stopped` turns true.
+pub(crate) fn start_api(
+    node: &Arc<Node>,
+    tcp: tokio::net::TcpListener,
+    bootstrap: Arc<rustls::ServerConfig>,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let service_tls = Arc::new(service_tls::ServiceTls::new(bootstrap));
+    let settings = node.settings.subscribe();
+    service_tls.install(node, settings.borrow().certificates.as_ref());
+    let listener = TlsListener::start(tcp, service_tls.clone())?;
+    Ok(vec![
+        tokio::spawn(serve_api(
+            listener,
+            http::router(node.clone()),
+            stopped.clone(),
+        )),
+        tokio::spawn(follow_certificates(
+            node.clone(),
+            service_tls,
+            settings,
+            stopped.clone(),
+        )),
+    ])
+}
+
+/// Stops a running node and waits (bounded) for its tasks and Raft.
 pub(crate) async fn stop_running(running: Running) {
     let _ = running.stop.send(true);
     for task in running.tasks {
