@@ -80,22 +80,29 @@ pub async fn create_sysadmin(
     email: String,
     password: String,
 ) -> Result<serde_json::Value, AdminError> {
+    let id = add_sysadmin(&node, &email, &password).await?;
+    answer(&serde_json::json!({ "user_id": id, "email": email }))
+}
+
+/// Adds a sysadmin: the one way the control plane creates one (`sysadmin create`, and the
+/// first sysadmin of `get_csrs`).
+pub async fn add_sysadmin(node: &Node, email: &str, password: &str) -> Result<UserId, AdminError> {
     if !email.contains('@') || email.len() > 254 {
         return Err(AdminError::new(
             format!("{email:?} is not an email address"),
             None,
         ));
     }
-    if let Some(rule) = passwords::policy_violation(&password) {
+    if let Some(rule) = passwords::policy_violation(password) {
         return Err(AdminError::new(
-            format!("the password is too weak: {rule}"),
+            format!("the sysadmin password is too weak: {rule}"),
             None,
         ));
     }
     let user = User {
         id: UserId::new(uuid::Uuid::new_v4()),
-        email: email.clone(),
-        password_hash: passwords::hash(&password)
+        email: email.to_owned(),
+        password_hash: passwords::hash(password)
             .map_err(|e| AdminError::new(format!("{e:#}"), None))?,
         sysadmin: true,
         first_name: None,
@@ -108,7 +115,7 @@ pub async fn create_sysadmin(
     node.propose(Command::CreateUser(user))
         .await
         .map_err(|e| AdminError::new(format!("could not create the sysadmin: {e}"), None))?;
-    answer(&serde_json::json!({ "user_id": id, "email": email }))
+    Ok(id)
 }
 
 /// Work only the leader can do, sent to it over the cluster port.

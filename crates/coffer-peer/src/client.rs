@@ -162,9 +162,10 @@ impl HttpsTransport {
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let name = ServerName::try_from(server_name.to_owned()).map_err(|_| PeerError::BadName {
-            name: server_name.to_owned(),
-        })?;
+        let name =
+            ServerName::try_from(server_name.to_owned()).map_err(|_| PeerError::BadName {
+                name: server_name.to_owned(),
+            })?;
         let connector = PeerConnector {
             addr: Arc::from(addr),
             name,

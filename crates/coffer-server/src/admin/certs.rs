@@ -12,16 +12,12 @@
 //! for it are asked for a client certificate, with which apps authenticate (R-TLS-4). On
 //! `--rotate` the installed interfaces stay as long as they are still among the main SANs.
 
-use coffer_admin::answer;
-use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
+use coffer_admin::{AdminError, CertsInstalled, CsrsCreated, answer};
 use coffer_core::{
     CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate,
-    User, UserId,
 };
-use coffer_node::passwords;
 use coffer_node::vault::Purpose;
 use coffer_node::{Node, now};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What `get_csrs` was asked.
@@ -367,33 +363,7 @@ async fn ensure_sysadmin(node: &Node, email: &str, password: &str) -> Result<boo
     if node.cluster.state().read().users().any(|u| u.sysadmin) {
         return Ok(false);
     }
-    if !email.contains('@') {
-        return Err(AdminError::new(
-            format!("{email:?} is not an email address"),
-            None,
-        ));
-    }
-    if let Some(rule) = passwords::policy_violation(password) {
-        return Err(AdminError::new(
-            format!("the sysadmin password is too weak: {rule}"),
-            None,
-        ));
-    }
-    let user = User {
-        id: UserId::new(uuid::Uuid::new_v4()),
-        email: email.to_owned(),
-        password_hash: passwords::hash(password)
-            .map_err(|e| AdminError::new(format!("{e:#}"), None))?,
-        sysadmin: true,
-        first_name: None,
-        last_name: None,
-        description: None,
-        created_at: now(),
-        memberships: BTreeMap::new(),
-    };
-    node.propose(Command::CreateUser(user))
-        .await
-        .map_err(|e| AdminError::new(format!("could not create the sysadmin: {e}"), None))?;
+    coffer_node::membership::add_sysadmin(node, email, password).await?;
     Ok(true)
 }
 

@@ -1,8 +1,7 @@
 //! The admin socket's `deploy`, `config show` and `config watch`: the node's config use cases
 //! ([`coffer_node::config`]) in the admin protocol's words.
 
-use coffer_admin::answer;
-use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed};
+use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed, answer};
 use coffer_node::Node;
 use coffer_node::config::{self, SettingChange};
 use coffer_node::settings::{Settings, TakesEffect};

@@ -1,8 +1,7 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
 use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
-use coffer_admin::answer;
-use coffer_admin::{AdminError, Created};
+use coffer_admin::{AdminError, Created, answer};
 use coffer_core::{ClusterInfo, Command, Sealed};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use coffer_node::now;

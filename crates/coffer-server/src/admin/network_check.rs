@@ -2,8 +2,7 @@
 //! peer (R-CLU-9). Each probe is a TCP connect with a deadline, so a firewall that silently drops
 //! traffic shows up as loss rather than as a hang.
 
-use coffer_admin::answer;
-use coffer_admin::{AdminError, CheckNetworkReport, PortCheck};
+use coffer_admin::{AdminError, CheckNetworkReport, PortCheck, answer};
 use coffer_node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;

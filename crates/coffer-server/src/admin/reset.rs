@@ -1,8 +1,7 @@
 //! `sdkms-cluster reset --delete-data [--reset-iptables]`: back to a fresh node.
 
 use crate::runtime::Daemon;
-use coffer_admin::AdminError;
-use coffer_admin::answer;
+use coffer_admin::{AdminError, answer};
 use std::sync::Arc;
 
 /// What a reset removed.

@@ -1,8 +1,7 @@
 //! `sdkms-cluster status`: every node, its role, state, data centre, lag and health.
 
 use crate::runtime::Daemon;
-use coffer_admin::answer;
-use coffer_admin::{AdminError, ClusterStatus};
+use coffer_admin::{AdminError, ClusterStatus, answer};
 use coffer_node::cluster_status::member_status;
 use coffer_node::membership::{self, LeaderAction};
 use std::sync::Arc;
