@@ -1,9 +1,9 @@
 //! The replicated state and its deterministic transition function.
 
 use crate::command::Command;
-use crate::error::{ApplyError, Fixed, Named};
+use crate::error::{ApplyError, Named};
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, ClusterInfo, Group, KeyOperation, Sobject, UnixTime, User};
+use crate::records::{Account, App, ClusterInfo, Group, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -128,242 +128,53 @@ impl State {
         Applied { outcome, changed }
     }
 
+    /// Each command is applied by its table's module (`state/accounts.rs`, `state/sobjects.rs`, …).
     fn apply_inner(
         &mut self,
         command: &Command,
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
         match command {
-            Command::InitCluster(info) => {
-                if self.cluster.is_some() {
-                    return Err(ApplyError::ClusterAlreadyInitialized);
-                }
-                self.cluster = Some(info.clone());
-                changed.push(Self::cluster_key());
-            }
-            Command::SetConfig { config_yaml } => {
-                self.cluster_mut()?.config_yaml.clone_from(config_yaml);
-                changed.push(Self::cluster_key());
-            }
-            Command::CreateJoinToken { token, at } => {
-                let cluster = self.cluster_mut()?;
-                cluster.tokens.retain(|_, t| t.expires_at > *at);
-                cluster.tokens.insert(token.id.clone(), token.clone());
-                changed.push(Self::cluster_key());
-            }
+            Command::InitCluster(info) => self.init_cluster(info, changed)?,
+            Command::SetConfig { config_yaml } => self.set_config(config_yaml, changed)?,
+            Command::CreateJoinToken { token, at } => self.create_join_token(token, at, changed)?,
             Command::SetPendingCertificates(pending) => {
-                self.cluster_mut()?.tls.pending = Some(pending.clone());
-                changed.push(Self::cluster_key());
+                self.set_pending_certificates(pending, changed)?
             }
             Command::InstallCertificates(installed) => {
-                let cluster = self.cluster_mut()?;
-                if cluster.tls.pending.is_none() {
-                    return Err(ApplyError::NoPendingCertificates);
-                }
-                cluster.tls.pending = None;
-                cluster.tls.installed = Some(installed.clone());
-                changed.push(Self::cluster_key());
+                self.install_certificates(installed, changed)?
             }
-            Command::SetNodeLabel { node, dc } => {
-                let cluster = self.cluster_mut()?;
-                if dc.is_empty() {
-                    cluster.dc_labels.remove(node);
-                } else {
-                    cluster.dc_labels.insert(node.clone(), dc.clone());
-                }
-                changed.push(Self::cluster_key());
-            }
-            Command::CreateAccount(account) => {
-                self.ensure_new_id(account.id.uuid())?;
-                self.ensure_account_name_free(&account.name, None)?;
-                self.accounts.insert(account.id, account.clone());
-                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
-            }
+            Command::SetNodeLabel { node, dc } => self.set_node_label(node, dc, changed)?,
+            Command::CreateAccount(account) => self.create_account(account, changed)?,
             Command::CreateAccountWithAdministrator {
                 account,
                 administrator,
-            } => {
-                self.ensure_new_id(account.id.uuid())?;
-                self.ensure_account_name_free(&account.name, None)?;
-                let user = self
-                    .users
-                    .get_mut(administrator)
-                    .ok_or(ApplyError::UserNotFound(*administrator))?;
-                user.memberships
-                    .entry(account.id)
-                    .or_default()
-                    .roles
-                    .insert(crate::records::AccountRole::Administrator);
-                self.accounts.insert(account.id, account.clone());
-                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
-                changed.push(RecordKey::new(Table::Users, administrator.uuid()));
-            }
-            Command::UpdateAccount(account) => {
-                let old = self
-                    .accounts
-                    .get(&account.id)
-                    .ok_or(ApplyError::AccountNotFound(account.id))?;
-                if old.created_at != account.created_at {
-                    return Err(ApplyError::Immutable(Fixed::AccountCreationTime));
-                }
-                self.ensure_account_name_free(&account.name, Some(account.id))?;
-                self.accounts.insert(account.id, account.clone());
-                changed.push(RecordKey::new(Table::Accounts, account.id.uuid()));
-            }
+            } => self.create_account_with_administrator(account, administrator, changed)?,
+            Command::UpdateAccount(account) => self.update_account(account, changed)?,
             Command::DeleteAccount(id) => self.delete_account(*id, changed)?,
-            Command::CreateGroup(group) => {
-                self.ensure_new_id(group.id.uuid())?;
-                self.ensure_account(group.account)?;
-                self.ensure_group_name_free(group, None)?;
-                self.groups.insert(group.id, group.clone());
-                changed.push(RecordKey::new(Table::Groups, group.id.uuid()));
-            }
-            Command::UpdateGroup(group) => {
-                let old = self
-                    .groups
-                    .get(&group.id)
-                    .ok_or(ApplyError::GroupNotFound(group.id))?;
-                if old.account != group.account {
-                    return Err(ApplyError::Immutable(Fixed::GroupAccount));
-                }
-                self.ensure_group_name_free(group, Some(group.id))?;
-                self.groups.insert(group.id, group.clone());
-                changed.push(RecordKey::new(Table::Groups, group.id.uuid()));
-            }
+            Command::CreateGroup(group) => self.create_group(group, changed)?,
+            Command::UpdateGroup(group) => self.update_group(group, changed)?,
             Command::DeleteGroup(id) => self.delete_group(*id, changed)?,
-            Command::CreateApp(app) => {
-                self.ensure_new_id(app.id.uuid())?;
-                self.check_app(app, None)?;
-                self.apps.insert(app.id, app.clone());
-                changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
-            }
-            Command::UpdateApp(app) => {
-                let old = self
-                    .apps
-                    .get(&app.id)
-                    .ok_or(ApplyError::AppNotFound(app.id))?;
-                if old.account != app.account {
-                    return Err(ApplyError::Immutable(Fixed::AppAccount));
-                }
-                self.check_app(app, Some(app.id))?;
-                self.apps.insert(app.id, app.clone());
-                changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
-            }
-            Command::DeleteApp(id) => {
-                self.apps.remove(id).ok_or(ApplyError::AppNotFound(*id))?;
-                changed.push(RecordKey::new(Table::Apps, id.uuid()));
-            }
-            Command::CreateUser(user) => {
-                self.ensure_new_id(user.id.uuid())?;
-                self.check_user(user, None)?;
-                self.user_emails.insert(user.email.to_lowercase(), user.id);
-                self.users.insert(user.id, user.clone());
-                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
-            }
-            Command::UpdateUser(user) => {
-                let old = self
-                    .users
-                    .get(&user.id)
-                    .ok_or(ApplyError::UserNotFound(user.id))?;
-                let old_email = old.email.to_lowercase();
-                self.check_user(user, Some(user.id))?;
-                self.user_emails.remove(&old_email);
-                self.user_emails.insert(user.email.to_lowercase(), user.id);
-                self.users.insert(user.id, user.clone());
-                changed.push(RecordKey::new(Table::Users, user.id.uuid()));
-            }
-            Command::DeleteUser(id) => {
-                let user = self.users.remove(id).ok_or(ApplyError::UserNotFound(*id))?;
-                self.user_emails.remove(&user.email.to_lowercase());
-                changed.push(RecordKey::new(Table::Users, id.uuid()));
-            }
-            Command::CreateSobject(key) => {
-                self.ensure_new_id(key.id.uuid())?;
-                self.check_sobject(key, &[])?;
-                self.insert_sobject(key.clone(), changed);
-            }
-            Command::UpdateSobject(key) => {
-                let old = self
-                    .sobjects
-                    .get(&key.id)
-                    .ok_or(ApplyError::SobjectNotFound(key.id))?;
-                if old.account != key.account {
-                    return Err(ApplyError::Immutable(Fixed::SobjectAccount));
-                }
-                if old.material != key.material || old.obj_type != key.obj_type {
-                    return Err(ApplyError::Immutable(Fixed::SobjectMaterial));
-                }
-                self.check_sobject(key, &[key.id])?;
-                self.remove_sobject(key.id, changed);
-                self.insert_sobject(key.clone(), changed);
-            }
-            Command::RekeySobject { old, new } => {
-                let previous = self
-                    .sobjects
-                    .get(old)
-                    .ok_or(ApplyError::SobjectNotFound(*old))?;
-                if previous.account != new.account || previous.replacement.is_some() {
-                    return Err(ApplyError::NotRotatable(*old));
-                }
-                self.ensure_new_id(new.id.uuid())?;
-                self.check_sobject(new, &[*old])?;
-                let mut retired = previous.clone();
-                retired.name = None;
-                retired.replacement = Some(new.id);
-                self.remove_sobject(*old, changed);
-                self.insert_sobject(retired, changed);
-                let mut successor = new.clone();
-                successor.replaced = Some(*old);
-                self.insert_sobject(successor, changed);
-            }
-            Command::DeleteSobject(id) => {
-                if !self.sobjects.contains_key(id) {
-                    return Err(ApplyError::SobjectNotFound(*id));
-                }
-                self.remove_sobject(*id, changed);
-            }
-            Command::DropPrivateKey(id) => {
-                let key = self
-                    .sobjects
-                    .get_mut(id)
-                    .ok_or(ApplyError::SobjectNotFound(*id))?;
-                if key.public_key.is_none() {
-                    return Err(ApplyError::NoPublicHalf(*id));
-                }
-                key.material = None;
-                key.key_ops.retain(|op| {
-                    matches!(
-                        op,
-                        KeyOperation::Verify
-                            | KeyOperation::Encrypt
-                            | KeyOperation::WrapKey
-                            | KeyOperation::AppManageable
-                    )
-                });
-                changed.push(RecordKey::new(Table::Sobjects, id.uuid()));
-            }
+            Command::CreateApp(app) => self.create_app(app, changed)?,
+            Command::UpdateApp(app) => self.update_app(app, changed)?,
+            Command::DeleteApp(id) => self.delete_app(id, changed)?,
+            Command::CreateUser(user) => self.create_user(user, changed)?,
+            Command::UpdateUser(user) => self.update_user(user, changed)?,
+            Command::DeleteUser(id) => self.delete_user(id, changed)?,
+            Command::CreateSobject(key) => self.create_sobject(key, changed)?,
+            Command::UpdateSobject(key) => self.update_sobject(key, changed)?,
+            Command::RekeySobject { old, new } => self.rekey_sobject(old, new, changed)?,
+            Command::DeleteSobject(id) => self.delete_sobject(id, changed)?,
+            Command::DropPrivateKey(id) => self.drop_private_key(id, changed)?,
             Command::RevokeSession { session, until, at } => {
-                self.prune_sessions(*at, changed);
-                self.revoked_sessions.insert(*session, *until);
-                changed.push(RecordKey::new(Table::RevokedSessions, session.uuid()));
+                self.revoke_session(session, until, at, changed)?
             }
             Command::SelectAccount {
                 session,
                 account,
                 until,
                 at,
-            } => {
-                self.ensure_account(*account)?;
-                self.prune_sessions(*at, changed);
-                self.session_accounts.insert(
-                    *session,
-                    SessionAccount {
-                        account: *account,
-                        until: *until,
-                    },
-                );
-                changed.push(RecordKey::new(Table::SessionAccounts, session.uuid()));
-            }
+            } => self.select_account(session, account, until, at, changed)?,
         }
         changed.sort_unstable();
         changed.dedup();
@@ -815,6 +626,14 @@ impl State {
         }
     }
 }
+
+mod accounts;
+mod apps;
+mod cluster;
+mod groups;
+mod sessions;
+mod sobjects;
+mod users;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Fixed;
 use crate::records::{
     AppPermission, Creator, KeyOperation, KeyOrigin, KeyState, ObjectType, Sealed,
 };
