@@ -94,11 +94,6 @@ pub fn cluster_info_mac(
     coffer_crypto::hmac(DigestAlgorithm::Sha256, key, &message).map_err(ServiceError::internal)
 }
 
-/// The associated data of the master key sealed to the joiner named `name`.
-pub fn cmk_transfer_aad(name: &str) -> Vec<u8> {
-    format!("coffer cmk for {name} v1").into_bytes()
-}
-
 /// This node's clock in Unix milliseconds, as joiners report it.
 pub fn now_ms() -> i64 {
     i64::try_from(crate::now_nanos() / 1_000_000).unwrap_or(i64::MAX)

@@ -85,9 +85,14 @@ impl Node {
             .and_then(|m| m.availability.unavailable_reason())
     }
 
-    /// The cluster master key, for handing to a joining node (sealed to its transport key).
-    pub fn cmk_secret(&self) -> Secret {
-        self.vault.cmk_secret()
+    /// The cluster master key sealed to a joining node's transport key (see
+    /// [`Vault::send_to_joiner`]).
+    pub fn cmk_for_joiner(
+        &self,
+        transport_public: &[u8],
+        joiner: &str,
+    ) -> ServiceResult<coffer_crypto::Envelope> {
+        self.vault.send_to_joiner(transport_public, joiner)
     }
 
     /// Seals a secret under the master key for `purpose`.

@@ -7,7 +7,9 @@
 //!   the cluster master key and the node's TLS key.
 //! - **The cluster layer.** The cluster master key (CMK) is the same on every node. [`Vault`]
 //!   seals every secret kept in replicated or node-local records under it: key material, app
-//!   secrets, join-token signing keys, service and CA private keys, the dev credentials.
+//!   secrets, join-token signing keys, service and CA private keys, the dev credentials. The
+//!   CMK itself leaves the vault only sealed: to a joining node's transport key
+//!   ([`Vault::send_to_joiner`]) or under a node's sealing key ([`NodeSeal::store_cmk`]).
 //!
 //! Every sealed value is bound (as associated data) to a [`Purpose`] or [`NodePurpose`], so a
 //! value sealed for one purpose never opens as another. Nothing outside this module calls the
@@ -16,7 +18,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use anyhow::{Context, bail};
 use coffer_core::Sealed;
-use coffer_crypto::{DigestAlgorithm, SealingKey, Secret};
+use coffer_crypto::{DigestAlgorithm, Envelope, SealingKey, Secret, TransportKey};
 use coffer_store::Store;
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
@@ -132,16 +134,42 @@ impl Vault {
         )?)
     }
 
-    /// The cluster master key itself, for handing to a joining node (sealed to its transport
-    /// key) or for keeping under a node's sealing key.
-    pub fn cmk_secret(&self) -> Secret {
+    /// The cluster master key sealed to the transport public key of the joining node `joiner`
+    /// (ECDH P-256 and AES-GCM, bound to its name): what the leader grants a joiner.
+    pub fn send_to_joiner(&self, transport_public: &[u8], joiner: &str) -> ServiceResult<Envelope> {
+        coffer_crypto::seal_to(
+            transport_public,
+            self.cmk.to_secret().expose(),
+            &transfer_associated_data(joiner),
+        )
+        .map_err(|e| ServiceError::invalid(format!("transport_key: {e}")))
+    }
+
+    /// Opens the cluster master key that the cluster sealed to this joining node, named `name`.
+    pub fn receive_as_joiner(
+        transport: TransportKey,
+        envelope: &Envelope,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        let cmk = transport
+            .open(envelope, &transfer_associated_data(name))
+            .context("the master key sent by the cluster did not open")?;
+        Self::from_cmk_secret(&cmk)
+    }
+
+    /// The cluster master key itself, for keeping under a node's sealing key.
+    fn cmk_secret(&self) -> Secret {
         self.cmk.to_secret()
     }
 
-    /// A vault over a CMK received from the cluster (a joining node).
-    pub fn from_cmk_secret(secret: &Secret) -> anyhow::Result<Self> {
+    fn from_cmk_secret(secret: &Secret) -> anyhow::Result<Self> {
         Ok(Self::new(SealingKey::from_bytes(secret.expose())?))
     }
+}
+
+/// The associated data of the cluster master key sealed to the joining node `name`.
+fn transfer_associated_data(name: &str) -> Vec<u8> {
+    format!("coffer cmk for {name} v1").into_bytes()
 }
 
 /// The node layer: the sealing key derived from this node's platform secret.
@@ -246,6 +274,34 @@ fn platform_secret(path: &Path) -> anyhow::Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_master_key_sent_to_a_joiner_opens_only_as_that_joiner() {
+        let vault = Vault::generate().expect("a key");
+        let sealed = vault
+            .seal(Purpose::Record(Uuid::from_u128(1)), b"material")
+            .expect("sealed");
+
+        let transport = TransportKey::generate().expect("a transport key");
+        let envelope = vault
+            .send_to_joiner(transport.public_key(), "node-2")
+            .expect("sent");
+        let received =
+            Vault::receive_as_joiner(transport, &envelope, "node-2").expect("opens as node-2");
+        assert_eq!(
+            received
+                .unseal(Purpose::Record(Uuid::from_u128(1)), &sealed)
+                .expect("the same master key")
+                .expose(),
+            b"material"
+        );
+
+        let transport = TransportKey::generate().expect("a transport key");
+        let envelope = vault
+            .send_to_joiner(transport.public_key(), "node-2")
+            .expect("sent");
+        assert!(Vault::receive_as_joiner(transport, &envelope, "node-3").is_err());
+    }
 
     #[test]
     fn a_value_sealed_for_one_purpose_does_not_open_as_another() {

@@ -10,8 +10,7 @@ use coffer_core::Sealed;
 use coffer_crypto::{Envelope, TransportKey};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use coffer_node::join_protocol::{
-    ClusterInfoAnswer, JoinComplete, JoinGrant, JoinRequest, cluster_info_mac, cmk_transfer_aad,
-    now_ms,
+    ClusterInfoAnswer, JoinComplete, JoinGrant, JoinRequest, cluster_info_mac, now_ms,
 };
 use coffer_node::join_tokens;
 use coffer_node::vault::{NodePurpose, Vault};
@@ -162,10 +161,8 @@ async fn join_steps(
             .decode(&grant.cmk_sealed)
             .map_err(|e| internal(e.into()))?,
     };
-    let cmk = transport
-        .open(&envelope, &cmk_transfer_aad(name))
-        .map_err(|_| AdminError::new("the master key sent by the cluster did not open", None))?;
-    let vault = Vault::from_cmk_secret(&cmk).map_err(internal)?;
+    let vault = Vault::receive_as_joiner(transport, &envelope, name)
+        .map_err(|e| AdminError::new(format!("{e:#}"), None))?;
 
     // 3. Become a node: store the CMK and identity, start Raft and the ports.
     if daemon.config.dir.join(STORE_FILE).exists() {

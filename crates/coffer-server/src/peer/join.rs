@@ -14,7 +14,7 @@ use coffer_cluster::NodeInfo;
 use coffer_node::identity::check_node_name;
 use coffer_node::join_protocol::{
     ClusterInfoAnswer, JoinComplete, JoinGrant, JoinRequest, MAX_CLOCK_OFFSET_MS, cluster_info_mac,
-    cmk_transfer_aad, now_ms,
+    now_ms,
 };
 use coffer_node::join_tokens;
 use coffer_node::vault::Purpose;
@@ -146,12 +146,9 @@ pub(crate) async fn request(
             "transport_key is not base64".to_owned(),
         )
     })?;
-    let envelope = coffer_crypto::seal_to(
-        &transport,
-        node.cmk_secret().expose(),
-        &cmk_transfer_aad(&request.name),
-    )
-    .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    let envelope = node
+        .cmk_for_joiner(&transport, &request.name)
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     Ok(Json(JoinGrant {
         node_id,
         cert_chain_pem: chain,
