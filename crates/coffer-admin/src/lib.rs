@@ -21,8 +21,8 @@ mod response;
 pub use request::AdminRequest;
 pub use response::{
     AdminError, AdminResponse, CertsInstalled, ChangeEffect, CheckNetworkReport, ClusterStatus,
-    ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, NodeStatus,
-    PortCheck, RepairReport, TokenCreated, TokenInfo, answer,
+    ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, Labeled,
+    NodeStatus, PortCheck, Removed, RepairReport, SysadminCreated, TokenCreated, TokenInfo, answer,
 };
 
 /// The socket's file name inside the data directory.

@@ -256,3 +256,28 @@ pub struct ConfigShown {
     /// The validated values, defaults filled in.
     pub effective: serde_json::Value,
 }
+
+/// Result of `label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labeled {
+    /// The node labelled.
+    pub node: String,
+    /// Its data centre.
+    pub dc: String,
+}
+
+/// Result of `sysadmin create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SysadminCreated {
+    /// The new sysadmin's user id (a UUID).
+    pub user_id: String,
+    /// Their email address.
+    pub email: String,
+}
+
+/// Result of `remove`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// The node taken out of the cluster.
+    pub removed: String,
+}

@@ -7,7 +7,7 @@
 use crate::availability::{self, Mode};
 use crate::passwords;
 use crate::{Membership, Node, now};
-use coffer_admin::{AdminError, RepairReport, answer};
+use coffer_admin::{AdminError, Labeled, Removed, RepairReport, SysadminCreated, answer};
 use coffer_core::{Command, User, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,11 +16,7 @@ use std::time::Duration;
 
 /// `remove --node NAME --force`: takes the node out of the membership (through the leader) and
 /// tells it, so that it stops reporting healthy.
-pub async fn remove(
-    node: Arc<Node>,
-    name: String,
-    force: bool,
-) -> Result<serde_json::Value, AdminError> {
+pub async fn remove(node: Arc<Node>, name: String, force: bool) -> Result<Removed, AdminError> {
     if !force {
         return Err(AdminError::new(
             format!(
@@ -32,16 +28,11 @@ pub async fn remove(
         ));
     }
     let request = LeaderAction::Remove { name: name.clone() };
-    let outcome = on_leader(&node, &request).await?;
-    answer(&outcome)
+    from_leader(on_leader(&node, &request).await?)
 }
 
 /// `label --node NAME --dc DC`.
-pub async fn label(
-    node: Arc<Node>,
-    name: String,
-    dc: String,
-) -> Result<serde_json::Value, AdminError> {
+pub async fn label(node: Arc<Node>, name: String, dc: String) -> Result<Labeled, AdminError> {
     if !node
         .cluster
         .members()
@@ -65,13 +56,18 @@ pub async fn label(
     })
     .await
     .map_err(|e| AdminError::new(format!("could not store the label: {e}"), None))?;
-    answer(&serde_json::json!({ "node": name, "dc": dc }))
+    Ok(Labeled { node: name, dc })
 }
 
 /// `repair`: compares every replica's state digest with the leader's and re-syncs diverged ones.
-pub async fn repair(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
-    let outcome = on_leader(&node, &LeaderAction::Repair).await?;
-    answer(&outcome)
+pub async fn repair(node: Arc<Node>) -> Result<RepairReport, AdminError> {
+    from_leader(on_leader(&node, &LeaderAction::Repair).await?)
+}
+
+/// The leader's answer to an action, as the action's result type.
+fn from_leader<T: serde::de::DeserializeOwned>(answer: serde_json::Value) -> Result<T, AdminError> {
+    serde_json::from_value(answer)
+        .map_err(|e| AdminError::new(format!("bad answer from the leader: {e}"), None))
 }
 
 /// `sysadmin create --email --password`.
@@ -79,9 +75,12 @@ pub async fn create_sysadmin(
     node: Arc<Node>,
     email: String,
     password: String,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<SysadminCreated, AdminError> {
     let id = add_sysadmin(&node, &email, &password).await?;
-    answer(&serde_json::json!({ "user_id": id, "email": email }))
+    Ok(SysadminCreated {
+        user_id: id.to_string(),
+        email,
+    })
 }
 
 /// Adds a sysadmin: the one way the control plane creates one (`sysadmin create`, and the
@@ -210,25 +209,21 @@ pub async fn run_on_leader(
                     .await;
             }
             tracing::info!(node = name, "node removed from the cluster");
-            Ok(serde_json::json!({ "removed": name }))
+            answer(&Removed { removed: name })
         }
         LeaderAction::Repair => {
-            let outcome = repair_here(node).await;
-            let failure = match &outcome {
-                Ok(value) => serde_json::from_value::<RepairReport>(value.clone())
-                    .ok()
-                    .filter(|r| !r.failed.is_empty())
-                    .map(|r| format!("replicas could not be checked: {:?}", r.failed)),
-                Err(error) => Some(error.message.clone()),
-            };
+            let report = repair_here(node).await;
+            let failure = (!report.failed.is_empty())
+                .then(|| format!("replicas could not be checked: {:?}", report.failed));
             record_repair(node, failure);
-            outcome
+            answer(&report)
         }
         LeaderAction::Status => answer(&crate::cluster_status::member_status(node).await),
     }
 }
 
-async fn repair_here(node: &Node) -> Result<serde_json::Value, AdminError> {
+/// Compares every replica's state digest with this (the leader's) and re-syncs diverged ones.
+async fn repair_here(node: &Node) -> RepairReport {
     let (index, digest) = node.cluster.state_digest();
     let mut report = RepairReport {
         index,
@@ -254,7 +249,7 @@ async fn repair_here(node: &Node) -> Result<serde_json::Value, AdminError> {
             Err(e) => report.failed.push((info.name, e.to_string())),
         }
     }
-    answer(&report)
+    report
 }
 
 /// Decides this member's availability from its lease and what it can reach of its data centre.
@@ -320,19 +315,15 @@ pub async fn repair_loop(node: Arc<Node>, mut stopped: tokio::sync::watch::Recei
         if !node.cluster.is_leader() {
             continue;
         }
-        let outcome = match repair_here(&node).await {
-            Ok(value) => match serde_json::from_value::<RepairReport>(value) {
-                Ok(report) if report.failed.is_empty() => {
-                    tracing::info!(repaired = ?report.repaired, "periodic replica check passed");
-                    None
-                }
-                Ok(report) => Some(format!(
-                    "replicas could not be checked: {:?}",
-                    report.failed
-                )),
-                Err(error) => Some(format!("unreadable repair report: {error}")),
-            },
-            Err(error) => Some(error.message),
+        let report = repair_here(&node).await;
+        let outcome = if report.failed.is_empty() {
+            tracing::info!(repaired = ?report.repaired, "periodic replica check passed");
+            None
+        } else {
+            Some(format!(
+                "replicas could not be checked: {:?}",
+                report.failed
+            ))
         };
         if let Some(reason) = &outcome {
             tracing::error!(

@@ -12,7 +12,7 @@
 //! for it are asked for a client certificate, with which apps authenticate (R-TLS-4). On
 //! `--rotate` the installed interfaces stay as long as they are still among the main SANs.
 
-use coffer_admin::{AdminError, CertsInstalled, CsrsCreated, answer};
+use coffer_admin::{AdminError, CertsInstalled, CsrsCreated};
 use coffer_core::{
     CertificateRequest, Command, InstalledCertificates, PendingCertificates, ServiceCertificate,
 };
@@ -37,7 +37,7 @@ pub(crate) struct CsrRequest {
 pub(crate) async fn get_csrs(
     node: Arc<Node>,
     request: CsrRequest,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<CsrsCreated, AdminError> {
     let main_cn = coffer_crypto::subject_common_name(&request.main_domain)
         .filter(|cn| !cn.is_empty())
         .ok_or_else(|| AdminError::new("the main domain needs a common name (CN=…)", None))?;
@@ -136,7 +136,7 @@ pub(crate) async fn get_csrs(
         mtls = ?request.mtls_sans,
         "certificate requests created"
     );
-    answer(&CsrsCreated {
+    Ok(CsrsCreated {
         cluster_csr_pem: main.csr_pem,
         ui_csr_pem: ui.csr_pem,
         sysadmin_created,
@@ -149,7 +149,7 @@ pub(crate) async fn install_certs(
     main_chain: String,
     ui_chain: String,
     rotate: bool,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<CertsInstalled, AdminError> {
     let pending = node
         .cluster
         .state()
@@ -245,7 +245,7 @@ pub(crate) async fn install_certs(
         .await
         .map_err(|e| AdminError::new(format!("could not install the certificates: {e}"), None))?;
     tracing::info!("service certificates installed");
-    answer(&CertsInstalled {
+    Ok(CertsInstalled {
         main_names: main.names,
         ui_names: ui.names,
         main_not_after: main.not_after,

@@ -1,7 +1,7 @@
 //! The admin socket's `deploy`, `config show` and `config watch`: the node's config use cases
 //! ([`coffer_node::config`]) in the admin protocol's words.
 
-use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed, answer};
+use coffer_admin::{AdminError, ChangeEffect, ConfigChange, ConfigShown, Deployed};
 use coffer_node::Node;
 use coffer_node::config::{self, SettingChange};
 use coffer_node::settings::{Settings, TakesEffect};
@@ -13,9 +13,9 @@ pub(crate) async fn deploy(
     node: Arc<Node>,
     config_yaml: String,
     dry_run: bool,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<Deployed, AdminError> {
     let deployment = config::deploy(&node, config_yaml, dry_run).await?;
-    answer(&Deployed {
+    Ok(Deployed {
         dry_run: deployment.dry_run,
         changes: deployment.changes.into_iter().map(change).collect(),
         warnings: deployment
@@ -47,8 +47,8 @@ fn change(SettingChange { change, consumer }: SettingChange) -> ConfigChange {
 }
 
 /// `config show`.
-pub(crate) async fn show(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
-    answer(&shown(&config::show(&node)))
+pub(crate) async fn show(node: Arc<Node>) -> Result<ConfigShown, AdminError> {
+    Ok(shown(&config::show(&node)))
 }
 
 /// `config watch --after VERSION`.
@@ -56,11 +56,11 @@ pub(crate) async fn watch(
     node: Arc<Node>,
     after: u64,
     timeout_secs: u64,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<ConfigShown, AdminError> {
     let settings = node.settings.clone();
     drop(node);
     let settings = config::watch(settings, after, Duration::from_secs(timeout_secs)).await?;
-    answer(&shown(&settings))
+    Ok(shown(&settings))
 }
 
 fn shown(settings: &Settings) -> ConfigShown {

@@ -1,7 +1,7 @@
 //! `sdkms-cluster create`: make this node a one-node cluster.
 
 use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
-use coffer_admin::{AdminError, Created, answer};
+use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use coffer_node::now;
@@ -15,7 +15,7 @@ pub(crate) async fn create(
     self_addr: &str,
     config_yaml: &str,
     node_name: Option<String>,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<Created, AdminError> {
     let mut phase = daemon.phase.lock().await;
     if matches!(*phase, Phase::Member(_)) {
         return Err(AdminError::new(
@@ -98,7 +98,7 @@ pub(crate) async fn create(
     }
     daemon.set_phase(&mut phase, Phase::Member(running));
     tracing::info!(node = name, "cluster created");
-    answer(&Created {
+    Ok(Created {
         node: name,
         api_url: format!("https://{}", identity.api_addr()),
         cluster_addr: identity.cluster_addr().to_string(),

@@ -4,7 +4,7 @@
 use crate::runtime::{Daemon, PENDING_STORE_FILE, Phase, STORE_FILE};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use coffer_admin::{AdminError, Joined, answer};
+use coffer_admin::{AdminError, Joined};
 use coffer_cluster::{PeerMethod, PeerRequest};
 use coffer_core::Sealed;
 use coffer_crypto::{Envelope, TransportKey};
@@ -27,7 +27,7 @@ pub(crate) async fn join(
     token: &str,
     self_addr: Option<&str>,
     node_name: Option<String>,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<Joined, AdminError> {
     let mut phase = daemon.phase.lock().await;
     if matches!(*phase, Phase::Member(_)) {
         return Err(AdminError::new(
@@ -70,7 +70,7 @@ pub(crate) async fn join(
         Ok((running, joined)) => {
             daemon.set_phase(&mut phase, Phase::Member(running));
             tracing::info!(node = name, node_id = joined.node_id, "joined the cluster");
-            answer(&joined)
+            Ok(joined)
         }
         Err(error) => {
             daemon.set_phase(&mut phase, Phase::Uninitialized);

@@ -19,38 +19,38 @@ use coffer_node::membership;
 use std::sync::Arc;
 
 impl Daemon {
-    /// Answers one admin request.
+    /// Answers one admin request: each command's typed result, serialized here once.
     pub(crate) async fn handle(self: &Arc<Self>, request: AdminRequest) -> AdminResponse {
         let result = match request {
             AdminRequest::Create {
                 self_addr,
                 config_yaml,
                 node_name,
-            } => create::create(self, &self_addr, &config_yaml, node_name).await,
+            } => reply(create::create(self, &self_addr, &config_yaml, node_name).await),
             AdminRequest::Join {
                 peer,
                 token,
                 self_addr,
                 node_name,
-            } => join::join(self, &peer, &token, self_addr.as_deref(), node_name).await,
+            } => reply(join::join(self, &peer, &token, self_addr.as_deref(), node_name).await),
             AdminRequest::TokenCreate { ttl_secs } => {
-                self.with_node(|node| tokens::create(node, ttl_secs)).await
+                reply(self.with_node(|node| tokens::create(node, ttl_secs)).await)
             }
-            AdminRequest::TokenList => self.with_node(tokens::list).await,
+            AdminRequest::TokenList => reply(self.with_node(tokens::list).await),
             AdminRequest::Remove { node, force } => {
-                self.with_node(|n| membership::remove(n, node, force)).await
+                reply(self.with_node(|n| membership::remove(n, node, force)).await)
             }
             AdminRequest::Reset {
                 delete_data,
                 reset_iptables,
-            } => reset::reset(self, delete_data, reset_iptables).await,
-            AdminRequest::Status => status::status(self).await,
+            } => reply(reset::reset(self, delete_data, reset_iptables).await),
+            AdminRequest::Status => reply(status::status(self).await),
             AdminRequest::Label { node, dc } => {
-                self.with_node(|n| membership::label(n, node, dc)).await
+                reply(self.with_node(|n| membership::label(n, node, dc)).await)
             }
-            AdminRequest::Repair => self.with_node(membership::repair).await,
+            AdminRequest::Repair => reply(self.with_node(membership::repair).await),
             AdminRequest::CheckNetwork { peer } => {
-                self.with_node(|n| network_check::check(n, peer)).await
+                reply(self.with_node(|n| network_check::check(n, peer)).await)
             }
             AdminRequest::GetCsrs {
                 main_domain,
@@ -74,35 +74,35 @@ impl Daemon {
                     sysadmin_password,
                     rotate,
                 };
-                self.with_node(|n| certs::get_csrs(n, request)).await
+                reply(self.with_node(|n| certs::get_csrs(n, request)).await)
             }
             AdminRequest::InstallCerts {
                 main_chain_pem,
                 ui_chain_pem,
                 rotate,
-            } => {
+            } => reply(
                 self.with_node(|n| certs::install_certs(n, main_chain_pem, ui_chain_pem, rotate))
-                    .await
-            }
+                    .await,
+            ),
             AdminRequest::Deploy {
                 config_yaml,
                 dry_run,
-            } => {
+            } => reply(
                 self.with_node(|n| config::deploy(n, config_yaml, dry_run))
-                    .await
-            }
-            AdminRequest::ConfigShow => self.with_node(config::show).await,
+                    .await,
+            ),
+            AdminRequest::ConfigShow => reply(self.with_node(config::show).await),
             AdminRequest::ConfigWatch {
                 after,
                 timeout_secs,
-            } => {
+            } => reply(
                 self.with_node(|n| config::watch(n, after, timeout_secs))
-                    .await
-            }
-            AdminRequest::SysadminCreate { email, password } => {
+                    .await,
+            ),
+            AdminRequest::SysadminCreate { email, password } => reply(
                 self.with_node(|n| membership::create_sysadmin(n, email, password))
-                    .await
-            }
+                    .await,
+            ),
         };
         match result {
             Ok(value) => AdminResponse::Ok(value),
@@ -111,10 +111,10 @@ impl Daemon {
     }
 
     /// Runs `f` with the member's node, or explains that there is no cluster here.
-    async fn with_node<F, Fut>(&self, f: F) -> Result<serde_json::Value, AdminError>
+    async fn with_node<F, Fut, T>(&self, f: F) -> Result<T, AdminError>
     where
         F: FnOnce(Arc<Node>) -> Fut,
-        Fut: std::future::Future<Output = Result<serde_json::Value, AdminError>>,
+        Fut: std::future::Future<Output = Result<T, AdminError>>,
     {
         let node = self
             .node()
@@ -122,6 +122,13 @@ impl Daemon {
             .ok_or_else(|| not_member(self.phase_label()))?;
         f(node).await
     }
+}
+
+/// A command's result as the socket's payload.
+fn reply<T: serde::Serialize>(
+    result: Result<T, AdminError>,
+) -> Result<serde_json::Value, AdminError> {
+    coffer_admin::answer(&result?)
 }
 
 /// The error for commands that need a cluster on a node that has none.

@@ -2,7 +2,7 @@
 //! peer (R-CLU-9). Each probe is a TCP connect with a deadline, so a firewall that silently drops
 //! traffic shows up as loss rather than as a hang.
 
-use coffer_admin::{AdminError, CheckNetworkReport, PortCheck, answer};
+use coffer_admin::{AdminError, CheckNetworkReport, PortCheck};
 use coffer_node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 pub(crate) async fn check(
     node: Arc<Node>,
     peer: Option<String>,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<CheckNetworkReport, AdminError> {
     let mut targets = Vec::new();
     for (_, info, _) in node.cluster.members() {
         let ip = info
@@ -39,7 +39,7 @@ pub(crate) async fn check(
     for (name, port_name, address) in targets {
         checks.push(probe(name, port_name, address).await);
     }
-    answer(&CheckNetworkReport { checks })
+    Ok(CheckNetworkReport { checks })
 }
 
 async fn probe(peer: String, port_name: &str, address: String) -> PortCheck {

@@ -1,12 +1,12 @@
 //! `sdkms-cluster reset --delete-data [--reset-iptables]`: back to a fresh node.
 
 use crate::runtime::Daemon;
-use coffer_admin::{AdminError, answer};
+use coffer_admin::AdminError;
 use std::sync::Arc;
 
 /// What a reset removed.
 #[derive(serde::Serialize)]
-struct ResetReport {
+pub(crate) struct ResetReport {
     removed: Vec<String>,
     iptables: String,
 }
@@ -17,7 +17,7 @@ pub(crate) async fn reset(
     daemon: &Arc<Daemon>,
     delete_data: bool,
     reset_iptables: bool,
-) -> Result<serde_json::Value, AdminError> {
+) -> Result<ResetReport, AdminError> {
     if !delete_data {
         return Err(AdminError::new(
             "reset deletes this node's data, keys and certificates and needs --delete-data to confirm",
@@ -57,7 +57,7 @@ pub(crate) async fn reset(
         "not requested"
     };
     tracing::info!(removed = removed.len(), "node reset");
-    answer(&ResetReport {
+    Ok(ResetReport {
         removed,
         iptables: iptables.into(),
     })

@@ -1,15 +1,15 @@
 //! `sdkms-cluster status`: every node, its role, state, data centre, lag and health.
 
 use crate::runtime::Daemon;
-use coffer_admin::{AdminError, ClusterStatus, answer};
+use coffer_admin::{AdminError, ClusterStatus};
 use coffer_node::cluster_status::member_status;
 use coffer_node::membership::{self, LeaderAction};
 use std::sync::Arc;
 
 /// Builds the status from this node's view, asking peers for their clocks.
-pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<ClusterStatus, AdminError> {
     let Some(node) = daemon.node().await else {
-        return answer(&ClusterStatus {
+        return Ok(ClusterStatus {
             node: coffer_node::identity::host_name(),
             state: daemon.phase_label().to_owned(),
             reason: Some(
@@ -23,7 +23,7 @@ pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, Ad
     };
     let local = member_status(&node).await;
     if node.cluster.is_leader() {
-        return answer(&local);
+        return Ok(local);
     }
     // Replication progress is only known on the leader: show its view of the members, with
     // this node's own state.
@@ -33,10 +33,10 @@ pub(crate) async fn status(daemon: &Arc<Daemon>) -> Result<serde_json::Value, Ad
                 leader_view.node = local.node;
                 leader_view.state = local.state;
                 leader_view.reason = local.reason;
-                answer(&leader_view)
+                Ok(leader_view)
             }
-            Err(_) => answer(&local),
+            Err(_) => Ok(local),
         },
-        Err(_) => answer(&local),
+        Err(_) => Ok(local),
     }
 }

@@ -1,7 +1,7 @@
 //! `sdkms-cluster token create|list`: join tokens (their checks live in
 //! `coffer_node::join_tokens`).
 
-use coffer_admin::{AdminError, TokenCreated, TokenInfo, answer};
+use coffer_admin::{AdminError, TokenCreated, TokenInfo};
 use coffer_core::{Command, JoinToken, UnixTime};
 use coffer_node::join_tokens::{ALPHABET, signing_key, verifier};
 use coffer_node::vault::Purpose;
@@ -9,10 +9,7 @@ use coffer_node::{Node, now};
 use std::sync::Arc;
 
 /// Creates a token.
-pub(crate) async fn create(
-    node: Arc<Node>,
-    ttl_secs: u64,
-) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn create(node: Arc<Node>, ttl_secs: u64) -> Result<TokenCreated, AdminError> {
     if ttl_secs == 0 || ttl_secs > 365 * 24 * 3600 {
         return Err(AdminError::new(
             "the token lifetime must be between 1 second and 365 days",
@@ -44,14 +41,14 @@ pub(crate) async fn create(
             Some("check `sdkms-cluster status`"),
         )
     })?;
-    answer(&TokenCreated {
+    Ok(TokenCreated {
         token: format!("{id}.{secret}"),
         expires_at: expires_at.0,
     })
 }
 
 /// Lists unexpired tokens (ids and times only).
-pub(crate) async fn list(node: Arc<Node>) -> Result<serde_json::Value, AdminError> {
+pub(crate) async fn list(node: Arc<Node>) -> Result<Vec<TokenInfo>, AdminError> {
     let state = node.cluster.state();
     let state = state.read();
     let at = now();
@@ -69,7 +66,7 @@ pub(crate) async fn list(node: Arc<Node>) -> Result<serde_json::Value, AdminErro
                 .collect()
         })
         .unwrap_or_default();
-    answer(&tokens)
+    Ok(tokens)
 }
 
 fn random_text(len: usize) -> Result<String, AdminError> {
