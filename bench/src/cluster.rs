@@ -11,9 +11,7 @@
 //! cluster is dropped (end of run, error, Ctrl-C) and by a panic hook.
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
 use std::net::Ipv4Addr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +26,8 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+use coffer_testkit::process::{signal_group, spawn_in_group, tail};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -126,18 +126,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// SIGKILL to a whole process group through kill(1), which keeps this crate
-/// free of `unsafe`. A group that no longer exists is not an error.
 fn kill_group(pgid: u32) {
-    let _ = Command::new("kill")
-        .arg("-s")
-        .arg("KILL")
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    signal_group(pgid, "KILL");
 }
 
 /// Makes a panic kill every daemon still running before anything else happens.
@@ -181,25 +171,16 @@ impl Daemon {
     /// its own process group, stderr and stdout appended to the node's log.
     fn launch(&mut self, bin: &Path) -> Result<()> {
         ensure!(self.child.is_none(), "{} is already running", self.name);
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)
-            .with_context(|| format!("opening {}", self.log_path.display()))?;
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .arg("server")
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--api-port")
             .arg(API_PORT.to_string())
             .arg("--cluster-port")
-            .arg(CLUSTER_PORT.to_string())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
+            .arg(CLUSTER_PORT.to_string());
+        let child = spawn_in_group(&mut command, &self.log_path, &self.log_path)?;
         lock(&GROUPS).push(child.id());
         self.child = Some(child);
         Ok(())
@@ -239,11 +220,7 @@ impl Daemon {
     }
 
     fn log_tail(&self) -> String {
-        let text = std::fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        let tail = tail(&self.log_path, 20);
         if tail.is_empty() {
             format!(" ({}: log is empty)", self.name)
         } else {

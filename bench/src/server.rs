@@ -1,11 +1,11 @@
 //! Starting a throw-away dev server, or reading the credentials of a running one.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use coffer_testkit::process::{signal_group, spawn_in_group, tail};
 use serde::Deserialize;
 use tempfile::TempDir;
 
@@ -68,20 +68,15 @@ impl ServerProcess {
         let data_dir = dir.path().join("data");
         std::fs::create_dir(&data_dir)?;
         let log_path = dir.path().join("server.log");
-        let log = File::create(&log_path)?;
-
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .arg("server")
             .arg("--dev")
             .arg("--data-dir")
             .arg(&data_dir)
             .arg("--listen")
-            .arg("127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
+            .arg("127.0.0.1:0");
+        let child = spawn_in_group(&mut command, &log_path, &log_path)?;
 
         let mut server = Self {
             child,
@@ -132,9 +127,7 @@ impl ServerProcess {
 
     /// The last lines of the server log, formatted for an error message.
     pub(crate) fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        let tail = tail(&self.log_path, 20);
         if tail.is_empty() {
             String::from(" (server log is empty)")
         } else {
@@ -145,9 +138,7 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
+        signal_group(self.child.id(), "KILL");
         let _ = self.child.wait();
     }
 }

@@ -14,6 +14,8 @@
 //!   a deadline), [`kill`](CofferServer::kill), [`restart`](CofferServer::restart) on the same
 //!   data directory, and drop kills the whole process group.
 //! - [`DevCredentials`] is what the server wrote to `dev-credentials.json`.
+//! - [`process`] starts, signals and reads child processes; the cluster tests and the
+//!   benchmarks use it for their daemons too.
 //! - [`RawClient`] sends hand-made HTTP/1.1 requests over TLS, for the cases an official client
 //!   cannot express (malformed JSON, oversized bodies, exact status and header checks).
 //!
@@ -31,6 +33,7 @@
 
 mod credentials;
 mod http;
+pub mod process;
 mod server;
 
 pub use credentials::DevCredentials;

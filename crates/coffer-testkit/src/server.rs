@@ -1,9 +1,7 @@
 //! A real `coffer server --dev` process.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -11,6 +9,7 @@ use tempfile::TempDir;
 
 use crate::credentials::DevCredentials;
 use crate::http::{RawClient, RawResponse};
+use crate::process::{signal_group, spawn_in_group, tail, workspace_binary};
 
 /// How long a server may take to write its credentials and answer health checks.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -204,29 +203,7 @@ impl Drop for CofferServer {
 /// The `coffer` binary under test: `$COFFER_BIN`, or `coffer` in the target directory the test
 /// executable was built into.
 pub fn coffer_binary() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("COFFER_BIN") {
-        let path = PathBuf::from(path);
-        anyhow::ensure!(
-            path.is_file(),
-            "COFFER_BIN points to {}, which does not exist",
-            path.display()
-        );
-        return Ok(path);
-    }
-    let exe = std::env::current_exe().context("locating the test executable")?;
-    // Test executables live in target/<profile>/deps/; the binary in target/<profile>/.
-    let mut dir = exe.parent().context("test executable has no directory")?;
-    if dir.ends_with("deps") {
-        dir = dir.parent().context("deps directory has no parent")?;
-    }
-    let candidate = dir.join("coffer");
-    anyhow::ensure!(
-        candidate.is_file(),
-        "the coffer binary is not at {}: build it with `cargo build --workspace --bins` \
-         (or point COFFER_BIN at it)",
-        candidate.display()
-    );
-    Ok(candidate)
+    workspace_binary("coffer", "COFFER_BIN")
 }
 
 /// Spawns a server and waits until it is ready; on any failure the child is killed.
@@ -236,21 +213,15 @@ fn spawn_ready(
     log_path: &Path,
     stdout_path: &Path,
 ) -> anyhow::Result<(Child, DevCredentials, RawClient)> {
-    let stderr = append(log_path)?;
-    let stdout = append(stdout_path)?;
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    command
         .arg("server")
         .arg("--dev")
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--listen")
-        .arg("127.0.0.1:0")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
+        .arg("127.0.0.1:0");
+    let mut child = spawn_in_group(&mut command, stdout_path, log_path)?;
     match wait_ready(&mut child, data_dir, log_path) {
         Ok((credentials, client)) => Ok((child, credentials, client)),
         Err(e) => {
@@ -321,38 +292,9 @@ fn check_deadline(deadline: Instant, last_problem: &str, log_path: &Path) -> any
     Ok(())
 }
 
-/// Sends a signal to a whole process group through kill(1), which keeps this crate free of
-/// `unsafe`. A group that no longer exists is not an error.
-fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .arg("-s")
-        .arg(signal)
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
 fn scratch_dir() -> anyhow::Result<TempDir> {
     tempfile::Builder::new()
         .prefix("coffer-test-")
         .tempdir()
         .context("creating a scratch directory")
-}
-
-fn append(path: &Path) -> anyhow::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))
-}
-
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read(path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -1,14 +1,13 @@
 //! Runs of the `sdkms-cluster` command: exit code, stdout and stderr.
 
 use std::fmt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::process::{append, read_lossy, signal_group};
+use coffer_testkit::process::{read_lossy, signal_group, spawn_in_group};
 
 /// How often a running command is checked for completion.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
@@ -97,15 +96,9 @@ impl CliRun {
             data_dir.display(),
             args.join(" ")
         );
-        let child = Command::new(bin)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(append(&stdout_path)?)
-            .stderr(append(&stderr_path)?)
-            .process_group(0)
-            .spawn()
+        let mut process = Command::new(bin);
+        process.arg("--data-dir").arg(data_dir).args(args);
+        let child = spawn_in_group(&mut process, &stdout_path, &stderr_path)
             .with_context(|| format!("starting {command}"))?;
         Ok(Self {
             command,

@@ -34,7 +34,6 @@ mod api;
 mod cli;
 mod cluster;
 mod node;
-mod process;
 mod status;
 mod wait;
 

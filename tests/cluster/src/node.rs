@@ -1,9 +1,8 @@
 //! One Coffer daemon on its own loopback address and data directory.
 
 use std::net::Ipv4Addr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,8 +11,8 @@ use coffer_testkit::{RawClient, RawResponse};
 use tempfile::TempDir;
 
 use crate::cli::{CliOutput, CliRun};
-use crate::process::{append, read_lossy, sdkms_cluster_binary, signal_group, tail};
 use crate::status::Status;
+use coffer_testkit::process::{read_lossy, signal_group, spawn_in_group, tail, workspace_binary};
 
 /// The API port of every node (on the node's own address).
 pub const API_PORT: u16 = 8443;
@@ -75,7 +74,7 @@ impl Node {
             name: name.to_owned(),
             ip,
             coffer_bin: coffer_testkit::coffer_binary()?,
-            cli_bin: sdkms_cluster_binary()?,
+            cli_bin: workspace_binary("sdkms-cluster", "SDKMS_CLUSTER_BIN")?,
             log_path: scratch_path.join("daemon.log"),
             scratch_path,
             data_dir,
@@ -322,22 +321,20 @@ impl Node {
     }
 
     fn launch(&mut self) -> anyhow::Result<()> {
-        let stdout = append(&self.scratch_path.join("daemon.stdout"))?;
-        let stderr = append(&self.log_path)?;
-        let child = Command::new(&self.coffer_bin)
+        let mut command = Command::new(&self.coffer_bin);
+        command
             .arg("server")
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--api-port")
             .arg(API_PORT.to_string())
             .arg("--cluster-port")
-            .arg(CLUSTER_PORT.to_string())
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {}", self.coffer_bin.display()))?;
+            .arg(CLUSTER_PORT.to_string());
+        let child = spawn_in_group(
+            &mut command,
+            &self.scratch_path.join("daemon.stdout"),
+            &self.log_path,
+        )?;
         self.daemon = Some(child);
         if let Err(error) = self.wait_admin_socket() {
             if let Some(mut child) = self.daemon.take() {
