@@ -83,6 +83,13 @@ pub struct JoinComplete {
     pub api_addr: String,
 }
 
+/// The leader's answer to `/join/complete`: the joiner is a voter now.
+#[derive(Serialize, Deserialize)]
+pub struct JoinCompleted {
+    /// The joiner's node id.
+    pub node_id: u64,
+}
+
 /// The MAC with which the cluster proves to a joiner that it knows the join token.
 pub fn cluster_info_mac(
     key: &[u8],

@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod admission;
 pub mod app_secrets;
 pub mod apps;
 pub mod audit;
