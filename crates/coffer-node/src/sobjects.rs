@@ -199,10 +199,7 @@ pub async fn update(
     if let Some(ops) = request.key_ops {
         let ops = convert::key_ops(&ops);
         check_ops(key.obj_type, &ops)?;
-        if ops.contains(&KeyOperation::Export) {
-            key.never_exportable = false;
-        }
-        key.key_ops = ops;
+        grant_ops(&mut key, ops)?;
     }
     if let Some(metadata) = request.custom_metadata {
         key.custom_metadata = metadata;
@@ -221,6 +218,18 @@ pub async fn update(
     }
     node.propose(Command::UpdateSobject(key.clone())).await?;
     Ok(key)
+}
+
+/// Sets a key's operations. A key created without EXPORT stays unexportable for good: adding
+/// EXPORT to it is refused, and nothing is changed.
+fn grant_ops(key: &mut Sobject, ops: BTreeSet<KeyOperation>) -> ServiceResult<()> {
+    if key.never_exportable && ops.contains(&KeyOperation::Export) {
+        return Err(ServiceError::invalid(
+            "key_ops: the key was created without EXPORT and can never be exported; create a new key with EXPORT instead",
+        ));
+    }
+    key.key_ops = ops;
+    Ok(())
 }
 
 /// Rotates a key named in the request (`POST /crypto/v1/keys/rekey`): a new key with the same
@@ -398,27 +407,47 @@ fn managed(node: &Node, caller: &Caller, kid: KeyId) -> ServiceResult<Sobject> {
     Ok(key)
 }
 
-/// The key with its material, when the caller may export it.
+/// The key's material, when the caller may export it ([`access::export_key`]).
 pub fn export(node: &Node, caller: &Caller, key: &Sobject) -> ServiceResult<Vec<u8>> {
-    if !key.key_ops.contains(&KeyOperation::Export) {
-        return Err(ServiceError::Forbidden(
-            "the key does not allow EXPORT".into(),
-        ));
-    }
-    if let Principal::App(app) = caller.principal {
+    {
         let state = node.cluster.state();
         let state = state.read();
-        let permitted = state
-            .app(app)
-            .and_then(|a| a.groups.get(&key.group))
-            .is_some_and(|p| p.contains(&coffer_core::AppPermission::Export));
-        if !permitted {
-            return Err(ServiceError::Forbidden(
-                "the app lacks the EXPORT permission in the key's group".into(),
-            ));
-        }
+        access::export_key(&state, caller, key)?;
     }
     value(node, key)
+}
+
+/// What a read of a key (get, info, and the answers of create, import, update and rekey)
+/// shows of its value.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ShownValue {
+    /// Nothing: material only leaves through export.
+    Hidden,
+    /// A certificate: public, shown to everyone who sees the object.
+    Public(Vec<u8>),
+    /// An OPAQUE object's material, shown because the caller may export it; the read must be
+    /// audited.
+    Material(Vec<u8>),
+}
+
+/// The value a read of `key` shows to `caller`.
+pub fn shown_value(node: &Node, caller: &Caller, key: &Sobject) -> ServiceResult<ShownValue> {
+    match key.obj_type {
+        ObjectType::Certificate => Ok(ShownValue::Public(value(node, key)?)),
+        ObjectType::Opaque => {
+            let exportable = {
+                let state = node.cluster.state();
+                let state = state.read();
+                access::export_key(&state, caller, key).is_ok()
+            };
+            if exportable {
+                Ok(ShownValue::Material(value(node, key)?))
+            } else {
+                Ok(ShownValue::Hidden)
+            }
+        }
+        _ => Ok(ShownValue::Hidden),
+    }
 }
 
 /// The stored value of a key: its material, or the public key of a public-only one.
@@ -433,11 +462,6 @@ pub fn value(node: &Node, key: &Sobject) -> ServiceResult<Vec<u8>> {
             .clone()
             .ok_or_else(|| ServiceError::invalid("the object holds no value")),
     }
-}
-
-/// Whether reads show the value: always for opaque objects and certificates, as DSM does.
-pub fn value_always_shown(key: &Sobject) -> bool {
-    matches!(key.obj_type, ObjectType::Opaque | ObjectType::Certificate)
 }
 
 /// A new key record from a request, its type-specific facts and its material.
@@ -638,7 +662,8 @@ fn key_spec_sized(obj_type: ObjectType, bits: u32) -> ServiceResult<KeySpec> {
 }
 
 /// The operations a key gets when the request lists none: every one its type supports, except
-/// EXPORT (which must be asked for).
+/// EXPORT, which must be asked for — but for OPAQUE objects, whose only use is to be read back
+/// (dsm-api.md §5: an imported OPAQUE object is exportable unless its `key_ops` say otherwise).
 fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
     use KeyOperation::*;
     let ops: &[KeyOperation] = match obj_type {
@@ -662,7 +687,8 @@ fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
         ObjectType::Ec => &[Sign, Verify, AgreeKey, AppManageable],
         ObjectType::Hmac => &[MacGenerate, MacVerify, AppManageable],
         ObjectType::Secret => &[DeriveKey, AppManageable],
-        ObjectType::Opaque | ObjectType::Certificate => &[AppManageable],
+        ObjectType::Opaque => &[Export, AppManageable],
+        ObjectType::Certificate => &[AppManageable],
     };
     ops.iter().copied().collect()
 }

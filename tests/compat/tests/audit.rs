@@ -241,6 +241,46 @@ fn exports_and_administrative_actions_are_audited() -> anyhow::Result<()> {
     Ok(())
 }
 
+#[test]
+fn every_read_of_an_opaque_value_is_audited() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let app = clients::app_with_api_key(&server)?;
+    let opaque = app.import_sobject(&keys::import(
+        &unique_name("audited-opaque"),
+        ObjectType::Opaque,
+        b"a value worth a record",
+    ))?;
+    let opaque_kid = kid(&opaque)?;
+
+    eprintln!("--- two plain reads of the object, each returning its value");
+    for _ in 0..2 {
+        let read = app.get_sobject(None, &by_kid(opaque_kid))?;
+        ensure!(
+            read.value.is_some(),
+            "an exportable OPAQUE value is returned"
+        );
+    }
+
+    eprintln!("--- each read has its own audit record naming the object");
+    let admin = clients::sysadmin_session(&server)?;
+    let authorization = bearer(&admin)?;
+    let reads = |hits: &[Value]| {
+        hits.iter()
+            .filter(|hit| {
+                let source = &hit["_source"];
+                source["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("Read the value of key"))
+                    && source["object_id"].as_str() == Some(opaque_kid.to_string().as_str())
+            })
+            .count()
+    };
+    logs_until(&server, &authorization, "two value reads", |hits| {
+        reads(hits) == 2
+    })?;
+    Ok(())
+}
+
 /// Polls `GET /sys/v1/logs?size=1000` until `done` holds: entries are written once the request
 /// has been answered, so they may appear a moment later.
 fn logs_until(

@@ -928,3 +928,58 @@ fn list(app: &SdkmsClient, params: ListSobjectsParams) -> anyhow::Result<Vec<Sob
 fn kids_of(objects: &[Sobject]) -> anyhow::Result<Vec<Uuid>> {
     objects.iter().map(kid).collect()
 }
+
+#[test]
+fn opaque_values_are_read_only_with_export_and_a_key_created_without_export_never_gains_it()
+-> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let app = clients::app_with_api_key(&server)?;
+    let secret = random_bytes(24);
+
+    eprintln!("--- OPAQUE with EXPORT (its default): the value comes back on read");
+    let open = app.import_sobject(&keys::import(
+        &unique_name("opaque-open"),
+        ObjectType::Opaque,
+        &secret,
+    ))?;
+    let read = app.get_sobject(None, &by_kid(kid(&open)?))?;
+    ensure!(
+        read.value.as_deref() == Some(&secret[..]),
+        "an exportable OPAQUE object's value on read: {:?}",
+        read.value
+    );
+
+    eprintln!("--- OPAQUE without EXPORT: the value never comes back");
+    let closed = app.import_sobject(&keys::with_ops(
+        keys::import(&unique_name("opaque-closed"), ObjectType::Opaque, &secret),
+        KeyOperations::APPMANAGEABLE,
+    ))?;
+    ensure!(closed.value.is_none(), "value in the import answer");
+    let closed_kid = kid(&closed)?;
+    let read = app.get_sobject(None, &by_kid(closed_kid))?;
+    ensure!(read.value.is_none(), "value on get: {:?}", read.value);
+    ensure!(
+        read.never_exportable == Some(true),
+        "never_exportable: {read:?}"
+    );
+    expect_client_error(app.export_sobject(&by_kid(closed_kid)))?;
+
+    eprintln!("--- adding EXPORT later is refused and changes nothing");
+    expect_status(
+        app.update_sobject(
+            &closed_kid,
+            &SobjectRequest {
+                key_ops: Some(KeyOperations::APPMANAGEABLE | KeyOperations::EXPORT),
+                ..Default::default()
+            },
+        ),
+        400,
+    )?;
+    let read = app.get_sobject(None, &by_kid(closed_kid))?;
+    ensure!(
+        read.key_ops == KeyOperations::APPMANAGEABLE && read.value.is_none(),
+        "the refused update changed the key: {read:?}"
+    );
+    expect_client_error(app.export_sobject(&by_kid(closed_kid)))?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ use coffer_core::{KeyId, Sobject};
 use coffer_node::Node;
 use coffer_node::audit::{ActionType, AuditNote};
 use coffer_node::caller::Caller;
+use coffer_node::sobjects::ShownValue;
 use coffer_node::{convert, sobjects};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -39,14 +40,38 @@ fn kid(text: &str) -> ApiResult<KeyId> {
         .map_err(|_| ApiError::key_not_found())
 }
 
-/// The wire form of a key read by the caller.
-fn shown(node: &Node, key: &Sobject) -> ApiResult<wire::Sobject> {
-    let value = if sobjects::value_always_shown(key) {
-        Some(sobjects::value(node, key)?)
-    } else {
-        None
+/// The answer to a request that shows `key` to the caller, audited with `note` (if any). When
+/// the answer carries an OPAQUE object's material, that read is audited too: the note says so,
+/// or, for a plain read, a note of its own records it.
+fn answer_with_key(
+    node: &Node,
+    caller: &Caller,
+    key: &Sobject,
+    note: Option<AuditNote>,
+) -> ApiResult<Response> {
+    let (value, note) = match sobjects::shown_value(node, caller, key)? {
+        ShownValue::Hidden => (None, note),
+        ShownValue::Public(value) => (Some(value), note),
+        ShownValue::Material(value) => {
+            let note = match note {
+                Some(mut note) => {
+                    note.message.push_str("; its value was returned");
+                    note
+                }
+                None => {
+                    let mut note = self::note("Read the value of", key);
+                    note.action = ActionType::CryptoOperation;
+                    note
+                }
+            };
+            (Some(value), Some(note))
+        }
     };
-    Ok(convert::sobject(key, value))
+    let body = Json(convert::sobject(key, value));
+    Ok(match note {
+        Some(note) => (Extension(note), body).into_response(),
+        None => body.into_response(),
+    })
 }
 
 fn note(action: &str, key: &Sobject) -> AuditNote {
@@ -65,7 +90,7 @@ async fn generate(
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::generate(&node, &caller, request).await?;
-    Ok((Extension(note("Created", &key)), Json(shown(&node, &key)?)).into_response())
+    answer_with_key(&node, &caller, &key, Some(note("Created", &key)))
 }
 
 async fn import(
@@ -74,7 +99,7 @@ async fn import(
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::import(&node, &caller, request).await?;
-    Ok((Extension(note("Imported", &key)), Json(shown(&node, &key)?)).into_response())
+    answer_with_key(&node, &caller, &key, Some(note("Imported", &key)))
 }
 
 async fn list(
@@ -92,22 +117,22 @@ async fn get_one(
     State(node): State<Arc<Node>>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> ApiResult<Json<wire::Sobject>> {
+) -> ApiResult<Response> {
     let key = sobjects::get(&node, &caller, kid(&id)?)?;
-    Ok(Json(shown(&node, &key)?))
+    answer_with_key(&node, &caller, &key, None)
 }
 
 async fn info(
     State(node): State<Arc<Node>>,
     Authenticated(caller): Authenticated,
     Body(descriptor): Body<wire::SobjectDescriptor>,
-) -> ApiResult<Json<wire::Sobject>> {
+) -> ApiResult<Response> {
     let key = {
         let state = node.cluster.state();
         let state = state.read();
         sobjects::resolve(&state, &caller, &descriptor)?
     };
-    Ok(Json(shown(&node, &key)?))
+    answer_with_key(&node, &caller, &key, None)
 }
 
 async fn update(
@@ -117,7 +142,7 @@ async fn update(
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::update(&node, &caller, kid(&id)?, request).await?;
-    Ok((Extension(note("Updated", &key)), Json(shown(&node, &key)?)).into_response())
+    answer_with_key(&node, &caller, &key, Some(note("Updated", &key)))
 }
 
 async fn rekey(
@@ -126,7 +151,7 @@ async fn rekey(
     Body(request): Body<wire::SobjectRequest>,
 ) -> ApiResult<Response> {
     let key = sobjects::rekey(&node, &caller, request).await?;
-    Ok((Extension(note("Rotated", &key)), Json(shown(&node, &key)?)).into_response())
+    answer_with_key(&node, &caller, &key, Some(note("Rotated", &key)))
 }
 
 async fn remove(
