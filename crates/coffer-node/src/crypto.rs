@@ -63,16 +63,17 @@ pub fn handle(node: &Node, record: &Sobject) -> ServiceResult<Arc<KeyHandle>> {
         ))
     })?;
     node.keys
-        .get_or_load(record.id, || match (&record.material, &record.public_key) {
-            (Some(sealed), _) => {
-                let material = node.unseal(Purpose::Record(record.id.uuid()), sealed)?;
-                KeyHandle::new(key_type, material.expose())
-                    .map_err(|e| ServiceError::Internal(e.into()))
+        .get_or_load(record.id, record.material.is_some(), || {
+            match (&record.material, &record.public_key) {
+                (Some(sealed), _) => {
+                    let material = node.unseal(Purpose::Record(record.id.uuid()), sealed)?;
+                    KeyHandle::new(key_type, material.expose())
+                        .map_err(|e| ServiceError::Internal(e.into()))
+                }
+                (None, Some(spki)) => KeyHandle::public_only(key_type, spki)
+                    .map_err(|e| ServiceError::Internal(e.into())),
+                (None, None) => Err(ServiceError::invalid("the object holds no key")),
             }
-            (None, Some(spki)) => {
-                KeyHandle::public_only(key_type, spki).map_err(|e| ServiceError::Internal(e.into()))
-            }
-            (None, None) => Err(ServiceError::invalid("the object holds no key")),
         })
 }
 

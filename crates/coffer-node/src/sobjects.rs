@@ -199,6 +199,9 @@ pub async fn update(
     if let Some(ops) = request.key_ops {
         let ops = convert::key_ops(&ops);
         check_ops(key.obj_type, &ops)?;
+        if key.material.is_none() {
+            check_public_ops(&ops)?;
+        }
         grant_ops(&mut key, ops)?;
     }
     if let Some(metadata) = request.custom_metadata {
@@ -502,11 +505,19 @@ async fn create(
         }
         group
     };
+    let public_only = material.is_none();
     let key_ops = match &request.key_ops {
         Some(ops) => convert::key_ops(ops),
+        None if public_only => default_ops(draft.obj_type)
+            .into_iter()
+            .filter(|op| PUBLIC_OPS.contains(op))
+            .collect(),
         None => default_ops(draft.obj_type),
     };
     check_ops(draft.obj_type, &key_ops)?;
+    if public_only {
+        check_public_ops(&key_ops)?;
+    }
     let id = KeyId::new(Uuid::new_v4());
     let created = now();
     let key = Sobject {
@@ -691,6 +702,25 @@ fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
         ObjectType::Certificate => &[AppManageable],
     };
     ops.iter().copied().collect()
+}
+
+/// What a key without its private half can do (the ones the state keeps when it is deleted).
+const PUBLIC_OPS: &[KeyOperation] = &[
+    KeyOperation::Verify,
+    KeyOperation::Encrypt,
+    KeyOperation::WrapKey,
+    KeyOperation::Export,
+    KeyOperation::AppManageable,
+];
+
+/// Refuses operations that need a private half on a key that has none.
+fn check_public_ops(ops: &BTreeSet<KeyOperation>) -> ServiceResult<()> {
+    match ops.iter().find(|op| !PUBLIC_OPS.contains(op)) {
+        Some(op) => Err(ServiceError::invalid(format!(
+            "key_ops: the key has no private half, so it cannot have the {op:?} operation"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses operations a key type cannot perform.
