@@ -62,12 +62,7 @@ pub async fn grant(node: &Node, request: &JoinRequest) -> ServiceResult<JoinGran
         .ok_or_else(|| ServiceError::Unavailable("not a cluster member".into()))?;
     join_tokens::check(node, &request.token).map_err(ServiceError::Forbidden)?;
     check_node_name(&request.name).map_err(ServiceError::Forbidden)?;
-    let offset = request.time_ms - now_ms();
-    if offset.abs() > MAX_CLOCK_OFFSET_MS {
-        return Err(ServiceError::Forbidden(format!(
-            "the joining node's clock is {offset} ms off the leader's; fix NTP and retry"
-        )));
-    }
+    check_clock(request.time_ms, now_ms())?;
     for (id, info, role) in node.cluster.members() {
         if info.name == request.name {
             if role == coffer_cluster::MemberRole::Voter {
@@ -163,6 +158,21 @@ pub async fn complete(node: &Node, request: &JoinComplete) -> ServiceResult<Join
     })
 }
 
+/// Refuses a joiner whose clock (`theirs`, Unix ms, as it reported it) is more than
+/// [`MAX_CLOCK_OFFSET_MS`] off this node's (`ours`). The value comes from the network: the
+/// arithmetic is checked.
+fn check_clock(theirs: i64, ours: i64) -> ServiceResult<()> {
+    match theirs.checked_sub(ours) {
+        Some(offset) if offset.unsigned_abs() <= MAX_CLOCK_OFFSET_MS.unsigned_abs() => Ok(()),
+        Some(offset) => Err(ServiceError::Forbidden(format!(
+            "the joining node's clock is {offset} ms off the leader's; fix NTP and retry"
+        ))),
+        None => Err(ServiceError::invalid(
+            "time_ms is not a plausible clock reading",
+        )),
+    }
+}
+
 /// Relays a join step to the leader; its refusal comes back as the same kind of refusal.
 async fn relay<B: Serialize, T: serde::de::DeserializeOwned>(
     node: &Node,
@@ -216,5 +226,21 @@ fn random_node_id(node: &Node) -> ServiceResult<u64> {
         if id > 1 && !taken.contains(&id) {
             return Ok(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_joiner_clock_is_checked_without_overflow() {
+        let now = 1_800_000_000_000;
+        assert!(check_clock(now + MAX_CLOCK_OFFSET_MS, now).is_ok());
+        assert!(check_clock(now - MAX_CLOCK_OFFSET_MS, now).is_ok());
+        assert!(check_clock(now + MAX_CLOCK_OFFSET_MS + 1, now).is_err());
+        assert!(check_clock(i64::MIN, now).is_err());
+        assert!(check_clock(i64::MAX, -now).is_err());
+        assert!(check_clock(i64::MIN, 0).is_err());
     }
 }

@@ -10,6 +10,20 @@ use crate::{Node, ServiceError, ServiceResult, now};
 use coffer_core::JoinToken;
 use coffer_crypto::DigestAlgorithm;
 
+/// The longest a join token may live: a token is a credential to join the cluster and receive
+/// its master key, so it should not outlast the join it was made for.
+pub const MAX_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+
+/// Refuses a token lifetime of zero or beyond [`MAX_LIFETIME_SECS`].
+pub fn check_lifetime(ttl_secs: u64) -> ServiceResult<()> {
+    if ttl_secs == 0 || ttl_secs > MAX_LIFETIME_SECS {
+        return Err(ServiceError::invalid(
+            "--ttl: a join token lives between 1 second and 7 days (the default is 24h)",
+        ));
+    }
+    Ok(())
+}
+
 /// The characters of both halves.
 pub const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -67,6 +81,14 @@ pub fn unseal_signing_key(node: &Node, token: &JoinToken) -> Result<Vec<u8>, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_lives_at_most_a_week() {
+        assert!(check_lifetime(24 * 3600).is_ok());
+        assert!(check_lifetime(MAX_LIFETIME_SECS).is_ok());
+        assert!(check_lifetime(MAX_LIFETIME_SECS + 1).is_err());
+        assert!(check_lifetime(0).is_err());
+    }
 
     #[test]
     fn tokens_have_the_kubeadm_shape() {

@@ -2,7 +2,7 @@
 //!
 //! `coffer server --dev` starts a complete single-node Coffer for development and evaluation:
 //! an embedded store, a bootstrap TLS certificate, a sysadmin, an account, a group and an app,
-//! printed and written to `DATA_DIR/dev-credentials.json`.
+//! written to `DATA_DIR/dev-credentials.json` (the banner names the file, not the secrets).
 //!
 //! Exit codes: 0 after a clean shutdown, 1 when the node could not start or failed.
 

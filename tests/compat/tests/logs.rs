@@ -280,3 +280,22 @@ fn has_status(value: &Value, status: u64) -> bool {
             })
         })
 }
+
+#[test]
+fn the_dev_banner_names_the_credentials_file_but_prints_no_secret() -> anyhow::Result<()> {
+    let mut server = CofferServer::start_dev()?;
+    let credentials = server.credentials().clone();
+    server.stop()?;
+    let banner = server.stdout();
+    ensure!(
+        banner.contains("dev-credentials.json") && banner.contains(&credentials.app_id),
+        "the banner names the app and the credentials file: {banner}"
+    );
+    for (label, secret) in [
+        ("API key", credentials.api_key.as_str()),
+        ("sysadmin password", credentials.sysadmin_password.as_str()),
+    ] {
+        ensure!(!banner.contains(secret), "the banner prints the {label}: {banner}");
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ pub(crate) struct TokenArgs {
 pub(crate) enum TokenCommand {
     /// Create a join token and print it on stdout (its expiry goes to stderr).
     Create {
-        /// How long the token stays valid: 30m, 24h, 7d, 3600s, 1h30m.
+        /// How long the token stays valid, at most 7 days: 30m, 24h, 7d, 3600s, 1h30m.
         #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
         ttl: Duration,
     },

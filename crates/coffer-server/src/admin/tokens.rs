@@ -3,19 +3,14 @@
 
 use coffer_admin::{AdminError, TokenCreated, TokenInfo};
 use coffer_core::{Command, JoinToken, UnixTime};
-use coffer_node::join_tokens::{ALPHABET, signing_key, verifier};
+use coffer_node::join_tokens::{self, ALPHABET, signing_key, verifier};
 use coffer_node::vault::Purpose;
 use coffer_node::{Node, now};
 use std::sync::Arc;
 
 /// Creates a token.
 pub(crate) async fn create(node: Arc<Node>, ttl_secs: u64) -> Result<TokenCreated, AdminError> {
-    if ttl_secs == 0 || ttl_secs > 365 * 24 * 3600 {
-        return Err(AdminError::new(
-            "the token lifetime must be between 1 second and 365 days",
-            None,
-        ));
-    }
+    join_tokens::check_lifetime(ttl_secs).map_err(|e| AdminError::new(e.to_string(), None))?;
     let id = random_text(6)?;
     let secret = random_text(16)?;
     let created_at = now();

@@ -61,17 +61,15 @@ pub(crate) async fn serve(
 }
 
 fn print_banner(dir: &Path, url: &str, secrets: &coffer_node::dev::DevSecrets) {
+    // The secrets stay in the credentials file (mode 0600): terminals, their scrollback and
+    // process supervisors' logs keep what is printed.
     println!("Coffer is serving at {url} (bootstrap certificate; evaluation only)");
-    println!(
-        "  sysadmin:  {} / {}",
-        secrets.sysadmin_email, secrets.sysadmin_password
-    );
+    println!("  sysadmin:  {}", secrets.sysadmin_email);
     println!("  account:   {}", secrets.account_id);
     println!("  group:     {}", secrets.group_id);
     println!("  app:       {}", secrets.app_id);
-    println!("  API key:   {}", secrets.api_key);
     println!(
-        "  all of it: {}",
+        "  password, API key and CA certificate: {}",
         dir.join(coffer_node::dev::CREDENTIALS_FILE).display()
     );
 }
