@@ -480,3 +480,43 @@ fn user_sessions_and_user_passwords_are_refused_on_crypto_endpoints() -> anyhow:
     expect_one_of(missing.list_sobjects(None), &[401])?;
     Ok(())
 }
+
+#[test]
+fn a_session_token_starts_no_session_and_reauth_renews_the_same_one() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let credentials = server.credentials().clone();
+    let token_of = |response: &coffer_compat_tests::RawResponse| -> anyhow::Result<String> {
+        let body = response.json()?;
+        body["access_token"]
+            .as_str()
+            .map(|t| format!("Bearer {t}"))
+            .with_context(|| format!("no access_token in {body}"))
+    };
+
+    eprintln!("--- log in with the API key");
+    let login = raw::send_bytes(
+        &server,
+        "POST",
+        "/sys/v1/session/auth",
+        &credentials.basic_auth(),
+        b"",
+    )?;
+    expect_raw(&login, &[200])?;
+    let session = token_of(&login)?;
+
+    eprintln!("--- the session token cannot log in again");
+    let again = raw::send_bytes(&server, "POST", "/sys/v1/session/auth", &session, b"")?;
+    expect_raw(&again, &[401])?;
+
+    eprintln!("--- reauth with it gives a token for the same session");
+    let renewed = raw::send_bytes(&server, "POST", "/sys/v1/session/reauth", &session, b"")?;
+    expect_raw(&renewed, &[200])?;
+    let renewed = token_of(&renewed)?;
+    expect_raw(&raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?, &[200])?;
+
+    eprintln!("--- ending the session ends the renewed token too");
+    let ended = raw::send_bytes(&server, "POST", "/sys/v1/session/terminate", &session, b"")?;
+    expect_raw(&ended, &[204])?;
+    expect_raw(&raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?, &[401])?;
+    Ok(())
+}

@@ -20,17 +20,46 @@ use uuid::Uuid;
 pub(super) fn routes() -> Router<Arc<Node>> {
     Router::new()
         .route("/sys/v1/session/auth", post(login))
-        .route("/sys/v1/session/reauth", post(login))
+        .route("/sys/v1/session/reauth", post(reauth))
         .route("/sys/v1/session/refresh", post(refresh))
         .route("/sys/v1/session/terminate", post(terminate))
         .route("/sys/v1/session/select_account", post(select_account))
 }
 
 /// Trades credentials (app API key or user password, checked by the middleware) for a token.
+/// A session token is not a credential here: a session cannot outlive its own lifetime by
+/// starting another.
 async fn login(
     State(node): State<Arc<Node>>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Response> {
+    if caller.session.is_some() {
+        return Err(ApiError::Unauthorized(
+            "log in with credentials; a session is renewed with /sys/v1/session/reauth",
+        ));
+    }
+    new_session(&node, caller)
+}
+
+/// DSM's renewal: with credentials, a new session as at login; with a bearer token, a token
+/// for the same session (same id, same absolute end), so renewing never extends it and
+/// ending it ends every token it was renewed into.
+async fn reauth(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
+    let Some(claims) = caller.session else {
+        return new_session(&node, caller);
+    };
+    let entity = match claims.principal {
+        SessionPrincipal::App(app) => app.uuid(),
+        SessionPrincipal::User(user) => user.uuid(),
+    };
+    let token = node.sessions.issue(claims);
+    Ok(Json(AuthResponse::bearer(token, IDLE_TIMEOUT_SECS as u32, entity)).into_response())
+}
+
+fn new_session(node: &Node, caller: coffer_node::caller::Caller) -> ApiResult<Response> {
     let claims = SessionClaims {
         id: SessionId::new(Uuid::new_v4()),
         principal: match caller.principal {
