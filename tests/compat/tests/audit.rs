@@ -261,6 +261,14 @@ fn every_read_of_an_opaque_value_is_audited() -> anyhow::Result<()> {
         );
     }
 
+    eprintln!("--- and a read of a key whose value is never shown");
+    let aes = app.create_sobject(&keys::generate(
+        &unique_name("plain-read"),
+        ObjectType::Aes,
+        128,
+    ))?;
+    app.get_sobject(None, &by_kid(kid(&aes)?))?;
+
     eprintln!("--- each read has its own audit record naming the object");
     let admin = clients::sysadmin_session(&server)?;
     let authorization = bearer(&admin)?;
@@ -275,9 +283,29 @@ fn every_read_of_an_opaque_value_is_audited() -> anyhow::Result<()> {
             })
             .count()
     };
-    logs_until(&server, &authorization, "two value reads", |hits| {
+    let hits = logs_until(&server, &authorization, "two value reads", |hits| {
         reads(hits) == 2
     })?;
+
+    eprintln!("--- a successful request is never recorded as failed");
+    ensure!(
+        hits.iter().any(|hit| hit["_source"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("POST /crypto/v1/keys/info answered 200"))),
+        "no record of the plain read"
+    );
+    let misfiled: Vec<&Value> = hits
+        .iter()
+        .filter(|hit| {
+            hit["_source"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("failed with 2"))
+        })
+        .collect();
+    ensure!(
+        misfiled.is_empty(),
+        "successes recorded as failures: {misfiled:?}"
+    );
     Ok(())
 }
 

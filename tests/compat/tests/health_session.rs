@@ -512,11 +512,17 @@ fn a_session_token_starts_no_session_and_reauth_renews_the_same_one() -> anyhow:
     let renewed = raw::send_bytes(&server, "POST", "/sys/v1/session/reauth", &session, b"")?;
     expect_raw(&renewed, &[200])?;
     let renewed = token_of(&renewed)?;
-    expect_raw(&raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?, &[200])?;
+    expect_raw(
+        &raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?,
+        &[200],
+    )?;
 
     eprintln!("--- ending the session ends the renewed token too");
     let ended = raw::send_bytes(&server, "POST", "/sys/v1/session/terminate", &session, b"")?;
     expect_raw(&ended, &[204])?;
-    expect_raw(&raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?, &[401])?;
+    expect_raw(
+        &raw::send(&server, "GET", "/crypto/v1/keys", &renewed)?,
+        &[401],
+    )?;
     Ok(())
 }

@@ -295,7 +295,10 @@ fn the_dev_banner_names_the_credentials_file_but_prints_no_secret() -> anyhow::R
         ("API key", credentials.api_key.as_str()),
         ("sysadmin password", credentials.sysadmin_password.as_str()),
     ] {
-        ensure!(!banner.contains(secret), "the banner prints the {label}: {banner}");
+        ensure!(
+            !banner.contains(secret),
+            "the banner prints the {label}: {banner}"
+        );
     }
     Ok(())
 }

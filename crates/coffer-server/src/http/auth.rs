@@ -171,12 +171,12 @@ fn finish(
             } else {
                 ActionType::Administrative
             };
-            (
-                action,
-                format!("{method} {path} failed with {}: {error}", status.as_u16()),
-                None,
-                Vec::new(),
-            )
+            let message = if status.is_success() {
+                format!("{method} {path} answered {}", status.as_u16())
+            } else {
+                format!("{method} {path} failed with {}: {error}", status.as_u16())
+            };
+            (action, message, None, Vec::new())
         }
     };
     let severity = if status.is_success() {

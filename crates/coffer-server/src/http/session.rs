@@ -56,7 +56,12 @@ async fn reauth(
         SessionPrincipal::User(user) => user.uuid(),
     };
     let token = node.sessions.issue(claims);
-    Ok(Json(AuthResponse::bearer(token, IDLE_TIMEOUT_SECS as u32, entity)).into_response())
+    Ok(Json(AuthResponse::bearer(
+        token,
+        IDLE_TIMEOUT_SECS as u32,
+        entity,
+    ))
+    .into_response())
 }
 
 fn new_session(node: &Node, caller: coffer_node::caller::Caller) -> ApiResult<Response> {
