@@ -70,7 +70,9 @@ impl Node {
     }
 
     /// Who a refused credential claimed to be, for the audit log: the app or user it names,
-    /// if that principal exists. Never trusted for anything else.
+    /// if that principal exists. Never trusted for anything else — and filed under no account:
+    /// whoever sends a refused credential must not be able to fill the account's audit log
+    /// (sysadmins read the entries of no account).
     pub fn claimed_identity(&self, header: &[u8]) -> Option<Caller> {
         let (principal, _) = basic_credentials(header)?;
         let state = self.cluster.state();
@@ -79,7 +81,7 @@ impl Node {
             let app = state.app(AppId::new(id))?;
             return Some(Caller {
                 principal: Principal::App(app.id),
-                account: Some(app.account),
+                account: None,
                 sysadmin: false,
                 session: None,
             });
@@ -87,7 +89,7 @@ impl Node {
         let user = state.user_by_email(&principal)?;
         Some(Caller {
             principal: Principal::User(user.id),
-            account: only_account(user),
+            account: None,
             sysadmin: false,
             session: None,
         })

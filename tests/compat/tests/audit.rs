@@ -232,12 +232,24 @@ fn exports_and_administrative_actions_are_audited() -> anyhow::Result<()> {
     let failed = clients::anonymous(&server)?
         .authenticate_user(&server.credentials().sysadmin_email, "wrong password");
     ensure!(failed.is_err(), "the wrong password logged in");
-    logs_until(
+    let hits = logs_until(
         &server,
         &authorization,
         "an AUTH entry for the failed login",
         |hits| auth_entries(hits) > before,
     )?;
+    eprintln!("--- filed under no account: a stranger cannot fill the account's log");
+    let refusal = hits
+        .iter()
+        .map(|hit| &hit["_source"])
+        .find(|source| source["action_type"] == "AUTH" && source["severity"] == "WARNING")
+        .context("no AUTH warning for the failed login")?;
+    // Entries of no account carry the nil id (DSM clients require a UUID there).
+    ensure!(
+        refusal["acct_id"].is_null()
+            || refusal["acct_id"] == "00000000-0000-0000-0000-000000000000",
+        "the failed login was filed under an account: {refusal}"
+    );
     Ok(())
 }
 
