@@ -578,3 +578,36 @@ fn errors_are_short_plain_text_naming_no_secret() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_refused_body_names_the_field_but_never_repeats_its_value() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let basic = server.credentials().basic_auth();
+    let marker = format!("leak-{}", Uuid::new_v4());
+    let cases = [
+        (
+            json!({"name": unique_name("t"), "obj_type": "AES", "key_size": marker}),
+            "key_size",
+        ),
+        (
+            json!({"name": unique_name("t"), "obj_type": marker, "key_size": 256}),
+            "obj_type",
+        ),
+        (
+            json!({"name": unique_name("t"), "obj_type": "AES", "key_size": 256, "key_ops": [marker]}),
+            "key_ops",
+        ),
+    ];
+    for (body, field) in cases {
+        eprintln!("--- POST /crypto/v1/keys {body}");
+        let response = raw::send_json(&server, "POST", "/crypto/v1/keys", &basic, &body)?;
+        expect_raw(&response, &[400])?;
+        let text = response.text();
+        ensure!(text.contains(field), "the refusal names {field}: {text}");
+        ensure!(
+            !text.contains(&marker),
+            "the refusal repeats the value: {text}"
+        );
+    }
+    Ok(())
+}

@@ -3,7 +3,8 @@
 //! DSM clients differ in what they send: the Python client puts `Content-Type: application/json`
 //! on every request, the Rust client none on body-less ones. So bodies are parsed whatever the
 //! content type says, an empty body counts as `{}` where the body is optional, and a parse error
-//! is a 400 that names the field and position.
+//! is a 400 that names the field and position — never the value found there, which may be a
+//! secret (the answer's text also goes to the audit log).
 
 use super::error::ApiError;
 use axum::body::Bytes;
@@ -38,8 +39,45 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
-    serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::bad_request(format!("invalid request body: {error}")))
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        ApiError::bad_request(describe(&error.path().to_string(), error.inner()))
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::bad_request(describe(".", &error)))?;
+    Ok(value)
+}
+
+/// What was wrong with a body, where, without the offending value.
+/// `path` is where in the body (`.` for the whole of it).
+fn describe(path: &str, error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", error.line(), error.column());
+    match error.classify() {
+        Category::Syntax => format!("invalid request body: malformed JSON at {at}"),
+        Category::Eof => format!("invalid request body: it ends early, at {at}"),
+        Category::Io => "invalid request body: it could not be read".to_owned(),
+        Category::Data => {
+            // serde's own text names the value for type and variant errors; only a missing
+            // field's text is safe to repeat.
+            let text = error.to_string();
+            if let Some(field) = text.strip_prefix("missing field ")
+                && let Some(field) = field.split(' ').next()
+            {
+                return match path {
+                    "." => format!("invalid request body: missing field {field}"),
+                    inner => format!("invalid request body: missing field {field} in `{inner}`"),
+                };
+            }
+            match path {
+                "." => format!("invalid request body: not the object expected, at {at}"),
+                field => format!(
+                    "invalid request body: `{field}` has the wrong type or a value that is not accepted, at {at}"
+                ),
+            }
+        }
+    }
 }
 
 /// A JSON response.
