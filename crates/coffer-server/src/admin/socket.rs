@@ -3,7 +3,7 @@
 use crate::runtime::Daemon;
 use anyhow::Context;
 use coffer_admin::{AdminRequest, AdminResponse, SOCKET_NAME};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -16,6 +16,8 @@ const MAX_REQUEST: usize = 1024 * 1024;
 pub(crate) struct AdminSocket {
     listener: UnixListener,
     path: PathBuf,
+    /// The daemon's user (the socket file's owner); with root, the only one answered.
+    owner: u32,
 }
 
 impl AdminSocket {
@@ -35,7 +37,14 @@ impl AdminSocket {
         let listener =
             UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Self { listener, path })
+        let owner = std::fs::metadata(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .uid();
+        Ok(Self {
+            listener,
+            path,
+            owner,
+        })
     }
 
     /// The socket's path.
@@ -49,8 +58,9 @@ impl AdminSocket {
             match self.listener.accept().await {
                 Ok((stream, _)) => {
                     let daemon = daemon.clone();
+                    let owner = self.owner;
                     tokio::spawn(async move {
-                        if let Err(error) = answer(stream, daemon).await {
+                        if let Err(error) = answer(stream, daemon, owner).await {
                             tracing::warn!(error = format!("{error:#}"), "admin request failed");
                         }
                     });
@@ -64,14 +74,33 @@ impl AdminSocket {
     }
 }
 
-async fn answer(stream: UnixStream, daemon: Arc<Daemon>) -> anyhow::Result<()> {
+/// Answers one connection. Only root and the daemon's own user are answered, whatever the
+/// socket file's mode says: the socket is the cluster's root of control.
+async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::Result<()> {
+    let uid = stream
+        .peer_cred()
+        .context("reading the client's credentials")?
+        .uid();
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
     reader.read_line(&mut line).await?;
     let response = match serde_json::from_str::<AdminRequest>(&line) {
+        Ok(request) if uid != 0 && uid != owner => {
+            tracing::warn!(
+                command = command_name(&request),
+                uid,
+                "admin request refused: the client is neither root nor the daemon's user"
+            );
+            AdminResponse::Error(coffer_admin::AdminError::new(
+                format!(
+                    "the admin socket answers only root and uid {owner}; this command runs as uid {uid}"
+                ),
+                Some("run sdkms-cluster as root (sudo)"),
+            ))
+        }
         Ok(request) => {
-            tracing::info!(command = command_name(&request), "admin request");
+            tracing::info!(command = command_name(&request), uid, "admin request");
             daemon.handle(request).await
         }
         Err(error) => AdminResponse::Error(coffer_admin::AdminError::new(
