@@ -1,5 +1,5 @@
 //! The admin socket answers only root and the daemon's own user, even when its file mode would
-//! let others connect.
+//! let others connect; and a daemon whose platform secret lies in its data directory says so.
 
 use anyhow::{Context, ensure};
 use coffer_cluster_tests::scenario;
@@ -10,7 +10,7 @@ use std::process::Command;
 const NOBODY: &str = "65534";
 
 #[test]
-fn another_user_is_refused_even_through_a_world_writable_socket() {
+fn other_users_are_refused_and_a_platform_secret_in_the_data_dir_is_warned_of() {
     if !Command::new("id")
         .arg("-u")
         .output()
@@ -59,6 +59,13 @@ fn another_user_is_refused_even_through_a_world_writable_socket() {
         ensure!(
             !other.status.success() && stderr.contains("answers only root"),
             "uid {NOBODY} was answered: {other:?}"
+        );
+
+        eprintln!("--- the daemon warned that its platform secret lives in the data directory");
+        ensure!(
+            node.logs()
+                .contains("the platform secret is inside the data directory"),
+            "no warning about the platform secret's place"
         );
         Ok(())
     });

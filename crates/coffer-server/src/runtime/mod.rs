@@ -85,6 +85,7 @@ impl Daemon {
     /// caller then serves the admin socket.
     pub(crate) async fn open(config: DaemonConfig) -> anyhow::Result<Arc<Self>> {
         create_dir(&config.dir)?;
+        warn_if_inside(&config.platform_secret, &config.dir);
         let sealing = NodeSeal::open(&config.platform_secret)?;
         let daemon = Arc::new(Self {
             config,
@@ -398,6 +399,20 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("creating the data directory {}", dir.display()))
+}
+
+/// A platform secret kept inside the data directory travels with every copy of it (a backup,
+/// a stolen disk image), which is then enough to unseal the node's keys.
+fn warn_if_inside(platform_secret: &Path, dir: &Path) {
+    let absolute = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let secret = absolute(platform_secret.parent().unwrap_or(platform_secret));
+    if secret.starts_with(absolute(dir)) {
+        tracing::warn!(
+            platform_secret = %platform_secret.display(),
+            data_dir = %dir.display(),
+            "the platform secret is inside the data directory: a copy of the directory is enough to unseal this node's keys; keep it elsewhere (the installer uses /etc/coffer/platform.secret)"
+        );
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
