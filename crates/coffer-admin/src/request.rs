@@ -123,3 +123,28 @@ pub enum AdminRequest {
         password: String,
     },
 }
+
+impl AdminRequest {
+    /// The command's name as the operator types it, for messages and logs (never its
+    /// arguments: they can hold passwords and tokens).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Create { .. } => "create",
+            Self::Join { .. } => "join",
+            Self::TokenCreate { .. } => "token create",
+            Self::TokenList => "token list",
+            Self::Remove { .. } => "remove",
+            Self::Reset { .. } => "reset",
+            Self::Status => "status",
+            Self::Label { .. } => "label",
+            Self::Repair => "repair",
+            Self::CheckNetwork { .. } => "check-network",
+            Self::SysadminCreate { .. } => "sysadmin create",
+            Self::GetCsrs { .. } => "get_csrs",
+            Self::InstallCerts { .. } => "install_certs",
+            Self::Deploy { .. } => "deploy",
+            Self::ConfigShow => "config show",
+            Self::ConfigWatch { .. } => "config watch",
+        }
+    }
+}

@@ -110,7 +110,7 @@ impl Client {
 
     /// Writes the request line and reads the answer line.
     fn exchange(&self, stream: UnixStream, request: &AdminRequest) -> Result<Value, CliError> {
-        let command = command_name(request);
+        let command = request.name();
         let answer_timeout = answer_timeout(request);
         let transport = |source: io::Error| {
             if matches!(
@@ -181,28 +181,6 @@ pub fn decode_payload<T: serde::de::DeserializeOwned>(
         command,
         reason: error.to_string(),
     })
-}
-
-/// The request's wire name, for messages.
-pub fn command_name(request: &AdminRequest) -> &'static str {
-    match request {
-        AdminRequest::Create { .. } => "create",
-        AdminRequest::Join { .. } => "join",
-        AdminRequest::TokenCreate { .. } => "token create",
-        AdminRequest::TokenList => "token list",
-        AdminRequest::Remove { .. } => "remove",
-        AdminRequest::Reset { .. } => "reset",
-        AdminRequest::Status => "status",
-        AdminRequest::Label { .. } => "label",
-        AdminRequest::Repair => "repair",
-        AdminRequest::CheckNetwork { .. } => "check-network",
-        AdminRequest::SysadminCreate { .. } => "sysadmin create",
-        AdminRequest::GetCsrs { .. } => "get_csrs",
-        AdminRequest::InstallCerts { .. } => "install_certs",
-        AdminRequest::Deploy { .. } => "deploy",
-        AdminRequest::ConfigShow => "config show",
-        AdminRequest::ConfigWatch { .. } => "config watch",
-    }
 }
 
 /// How long the daemon may take to answer `request`.

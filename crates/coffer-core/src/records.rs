@@ -279,6 +279,17 @@ pub enum KeyOperation {
     AppManageable,
 }
 
+impl KeyOperation {
+    /// What a key can still do once its private half is gone: the operations of the public
+    /// key, and its management.
+    pub const WITHOUT_PRIVATE_HALF: [KeyOperation; 4] = [
+        KeyOperation::Verify,
+        KeyOperation::Encrypt,
+        KeyOperation::WrapKey,
+        KeyOperation::AppManageable,
+    ];
+}
+
 /// The lifecycle state of a security object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyState {

@@ -510,7 +510,7 @@ async fn create(
         Some(ops) => convert::key_ops(ops),
         None if public_only => default_ops(draft.obj_type)
             .into_iter()
-            .filter(|op| PUBLIC_OPS.contains(op))
+            .filter(|op| public_op(*op))
             .collect(),
         None => default_ops(draft.obj_type),
     };
@@ -704,18 +704,15 @@ fn default_ops(obj_type: ObjectType) -> BTreeSet<KeyOperation> {
     ops.iter().copied().collect()
 }
 
-/// What a key without its private half can do (the ones the state keeps when it is deleted).
-const PUBLIC_OPS: &[KeyOperation] = &[
-    KeyOperation::Verify,
-    KeyOperation::Encrypt,
-    KeyOperation::WrapKey,
-    KeyOperation::Export,
-    KeyOperation::AppManageable,
-];
+/// True for operations a key without its private half can have: those the state keeps when
+/// the private half is deleted, and EXPORT (of the public key).
+fn public_op(op: KeyOperation) -> bool {
+    op == KeyOperation::Export || KeyOperation::WITHOUT_PRIVATE_HALF.contains(&op)
+}
 
 /// Refuses operations that need a private half on a key that has none.
 fn check_public_ops(ops: &BTreeSet<KeyOperation>) -> ServiceResult<()> {
-    match ops.iter().find(|op| !PUBLIC_OPS.contains(op)) {
+    match ops.iter().find(|op| !public_op(**op)) {
         Some(op) => Err(ServiceError::invalid(format!(
             "key_ops: the key has no private half, so it cannot have the {op:?} operation"
         ))),

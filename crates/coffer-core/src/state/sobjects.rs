@@ -89,15 +89,8 @@ impl State {
             return Err(ApplyError::NoPublicHalf(*id));
         }
         key.material = None;
-        key.key_ops.retain(|op| {
-            matches!(
-                op,
-                KeyOperation::Verify
-                    | KeyOperation::Encrypt
-                    | KeyOperation::WrapKey
-                    | KeyOperation::AppManageable
-            )
-        });
+        key.key_ops
+            .retain(|op| KeyOperation::WITHOUT_PRIVATE_HALF.contains(op));
         changed.push(RecordKey::new(Table::Sobjects, id.uuid()));
         Ok(())
     }

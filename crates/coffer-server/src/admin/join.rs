@@ -263,7 +263,7 @@ async fn fetch<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| {
             AdminError::new(
-                format!("{what}: {}", crate::net::tls::error_chain(&e)),
+                format!("{what}: {:#}", anyhow::Error::new(e)),
                 Some(
                     "check the address and that the cluster port is reachable (`sdkms-cluster check-network`)",
                 ),

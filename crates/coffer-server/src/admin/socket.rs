@@ -6,7 +6,7 @@ use coffer_admin::{AdminRequest, AdminResponse, SOCKET_NAME};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 /// Longest request line accepted (a `config.yaml` travels inside `create`).
@@ -88,7 +88,7 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::
     let response = match serde_json::from_str::<AdminRequest>(&line) {
         Ok(request) if uid != 0 && uid != owner => {
             tracing::warn!(
-                command = command_name(&request),
+                command = request.name(),
                 uid,
                 "admin request refused: the client is neither root nor the daemon's user"
             );
@@ -100,7 +100,7 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::
             ))
         }
         Ok(request) => {
-            tracing::info!(command = command_name(&request), uid, "admin request");
+            tracing::info!(command = request.name(), uid, "admin request");
             daemon.handle(request).await
         }
         Err(error) => AdminResponse::Error(coffer_admin::AdminError::new(
@@ -114,27 +114,3 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::
     write.shutdown().await?;
     Ok(())
 }
-
-/// The request's name for the log (never its arguments: they can hold passwords and tokens).
-fn command_name(request: &AdminRequest) -> &'static str {
-    match request {
-        AdminRequest::Create { .. } => "create",
-        AdminRequest::Join { .. } => "join",
-        AdminRequest::TokenCreate { .. } => "token create",
-        AdminRequest::TokenList => "token list",
-        AdminRequest::Remove { .. } => "remove",
-        AdminRequest::Reset { .. } => "reset",
-        AdminRequest::Status => "status",
-        AdminRequest::Label { .. } => "label",
-        AdminRequest::Repair => "repair",
-        AdminRequest::CheckNetwork { .. } => "check-network",
-        AdminRequest::SysadminCreate { .. } => "sysadmin create",
-        AdminRequest::GetCsrs { .. } => "get_csrs",
-        AdminRequest::Deploy { .. } => "deploy",
-        AdminRequest::ConfigShow => "config show",
-        AdminRequest::ConfigWatch { .. } => "config watch",
-        AdminRequest::InstallCerts { .. } => "install_certs",
-    }
-}
-
-use tokio::io::AsyncReadExt as _;

@@ -47,28 +47,28 @@ fn answer_with_key(
     node: &Node,
     caller: &Caller,
     key: &Sobject,
-    note: Option<AuditNote>,
+    audit: Option<AuditNote>,
 ) -> ApiResult<Response> {
-    let (value, note) = match sobjects::shown_value(node, caller, key)? {
-        ShownValue::Hidden => (None, note),
-        ShownValue::Public(value) => (Some(value), note),
+    let (value, audit) = match sobjects::shown_value(node, caller, key)? {
+        ShownValue::Hidden => (None, audit),
+        ShownValue::Public(value) => (Some(value), audit),
         ShownValue::Material(value) => {
-            let note = match note {
+            let audit = match audit {
                 Some(mut note) => {
                     note.message.push_str("; its value was returned");
                     note
                 }
                 None => {
-                    let mut note = self::note("Read the value of", key);
-                    note.action = ActionType::CryptoOperation;
-                    note
+                    let mut read = note("Read the value of", key);
+                    read.action = ActionType::CryptoOperation;
+                    read
                 }
             };
-            (Some(value), Some(note))
+            (Some(value), Some(audit))
         }
     };
     let body = Json(convert::sobject(key, value));
-    Ok(match note {
+    Ok(match audit {
         Some(note) => (Extension(note), body).into_response(),
         None => body.into_response(),
     })

@@ -12,12 +12,10 @@
 //! certificate: apps registered with a certificate authenticate with it there (R-TLS-4).
 
 use crate::net::listener::{ChooseConfig, Service};
-use anyhow::Context;
 use coffer_core::InstalledCertificates;
 use coffer_crypto::Secret;
 use coffer_node::Node;
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::{Arc, RwLock};
 
 use coffer_node::vault::Purpose;
@@ -153,12 +151,7 @@ impl ChooseConfig for ServiceTls {
 /// The mutual-TLS interface's TLS: the main certificate; a client certificate is asked for and
 /// optional (without one, apps cannot authenticate by certificate; everything else works).
 fn mtls_server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<ServerConfig>> {
-    let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut chain_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .context("parsing the certificate chain")?;
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.expose())
-        .context("parsing the TLS private key")?
-        .context("no private key in the TLS key PEM")?;
+    let (chain, key) = crate::net::tls::chain_and_key(chain_pem, key_pem)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(danger::AnyClientCertificate::new(
         provider.signature_verification_algorithms,
@@ -272,7 +265,7 @@ mod tests {
 
     use super::danger::AnyClientCertificate;
     use super::*;
-    use rustls::pki_types::UnixTime;
+    use rustls::pki_types::{CertificateDer, UnixTime};
     use rustls::server::danger::ClientCertVerifier;
     use std::time::Duration;
 

@@ -68,12 +68,7 @@ pub(crate) fn bootstrap_identity_named(
 
 /// A rustls server configuration (HTTP/1.1 and h2) for a PEM chain and key.
 fn server_config(chain_pem: &str, key_pem: &Secret) -> anyhow::Result<Arc<ServerConfig>> {
-    let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut chain_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .context("parsing the certificate chain")?;
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.expose())
-        .context("parsing the TLS private key")?
-        .context("no private key in the TLS key PEM")?;
+    let (chain, key) = chain_and_key(chain_pem, key_pem)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -154,7 +149,7 @@ impl coffer_node::peers::PeerLink for HttpsPeerLink {
                 .0
                 .send(cluster_addr, &server_name, request)
                 .await
-                .map_err(|e| PeerLinkError(error_chain(&e)))?;
+                .map_err(|e| PeerLinkError(format!("{:#}", anyhow::Error::new(e))))?;
             Ok(PeerAnswer {
                 status: reply.status,
                 body: reply.body,
@@ -169,18 +164,6 @@ pub(crate) fn server_name_of(addr: &str) -> String {
         .map_or_else(|_| addr.to_owned(), |a| a.ip().to_string())
 }
 
-/// An error and its causes, on one line.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
@@ -189,7 +172,8 @@ fn roots(ca_pem: &str) -> anyhow::Result<rustls::RootCertStore> {
     Ok(roots)
 }
 
-fn chain_and_key(
+/// A PEM certificate chain and private key, parsed for rustls.
+pub(crate) fn chain_and_key(
     chain_pem: &str,
     key_pem: &Secret,
 ) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
