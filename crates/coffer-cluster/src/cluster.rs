@@ -63,6 +63,9 @@ pub(crate) struct Shared {
     lease: Duration,
     /// Set by [`Cluster::shutdown`].
     stopped: AtomicBool,
+    /// The node that admitted this one, and its certificate key id: the only peer taken until
+    /// this node has a membership of its own (see [`Cluster::admitted_by`]).
+    admitted_by: std::sync::Mutex<Option<(u64, [u8; 32])>>,
 }
 
 /// When a start waits for this node to lead.
@@ -167,6 +170,7 @@ impl Cluster {
                 membership_lock: Arc::new(tokio::sync::Mutex::new(())),
                 lease,
                 stopped: AtomicBool::new(false),
+                admitted_by: std::sync::Mutex::new(None),
             }),
         };
         if let Err(error) = cluster.come_up(bootstrap, lead_wait).await {

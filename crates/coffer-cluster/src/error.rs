@@ -225,21 +225,32 @@ impl PeerError {
 }
 
 /// A request to the cluster port that [`Cluster::answer_peer`](crate::Cluster::answer_peer)
-/// could not take (its body does not decode); nothing was done. An HTTP server answers it with
-/// status 400 and [`BadPeerRequest::message`].
+/// did not take; nothing was done. An HTTP server answers it with [`PeerRefusal::status`] and
+/// [`PeerRefusal::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct BadPeerRequest {
-    message: String,
+pub enum PeerRefusal {
+    /// The body does not decode (HTTP 400).
+    #[error("{0}")]
+    Malformed(String),
+    /// The caller may not call the route: its certificate is no current member's, or the route
+    /// is not one that member may call (HTTP 403).
+    #[error("{0}")]
+    NotAllowed(String),
 }
 
-impl BadPeerRequest {
-    pub(crate) fn new(message: String) -> Self {
-        Self { message }
-    }
-
+impl PeerRefusal {
     /// What was wrong with the request.
     pub fn message(&self) -> &str {
-        &self.message
+        match self {
+            Self::Malformed(message) | Self::NotAllowed(message) => message,
+        }
+    }
+
+    /// The HTTP status that answers it: 400 or 403.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Malformed(_) => 400,
+            Self::NotAllowed(_) => 403,
+        }
     }
 }

@@ -54,8 +54,8 @@ mod wire;
 
 pub use cluster::{Cluster, MembershipChange};
 pub use coffer_store::NodeInfo;
-pub use error::{BadPeerRequest, ClusterError, PeerError};
+pub use error::{ClusterError, PeerError, PeerRefusal};
 pub use metrics::{ClusterMetrics, Role};
-pub use routes::PeerRoute;
+pub use routes::{PeerCallers, PeerRoute};
 pub use status::{ClusterStatus, MemberRole, MemberStatus, PingReport};
 pub use transport::{PeerMethod, PeerRequest, PeerTransport};

@@ -3,7 +3,7 @@
 
 use crate::cluster::Cluster;
 use crate::cluster::forward::COMMIT_DEADLINE;
-use crate::error::{BadPeerRequest, ClusterError};
+use crate::error::{ClusterError, PeerRefusal};
 use crate::transport::PeerMethod;
 use crate::wire::{
     self, DigestReply, PingReply, ProposeReply, ProposeRequest, ResyncReply, ResyncRequest,
@@ -43,13 +43,15 @@ const SNAPSHOT_BODY_LIMIT: usize = 1 << 30;
 /// `/raft/*` carry Raft between nodes; `/cluster/propose` takes a write forwarded by
 /// [`Cluster::propose_anywhere`] (this node must lead); `/cluster/resync` serves
 /// [`Cluster::resync`]; `/cluster/digest` and `/cluster/ping` serve [`Cluster::peer_digest`]
-/// and [`Cluster::peer_ping`]. Any other status means the request was not handled (a
-/// malformed body, answered HTTP 400 with the [`BadPeerRequest`] message, or the daemon
-/// refused the caller).
+/// and [`Cluster::peer_ping`]. Any other status means the request was not handled: a
+/// malformed body (HTTP 400) or a caller the route refuses (HTTP 403), each with the
+/// [`PeerRefusal`] message.
 ///
-/// Serve them only on the cluster port, to callers the server has authenticated as members
-/// (with TLS that requires a client certificate issued by the cluster CA): the routes trust
-/// their caller completely. Request bodies are limited to [`PeerRoute::body_limit`] (64 MiB,
+/// Who may call each route is [`PeerRoute::callers`]; [`Cluster::answer_peer`] enforces it
+/// from the key of the certificate the caller presented, which must be a current member's
+/// (see [`NodeInfo::cert_key`](coffer_store::NodeInfo::cert_key)). Serve them only on the
+/// cluster port, behind TLS that requires a client certificate and passes on the key of the one
+/// presented. Request bodies are limited to [`PeerRoute::body_limit`] (64 MiB,
 /// 1 GiB for snapshots and re-syncs); an outer limit must not be lower, and an outer request
 /// timeout must allow at least 60 s (a re-sync) on these routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,6 +70,19 @@ pub enum PeerRoute {
     Digest,
     /// `GET /cluster/ping`: this node's id and clock.
     Ping,
+}
+
+/// Who may call a [`PeerRoute`]. Every caller must first be a current member: the key of its
+/// certificate is pinned in the membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerCallers {
+    /// Any current member, voter or learner.
+    AnyMember,
+    /// Only the member that the request's Raft vote names: the leader sending entries or a
+    /// snapshot, the candidate asking for a vote. A member speaks in Raft only for itself.
+    VoteOwner,
+    /// Only the member this node knows as the current leader.
+    Leader,
 }
 
 impl PeerRoute {
@@ -105,6 +120,21 @@ impl PeerRoute {
         }
     }
 
+    /// Who may call the route:
+    ///
+    /// | route                                     | callers                    |
+    /// |-------------------------------------------|----------------------------|
+    /// | `/raft/append`, `/raft/vote`, `/raft/snapshot` | the member the vote names |
+    /// | `/cluster/resync`                         | the current leader         |
+    /// | `/cluster/propose`, `/cluster/digest`, `/cluster/ping` | any member    |
+    pub fn callers(self) -> PeerCallers {
+        match self {
+            Self::Append | Self::Vote | Self::Snapshot => PeerCallers::VoteOwner,
+            Self::Resync => PeerCallers::Leader,
+            Self::Propose | Self::Digest | Self::Ping => PeerCallers::AnyMember,
+        }
+    }
+
     /// The largest request body the route takes, in bytes: 64 MiB, 1 GiB for snapshots and
     /// re-syncs (a whole snapshot in base64).
     pub fn body_limit(self) -> usize {
@@ -116,23 +146,53 @@ impl PeerRoute {
 }
 
 impl Cluster {
-    /// Answers a peer's request on `route`: decodes the JSON `body`, does what the route does
-    /// (see [`PeerRoute`]) and gives the JSON answer. The body of a `GET` route is ignored.
+    /// Answers a peer's request on `route`: finds the member whose certificate key has the id
+    /// `caller_key` (see `coffer_crypto::certificate_key_id`), checks that it may call the
+    /// route ([`PeerRoute::callers`]), decodes the JSON `body`, does what the route does (see
+    /// [`PeerRoute`]) and gives the JSON answer. The body of a `GET` route is ignored.
     ///
-    /// A body that does not decode, or a snapshot whose data is not base64, gives
-    /// [`BadPeerRequest`]; nothing was done then. The caller must have authenticated the peer
-    /// and applied [`PeerRoute::body_limit`].
+    /// A caller that is no current member, or not one the route takes, gives
+    /// [`PeerRefusal::NotAllowed`]; a body that does not decode, or a snapshot whose data is
+    /// not base64, gives [`PeerRefusal::Malformed`]. Nothing was done then. The server must
+    /// have applied [`PeerRoute::body_limit`].
     pub async fn answer_peer(
         &self,
         route: PeerRoute,
+        caller_key: &[u8; 32],
         body: &[u8],
-    ) -> Result<Vec<u8>, BadPeerRequest> {
+    ) -> Result<Vec<u8>, PeerRefusal> {
+        let caller = self.member_with_key(caller_key).ok_or_else(|| {
+            PeerRefusal::NotAllowed(format!(
+                "{}: the certificate presented is not a current member's",
+                route.path()
+            ))
+        })?;
         match route {
-            PeerRoute::Append => encode(&self.answer_append(decode(route, body)?).await),
-            PeerRoute::Vote => encode(&self.answer_vote(decode(route, body)?).await),
-            PeerRoute::Snapshot => encode(&self.answer_snapshot(decode(route, body)?).await?),
+            PeerRoute::Append => {
+                let rpc: AppendEntriesRequest<TypeConfig> = decode(route, body)?;
+                check_vote_owner(route, rpc.vote.leader_id().voted_for(), caller)?;
+                encode(&self.answer_append(rpc).await)
+            }
+            PeerRoute::Vote => {
+                let rpc: VoteRequest<u64> = decode(route, body)?;
+                check_vote_owner(route, rpc.vote.leader_id().voted_for(), caller)?;
+                encode(&self.answer_vote(rpc).await)
+            }
+            PeerRoute::Snapshot => {
+                let request: SnapshotRequest = decode(route, body)?;
+                check_vote_owner(route, request.vote.leader_id().voted_for(), caller)?;
+                encode(&self.answer_snapshot(request).await?)
+            }
             PeerRoute::Propose => encode(&self.answer_propose(decode(route, body)?).await),
-            PeerRoute::Resync => encode(&self.answer_resync(decode(route, body)?).await),
+            PeerRoute::Resync => {
+                if self.leader().map(|(leader, _)| leader) != Some(caller) {
+                    return Err(PeerRefusal::NotAllowed(format!(
+                        "{}: only the current leader may re-sync this replica; node {caller} is not it",
+                        route.path()
+                    )));
+                }
+                encode(&self.answer_resync(decode(route, body)?).await)
+            }
             PeerRoute::Digest => encode(&self.answer_digest()),
             PeerRoute::Ping => encode(&self.answer_ping()),
         }
@@ -161,9 +221,9 @@ impl Cluster {
     async fn answer_snapshot(
         &self,
         request: SnapshotRequest,
-    ) -> Result<Result<SnapshotResponse<u64>, Fatal<u64>>, BadPeerRequest> {
+    ) -> Result<Result<SnapshotResponse<u64>, Fatal<u64>>, PeerRefusal> {
         let data = BASE64.decode(request.data.as_bytes()).map_err(|error| {
-            BadPeerRequest::new(format!("snapshot data is not base64: {error}"))
+            PeerRefusal::Malformed(format!("snapshot data is not base64: {error}"))
         })?;
         tracing::info!(meta = %request.meta, bytes = data.len(), "snapshot received");
         let vote = request.vote;
@@ -225,10 +285,22 @@ impl Cluster {
     }
 }
 
+/// Refuses a Raft message that `caller` sent in the name of another node (`named`).
+fn check_vote_owner(route: PeerRoute, named: Option<u64>, caller: u64) -> Result<(), PeerRefusal> {
+    if named == Some(caller) {
+        return Ok(());
+    }
+    Err(PeerRefusal::NotAllowed(format!(
+        "{}: node {caller} may send Raft messages only in its own name, not node {}'s",
+        route.path(),
+        named.map_or_else(|| "no".to_owned(), |id| id.to_string())
+    )))
+}
+
 /// The request on `route` in `body`.
-fn decode<T: DeserializeOwned>(route: PeerRoute, body: &[u8]) -> Result<T, BadPeerRequest> {
+fn decode<T: DeserializeOwned>(route: PeerRoute, body: &[u8]) -> Result<T, PeerRefusal> {
     serde_json::from_slice(body).map_err(|error| {
-        BadPeerRequest::new(format!(
+        PeerRefusal::Malformed(format!(
             "the body is not a valid {} request: {error}",
             route.path()
         ))
@@ -237,10 +309,10 @@ fn decode<T: DeserializeOwned>(route: PeerRoute, body: &[u8]) -> Result<T, BadPe
 
 /// The JSON answer. The answers are plain data, so this fails only on a bug; the peer is then
 /// told so rather than left without an answer.
-fn encode<T: Serialize>(answer: &T) -> Result<Vec<u8>, BadPeerRequest> {
+fn encode<T: Serialize>(answer: &T) -> Result<Vec<u8>, PeerRefusal> {
     serde_json::to_vec(answer).map_err(|error| {
         tracing::error!(%error, "a cluster-port answer could not be encoded");
-        BadPeerRequest::new(format!("the answer could not be encoded: {error}"))
+        PeerRefusal::Malformed(format!("the answer could not be encoded: {error}"))
     })
 }
 

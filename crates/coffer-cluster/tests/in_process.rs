@@ -25,6 +25,19 @@ struct Loopback {
     nodes: Mutex<HashMap<String, Cluster>>,
 }
 
+/// One node's way into the [`Loopback`]: its requests arrive as if presenting the certificate
+/// key `key`, as a TLS server would pass it on.
+#[derive(Debug)]
+struct From {
+    net: Arc<Loopback>,
+    key: [u8; 32],
+}
+
+/// The certificate key id of node `id` in these tests.
+fn key_of(id: u64) -> [u8; 32] {
+    [u8::try_from(id).expect("small ids"); 32]
+}
+
 impl Loopback {
     fn register(&self, cluster: &Cluster) {
         self.nodes
@@ -34,7 +47,7 @@ impl Loopback {
     }
 }
 
-impl PeerTransport for Loopback {
+impl PeerTransport for From {
     fn call<'a>(
         &'a self,
         peer: &'a NodeInfo,
@@ -42,6 +55,7 @@ impl PeerTransport for Loopback {
     ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, PeerError>> + Send + 'a>> {
         Box::pin(async move {
             let target = self
+                .net
                 .nodes
                 .lock()
                 .expect("not poisoned")
@@ -62,11 +76,11 @@ impl PeerTransport for Loopback {
                 assert!(request.body.is_empty(), "a GET carries no body");
             }
             target
-                .answer_peer(route, &request.body)
+                .answer_peer(route, &self.key, &request.body)
                 .await
-                .map_err(|bad| PeerError::Status {
-                    status: 400,
-                    body: bad.message().to_owned(),
+                .map_err(|refusal| PeerError::Status {
+                    status: refusal.status(),
+                    body: refusal.message().to_owned(),
                 })
         })
     }
@@ -92,10 +106,15 @@ fn has_account(cluster: &Cluster, n: u128) -> bool {
 async fn two_nodes_replicate_and_forward_through_the_transport_seam() {
     let dir = tempfile::tempdir().expect("temp dir");
     let transport = Arc::new(Loopback::default());
-    let info = |id: u64| NodeInfo::new(format!("node-{id}"), format!("peer-{id}"), "");
+    let info = |id: u64| {
+        NodeInfo::new(format!("node-{id}"), format!("peer-{id}"), "").with_cert_key(&key_of(id))
+    };
     let start = |id: u64, bootstrap: bool| {
         let store = Store::open(&dir.path().join(format!("node-{id}.redb"))).expect("store");
-        let transport: Arc<dyn PeerTransport> = transport.clone();
+        let transport: Arc<dyn PeerTransport> = Arc::new(From {
+            net: transport.clone(),
+            key: key_of(id),
+        });
         Cluster::start(store, id, info(id), transport, bootstrap)
     };
 
@@ -106,6 +125,7 @@ async fn two_nodes_replicate_and_forward_through_the_transport_seam() {
         Ok(())
     );
     let n2 = start(2, false).await.expect("node 2 starts");
+    n2.admitted_by(1, key_of(1));
     transport.register(&n2);
     n1.add_voter(2, info(2)).await.expect("node 2 joins");
 
@@ -133,24 +153,84 @@ async fn two_nodes_replicate_and_forward_through_the_transport_seam() {
 async fn a_body_that_does_not_decode_is_a_bad_request() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("node.redb")).expect("store");
-    let cluster = Cluster::start_single(store, 1, "a".into())
-        .await
-        .expect("starts");
+    let me = NodeInfo::new("node-1", "peer-1", "").with_cert_key(&key_of(1));
+    let cluster = Cluster::start(
+        store,
+        1,
+        me,
+        Arc::new(From {
+            net: Arc::default(),
+            key: key_of(1),
+        }),
+        true,
+    )
+    .await
+    .expect("starts");
     for route in [PeerRoute::Append, PeerRoute::Vote, PeerRoute::Propose] {
         let refused = cluster
-            .answer_peer(route, b"{not json")
+            .answer_peer(route, &key_of(1), b"{not json")
             .await
             .expect_err("malformed");
+        assert_eq!(refused.status(), 400, "{route:?}: {refused}");
         assert!(
             refused.message().contains(route.path()),
             "{route:?}: {refused}"
         );
     }
     let ping = cluster
-        .answer_peer(PeerRoute::Ping, b"")
+        .answer_peer(PeerRoute::Ping, &key_of(1), b"")
         .await
         .expect("ping answered");
     let ping: serde_json::Value = serde_json::from_slice(&ping).expect("JSON");
     assert_eq!(ping["node_id"], 1);
+    cluster.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_members_reach_the_routes_and_only_in_their_own_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("node.redb")).expect("store");
+    let me = NodeInfo::new("node-1", "peer-1", "").with_cert_key(&key_of(1));
+    let cluster = Cluster::start(
+        store,
+        1,
+        me,
+        Arc::new(From {
+            net: Arc::default(),
+            key: key_of(1),
+        }),
+        true,
+    )
+    .await
+    .expect("starts");
+    // A key nobody was admitted with is refused on every route, before its body is read.
+    for route in PeerRoute::ALL {
+        let refused = cluster
+            .answer_peer(route, &key_of(9), b"{not json")
+            .await
+            .expect_err("not a member");
+        assert_eq!(refused.status(), 403, "{route:?}: {refused}");
+    }
+    // A member asking for a vote in another node's name is refused, and changes nothing.
+    let before = cluster.metrics().term;
+    let vote = serde_json::json!({
+        "vote": {"leader_id": {"term": 99, "node_id": 7}, "committed": false},
+        "last_log_id": null
+    });
+    let refused = cluster
+        .answer_peer(PeerRoute::Vote, &key_of(1), vote.to_string().as_bytes())
+        .await
+        .expect_err("someone else's vote");
+    assert_eq!(refused.status(), 403, "{refused}");
+    assert_eq!(cluster.metrics().term, before);
+    // In its own name the same request is answered.
+    let own = serde_json::json!({
+        "vote": {"leader_id": {"term": 99, "node_id": 1}, "committed": false},
+        "last_log_id": null
+    });
+    cluster
+        .answer_peer(PeerRoute::Vote, &key_of(1), own.to_string().as_bytes())
+        .await
+        .expect("answered");
     cluster.shutdown().await.expect("shutdown");
 }

@@ -161,4 +161,4 @@ pub use signature::{SignInput, SignatureScheme};
 pub use spec::{KeySpec, KeyType, RSA_PUBLIC_EXPONENT};
 pub use symmetric::{CipherMode, GCM_TAG_BITS, SymmetricCiphertext};
 pub use tls::{CaBundle, ServerCert};
-pub use x509::{CertificateSummary, certificate_summary};
+pub use x509::{CertificateSummary, certificate_key_id, certificate_summary, chain_key_id};

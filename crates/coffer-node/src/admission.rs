@@ -110,6 +110,13 @@ pub async fn grant(node: &Node, request: &JoinRequest) -> ServiceResult<JoinGran
     };
     let chain = coffer_crypto::sign_node_csr(&ca, &request.csr_pem, &request.name, request.ip)
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
+    // The key, not the CA's signature, is what the membership will know the node by.
+    let key = coffer_crypto::chain_key_id(&chain).map_err(ServiceError::internal)?;
+    if !membership.join_gate.granted(node_id, key) {
+        return Err(ServiceError::Conflict(
+            "another join request for this node superseded this one; start the join again".into(),
+        ));
+    }
     let transport = STANDARD
         .decode(&request.transport_key)
         .map_err(|_| ServiceError::invalid("transport_key is not base64"))?;
@@ -120,6 +127,8 @@ pub async fn grant(node: &Node, request: &JoinRequest) -> ServiceResult<JoinGran
         cmk_sender_key: STANDARD.encode(envelope.sender_public),
         cmk_sealed: STANDARD.encode(envelope.sealed),
         leader_cluster_addr: membership.identity.cluster_addr().to_string(),
+        leader_node_id: node.cluster.node_id(),
+        leader_cert_key: node.cluster.me().cert_key.clone(),
     })
 }
 
@@ -132,19 +141,17 @@ pub async fn complete(node: &Node, request: &JoinComplete) -> ServiceResult<Join
         .membership
         .as_ref()
         .ok_or_else(|| ServiceError::Unavailable("not a cluster member".into()))?;
-    match membership.join_gate.expected() {
-        Some((id, name)) if id == request.node_id && name == request.name => {}
+    let key = match membership.join_gate.expected() {
+        Some((id, name, Some(key))) if id == request.node_id && name == request.name => key,
         _ => {
             return Err(ServiceError::Conflict(
                 "no matching join request is pending; start the join again".into(),
             ));
         }
-    }
-    let info = NodeInfo {
-        name: request.name.clone(),
-        cluster_addr: request.cluster_addr.clone(),
-        api_addr: request.api_addr.clone(),
     };
+    // Pinned to the key granted with the token, whatever the request says.
+    let info =
+        NodeInfo::new(&request.name, &request.cluster_addr, &request.api_addr).with_cert_key(&key);
     let added = node.cluster.add_voter(request.node_id, info).await;
     membership.join_gate.clear();
     added.map_err(|e| ServiceError::Unavailable(format!("adding the node failed: {e}")))?;

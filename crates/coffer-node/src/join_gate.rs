@@ -7,10 +7,18 @@ use std::time::{Duration, Instant};
 /// A pending join older than this no longer blocks others.
 pub const PENDING_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The join the leader is working on: the id it gave the joiner, and the joiner's name.
+/// The join the leader is working on: the id it gave the joiner, the joiner's name, and once
+/// its certificate is signed, the id of the certificate's key.
 #[derive(Default)]
 pub struct JoinGate {
-    pending: Mutex<Option<(u64, String, Instant)>>,
+    pending: Mutex<Option<Pending>>,
+}
+
+struct Pending {
+    id: u64,
+    name: String,
+    key: Option<[u8; 32]>,
+    since: Instant,
 }
 
 impl JoinGate {
@@ -25,24 +33,56 @@ impl JoinGate {
             .pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, other, since)) = pending.as_ref()
-            && since.elapsed() < PENDING_TIMEOUT
-            && other != name
+        if let Some(other) = pending.as_ref()
+            && other.since.elapsed() < PENDING_TIMEOUT
+            && other.name != name
         {
-            return Ok(Err(other.clone()));
+            return Ok(Err(other.name.clone()));
         }
         let id = make_id()?;
-        *pending = Some((id, name.to_owned(), Instant::now()));
+        *pending = Some(Pending {
+            id,
+            name: name.to_owned(),
+            key: None,
+            since: Instant::now(),
+        });
         Ok(Ok(id))
     }
 
-    /// The join under way: the id handed out and the joiner's name.
-    pub fn expected(&self) -> Option<(u64, String)> {
+    /// Records the id of the certificate key granted to the pending joiner `id` (see
+    /// `coffer_crypto::certificate_key_id`); false when that join is no longer pending.
+    pub fn granted(&self, id: u64, key: [u8; 32]) -> bool {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match pending.as_mut() {
+            Some(join) if join.id == id => {
+                join.key = Some(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The join under way: the id handed out, the joiner's name and its granted key.
+    pub fn expected(&self) -> Option<(u64, String, Option<[u8; 32]>)> {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
-            .map(|(id, name, _)| (*id, name.clone()))
+            .map(|join| (join.id, join.name.clone(), join.key))
+    }
+
+    /// The pending joiner's id when `key` is the key it was granted and the join has not gone
+    /// stale.
+    pub fn joiner_with_key(&self, key: &[u8; 32]) -> Option<u64> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|join| join.since.elapsed() < PENDING_TIMEOUT && join.key == Some(*key))
+            .map(|join| join.id)
     }
 
     /// Opens the gate.
@@ -64,8 +104,14 @@ mod tests {
         assert_eq!(gate.reserve::<()>("a", || Ok(1)), Ok(Ok(1)));
         assert_eq!(gate.reserve::<()>("b", || Ok(2)), Ok(Err("a".to_owned())));
         assert_eq!(gate.reserve::<()>("a", || Ok(3)), Ok(Ok(3)));
-        assert_eq!(gate.expected(), Some((3, "a".to_owned())));
+        assert_eq!(gate.expected(), Some((3, "a".to_owned(), None)));
+        assert_eq!(gate.joiner_with_key(&[1; 32]), None);
+        assert!(!gate.granted(1, [1; 32]), "that join was superseded");
+        assert!(gate.granted(3, [1; 32]));
+        assert_eq!(gate.joiner_with_key(&[1; 32]), Some(3));
+        assert_eq!(gate.joiner_with_key(&[2; 32]), None);
         gate.clear();
+        assert_eq!(gate.joiner_with_key(&[1; 32]), None);
         assert_eq!(gate.reserve::<()>("b", || Ok(4)), Ok(Ok(4)));
     }
 }

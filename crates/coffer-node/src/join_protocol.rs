@@ -68,6 +68,19 @@ pub struct JoinGrant {
     pub cmk_sealed: String,
     /// Where the joiner sends `/join/complete`.
     pub leader_cluster_addr: String,
+    /// The leader's node id: the one peer the joiner takes Raft messages from until it has a
+    /// membership of its own.
+    pub leader_node_id: u64,
+    /// The leader's certificate key id, hex (its `NodeInfo::cert_key`).
+    pub leader_cert_key: String,
+}
+
+impl JoinGrant {
+    /// [`JoinGrant::leader_cert_key`] as a key id, when it is one.
+    pub fn leader_key_id(&self) -> Option<[u8; 32]> {
+        let bytes = hex::decode(&self.leader_cert_key).ok()?;
+        <[u8; 32]>::try_from(bytes).ok()
+    }
 }
 
 /// The joiner's last step.

@@ -37,6 +37,7 @@ pub mod keycache;
 pub mod membership;
 mod node;
 pub mod passwords;
+pub mod peer_access;
 pub mod peers;
 pub mod session;
 pub mod settings;

@@ -7,11 +7,13 @@
 //!   certificate against its [`NodeInfo::name`], with the node's own certificate as the client
 //!   identity.
 //! - [`raft_router`] gives the axum routes for every [`PeerRoute`], answered by
-//!   [`Cluster::answer_peer`]. The daemon merges them into its cluster-port router and serves
-//!   that behind TLS requiring a client certificate from the cluster CA.
+//!   [`Cluster::answer_peer`], which knows the caller by the [`PresentedKey`] of its client
+//!   certificate. The daemon merges them into its cluster-port router and serves that behind
+//!   TLS requiring a client certificate from the cluster CA.
 //!
 //! Both sides use the rustls configurations the daemon builds from the node's certificate and
-//! the cluster CA; the CA is the only trust anchor.
+//! the cluster CA. The CA lets a peer complete the handshake; what a peer may do is decided by
+//! the key of its certificate, pinned in the membership.
 //!
 //! [`Cluster`]: coffer_cluster::Cluster
 //! [`Cluster::start`]: coffer_cluster::Cluster::start
@@ -25,4 +27,4 @@ mod client;
 mod server;
 
 pub use client::{HttpsTransport, PeerReply};
-pub use server::raft_router;
+pub use server::{PresentedKey, raft_router};

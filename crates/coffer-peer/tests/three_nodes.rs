@@ -42,8 +42,9 @@ async fn form_cluster(pki: &TestPki, dir: &std::path::Path) -> Vec<TestNode> {
         nodes.push(TestNode::new(pki, dir, id).await);
     }
     nodes[0].start(true).await;
+    let admitter = nodes[0].admitter();
     for node in &mut nodes[1..] {
-        node.start(false).await;
+        node.start_joining(admitter).await;
     }
     for index in 1..3 {
         let (id, info) = (nodes[index].id, nodes[index].info.clone());
@@ -125,8 +126,9 @@ async fn three_nodes_replicate_fail_over_catch_up_and_repair() {
         .expect("something applied");
 
     tracing::info!("--- nodes 2 and 3 start empty; one membership change at a time");
-    nodes[1].start(false).await;
-    nodes[2].start(false).await;
+    let admitter = nodes[0].admitter();
+    nodes[1].start_joining(admitter).await;
+    nodes[2].start_joining(admitter).await;
     assert!(!nodes[1].cluster().is_serving(), "no leader contact yet");
     let (info2, info3) = (nodes[1].info.clone(), nodes[2].info.clone());
     let change = n1.try_begin_membership_change().expect("first change");
@@ -427,7 +429,8 @@ async fn a_cluster_port_speaking_only_http1_works_with_kept_alive_connections() 
         nodes.push(TestNode::with_alpn(&pki, dir.path(), id, &[b"http/1.1"]).await);
     }
     nodes[0].start(true).await;
-    nodes[1].start(false).await;
+    let admitter = nodes[0].admitter();
+    nodes[1].start_joining(admitter).await;
     let info = nodes[1].info.clone();
     nodes[0]
         .cluster()

@@ -8,7 +8,11 @@ use std::fmt;
 /// `name` is the node's DNS name as written in its certificate (a DNS SAN issued by the cluster
 /// CA); peers verify the cluster port's certificate against it. `cluster_addr` is the
 /// `IP:PORT` of the node's cluster port (Raft RPCs, write forwarding), `api_addr` the `IP:PORT`
-/// of its API listener.
+/// of its API listener. `cert_key` pins the node's certificate key: the hex SHA-256 of the
+/// SubjectPublicKeyInfo of the certificate it was admitted with. The cluster port accepts a
+/// peer as this member only when the certificate it presents holds that key, so a certificate
+/// the cluster CA signed for anything else (a removed node, a node id that was never admitted)
+/// confers nothing.
 ///
 /// Stores written before this type existed recorded openraft's `BasicNode` (`{"addr": …}`);
 /// they still decode, the address becoming `cluster_addr` and the other fields empty.
@@ -22,6 +26,9 @@ pub struct NodeInfo {
     pub cluster_addr: String,
     /// `IP:PORT` of the node's API listener.
     pub api_addr: String,
+    /// Hex SHA-256 of the SubjectPublicKeyInfo of the node's certificate; empty in stores
+    /// written before keys were pinned, and then no certificate is this member's.
+    pub cert_key: String,
 }
 
 impl NodeInfo {
@@ -35,7 +42,21 @@ impl NodeInfo {
             name: name.into(),
             cluster_addr: cluster_addr.into(),
             api_addr: api_addr.into(),
+            cert_key: String::new(),
         }
+    }
+
+    /// The same node, pinned to the certificate key with id `key` (see
+    /// `coffer_crypto::certificate_key_id`).
+    #[must_use]
+    pub fn with_cert_key(mut self, key: &[u8; 32]) -> Self {
+        self.cert_key = hex::encode(key);
+        self
+    }
+
+    /// True when `key` is the id of the key this node was admitted with.
+    pub fn holds_cert_key(&self, key: &[u8; 32]) -> bool {
+        !self.cert_key.is_empty() && self.cert_key == hex::encode(key)
     }
 }
 
@@ -65,7 +86,10 @@ mod tests {
 
     #[test]
     fn node_info_round_trips() {
-        let node = NodeInfo::new("node-1", "10.0.0.1:4445", "10.0.0.1:443");
+        let node = NodeInfo::new("node-1", "10.0.0.1:4445", "10.0.0.1:443").with_cert_key(&[7; 32]);
+        assert!(node.holds_cert_key(&[7; 32]));
+        assert!(!node.holds_cert_key(&[8; 32]));
+        assert!(!NodeInfo::new("n", "a", "b").holds_cert_key(&[0; 32]));
         let json = serde_json::to_string(&node).expect("encodes");
         assert_eq!(
             serde_json::from_str::<NodeInfo>(&json).expect("decodes"),

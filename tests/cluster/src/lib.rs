@@ -22,6 +22,8 @@
 //!   nodes are still alive, so each node prints the end of its daemon log.
 //! - [`Status`]: the parsed `sdkms-cluster status --json`.
 //! - [`ApiClient`] and [`Credentials`]: the DSM API of one node as an app.
+//! - [`StolenDisk`]: the node certificate, its key and the cluster CA, taken out of a stopped
+//!   node's data directory with its platform secret, as an attacker would.
 //! - [`wait_until`]: polling with a deadline (tests never sleep for a fixed time).
 //!
 //! Every node of every scenario uses the same ports, as separate servers would; scenarios run
@@ -35,6 +37,7 @@ mod cli;
 mod cluster;
 mod node;
 mod status;
+mod stolen;
 mod wait;
 
 pub use api::{
@@ -45,4 +48,5 @@ pub use cluster::{Cluster, scenario};
 pub use node::{API_PORT, CLUSTER_PORT, CONFIG_YAML, JOIN_TIMEOUT, Node};
 pub use sdkms;
 pub use status::{NodeEntry, Status};
+pub use stolen::{ClientIdentity, StolenDisk};
 pub use wait::{DEADLINE, wait_until};

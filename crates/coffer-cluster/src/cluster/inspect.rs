@@ -40,6 +40,42 @@ impl Cluster {
             .collect()
     }
 
+    /// The member (voter or learner of the latest membership) admitted with the certificate
+    /// key whose id is `key`, if any. A removed node is no member: its key names nobody.
+    ///
+    /// A joining node has no membership until the leader's first entries reach it; until then
+    /// the one member it knows is the node that admitted it ([`Cluster::admitted_by`]).
+    pub fn member_with_key(&self, key: &[u8; 32]) -> Option<u64> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let membership = metrics.membership_config.membership();
+        if membership.nodes().next().is_none() {
+            let admitted_by = *self
+                .shared
+                .admitted_by
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            return admitted_by
+                .filter(|(_, pinned)| pinned == key)
+                .map(|(id, _)| id);
+        }
+        membership
+            .nodes()
+            .find(|(_, info)| info.holds_cert_key(key))
+            .map(|(id, _)| *id)
+    }
+
+    /// Records that node `node_id`, whose certificate key has the id `key`, admitted this
+    /// node: a joining node takes the leader's first Raft messages from it alone, and learns
+    /// the other members from the membership those messages carry.
+    pub fn admitted_by(&self, node_id: u64, key: [u8; 32]) {
+        *self
+            .shared
+            .admitted_by
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((node_id, key));
+    }
+
     /// An id no member uses: one more than the highest member id (and this node's own id).
     /// Ids of removed nodes may come back; give each joining node a fresh one from the leader.
     pub fn next_node_id(&self) -> u64 {

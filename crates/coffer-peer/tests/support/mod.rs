@@ -13,7 +13,7 @@
 )]
 
 use coffer_cluster::{Cluster, NodeInfo};
-use coffer_peer::{HttpsTransport, raft_router};
+use coffer_peer::{HttpsTransport, PresentedKey, raft_router};
 use coffer_store::{Store, StoreError};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -68,10 +68,12 @@ pub struct TestPki {
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
-/// What a node needs for the cluster port: both rustls configurations.
+/// What a node needs for the cluster port: both rustls configurations, and the id of its
+/// certificate key (pinned in its membership record).
 pub struct NodeTls {
     pub client: Arc<ClientConfig>,
     pub server: Arc<ServerConfig>,
+    pub key_id: [u8; 32],
 }
 
 impl TestPki {
@@ -106,6 +108,7 @@ impl TestPki {
         ];
         let key = KeyPair::generate().expect("node key");
         let cert = params.signed_by(&key, &self.ca).expect("node certificate");
+        let key_id = coffer_crypto::certificate_key_id(cert.der()).expect("key id");
         let chain = vec![cert.der().clone(), self.ca.der().clone()];
         let private = || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let roots = Arc::new(self.roots());
@@ -130,6 +133,7 @@ impl TestPki {
         NodeTls {
             client: Arc::new(client),
             server: Arc::new(server),
+            key_id,
         }
     }
 
@@ -164,9 +168,15 @@ impl TestServer {
                         let Ok((tcp, _)) = accepted else { continue };
                         counter.fetch_add(1, Ordering::SeqCst);
                         let acceptor = acceptor.clone();
-                        let service = TowerToHyperService::new(router.clone());
+                        let router = router.clone();
                         connections.spawn(async move {
                             let Ok(tls) = acceptor.accept(tcp).await else { return };
+                            // As the daemon does: the routes know the caller by its key.
+                            let router = match PresentedKey::of(tls.get_ref().1) {
+                                Some(key) => router.layer(axum::Extension(key)),
+                                None => router,
+                            };
+                            let service = TowerToHyperService::new(router);
                             let _ = auto::Builder::new(TokioExecutor::new())
                                 .serve_connection(TokioIo::new(tls), service)
                                 .await;
@@ -228,7 +238,8 @@ impl TestNode {
         tls.server = Arc::new(server);
         Self {
             id,
-            info: NodeInfo::new(name, addr.to_string(), format!("127.0.0.1:{}", 40000 + id)),
+            info: NodeInfo::new(name, addr.to_string(), format!("127.0.0.1:{}", 40000 + id))
+                .with_cert_key(&tls.key_id),
             path: dir.join(format!("node-{id}.redb")),
             addr,
             tls,
@@ -261,6 +272,18 @@ impl TestNode {
             raft_router(cluster.clone()),
         ));
         self.cluster = Some(cluster);
+    }
+
+    /// Starts a new, empty node that `admitter` (see [`TestNode::admitter`]) is about to add,
+    /// as a joining daemon does.
+    pub async fn start_joining(&mut self, admitter: (u64, [u8; 32])) {
+        self.start(false).await;
+        self.cluster().admitted_by(admitter.0, admitter.1);
+    }
+
+    /// This node as the admitter of a joining one: its id and certificate key id.
+    pub fn admitter(&self) -> (u64, [u8; 32]) {
+        (self.id, self.tls.key_id)
     }
 
     /// Stops Raft and the cluster port, as a crash of the node would (to its peers).

@@ -196,6 +196,16 @@ async fn join_steps(
         .start_member(store, identity.clone(), false)
         .await
         .map_err(|e| AdminError::new(format!("starting the node: {e:#}"), None))?;
+    let leader_key = grant
+        .leader_key_id()
+        .ok_or_else(|| AdminError::new("the leader's grant names no certificate key", None));
+    match leader_key {
+        Ok(key) => running.node.cluster.admitted_by(grant.leader_node_id, key),
+        Err(error) => {
+            crate::runtime::stop_running(running).await;
+            return Err(error);
+        }
+    }
 
     // 4. Ask the leader to add us, and wait until we are a voter.
     let complete = JoinComplete {

@@ -1,10 +1,18 @@
 //! The cluster port: node-to-node traffic over TLS with the cluster CA.
 //!
-//! Peers authenticate with their node certificates (mutual TLS); every route demands one except
-//! the two a joining node uses before it has a certificate (`/join/cluster-info`, whose answer is
-//! authenticated by the join token instead, and `/join/request`, which carries the token).
+//! Peers present their node certificates (mutual TLS), and each route admits callers by the
+//! key of that certificate, pinned in the membership, never by the CA's signature alone:
+//!
+//! | route                                   | who may call                                   |
+//! |-----------------------------------------|------------------------------------------------|
+//! | `/raft/*`, `/cluster/*`                 | see `coffer_cluster::PeerRoute::callers`       |
+//! | `POST /node/leader-action`              | any member (a command run on the leader)       |
+//! | `POST /node/removed`                    | the current leader                             |
+//! | `POST /join/complete`                   | a member relaying it, or the pending joiner    |
+//! | `GET /join/cluster-info`, `POST /join/request` | anyone: the join token authenticates   |
 
 use super::join;
+use super::refusal::Refusal;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -15,6 +23,8 @@ use axum::serve::{IncomingStream, Listener};
 use axum::{Json, Router};
 use coffer_node::Node;
 use coffer_node::membership::{self, LeaderAction};
+use coffer_node::peer_access::{self, PeerCallers};
+use coffer_peer::PresentedKey;
 use rustls::ServerConfig;
 use std::io;
 use std::net::SocketAddr;
@@ -30,8 +40,8 @@ use tokio_rustls::server::TlsStream;
 pub(crate) struct PeerInfo {
     /// Its address.
     pub(crate) addr: SocketAddr,
-    /// True when it presented a certificate from the cluster CA.
-    pub(crate) authenticated: bool,
+    /// The key of the certificate it presented (one from the cluster CA), if any.
+    pub(crate) key: Option<PresentedKey>,
 }
 
 impl Connected<IncomingStream<'_, ClusterListener>> for PeerInfo {
@@ -74,20 +84,8 @@ impl ClusterListener {
                         .await
                     {
                         Ok(Ok(tls)) => {
-                            let authenticated = tls
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .is_some_and(|c| !c.is_empty());
-                            let _ = tx
-                                .send((
-                                    tls,
-                                    PeerInfo {
-                                        addr,
-                                        authenticated,
-                                    },
-                                ))
-                                .await;
+                            let key = PresentedKey::of(tls.get_ref().1);
+                            let _ = tx.send((tls, PeerInfo { addr, key })).await;
                         }
                         Ok(Err(error)) => {
                             tracing::debug!(peer = %addr, %error, "cluster-port handshake failed")
@@ -115,42 +113,61 @@ impl Listener for ClusterListener {
     fn local_addr(&self) -> io::Result<Self::Addr> {
         Ok(PeerInfo {
             addr: self.local,
-            authenticated: false,
+            key: None,
         })
     }
 }
 
-/// Every cluster-port route.
+/// Every cluster-port route, each with the callers it admits (see the module's table).
 pub(crate) fn router(node: Arc<Node>) -> Router {
-    let members_only = Router::new()
+    let only = |callers| axum::middleware::from_fn_with_state((node.clone(), callers), admit);
+    Router::new()
         .merge(coffer_peer::raft_router(node.cluster.clone()))
-        .route("/node/leader-action", post(leader_action))
-        .route("/node/removed", post(removed))
-        .route("/join/complete", post(join::complete))
-        .with_state(node.clone())
-        .layer(axum::middleware::from_fn(require_member));
-    let open = Router::new()
+        .route(
+            "/node/leader-action",
+            post(leader_action).route_layer(only(PeerCallers::AnyMember)),
+        )
+        .route(
+            "/node/removed",
+            post(removed).route_layer(only(PeerCallers::Leader)),
+        )
+        .route(
+            "/join/complete",
+            post(join::complete).route_layer(only(PeerCallers::MemberOrJoiner)),
+        )
         .route("/join/cluster-info", get(join::cluster_info))
         .route("/join/request", post(join::request))
-        .with_state(node);
-    members_only.merge(open)
+        .with_state(node)
+        .layer(axum::middleware::from_fn(pass_on_key))
 }
 
-/// Refuses connections without a node certificate.
-async fn require_member(
+/// Hands the presented certificate's key to the routes, as `coffer_peer::raft_router` expects.
+async fn pass_on_key(
+    ConnectInfo(peer): ConnectInfo<PeerInfo>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(key) = peer.key {
+        request.extensions_mut().insert(key);
+    }
+    next.run(request).await
+}
+
+/// Lets through only the callers `callers` admits.
+async fn admit(
+    State((node, callers)): State<(Arc<Node>, PeerCallers)>,
     ConnectInfo(peer): ConnectInfo<PeerInfo>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !peer.authenticated {
-        tracing::warn!(peer = %peer.addr, path = %request.uri().path(), "cluster-port request without a node certificate refused");
-        return (
-            StatusCode::FORBIDDEN,
-            "a node certificate from the cluster CA is required",
-        )
-            .into_response();
+    let presented = peer.key.as_ref().map(|PresentedKey(key)| key);
+    match peer_access::authorize(&node, callers, presented) {
+        Ok(_) => next.run(request).await,
+        Err(refusal) => {
+            tracing::warn!(peer = %peer.addr, path = %request.uri().path(), %refusal, "cluster-port request refused");
+            Refusal::from(refusal).into_response()
+        }
     }
-    next.run(request).await
 }
 
 async fn leader_action(

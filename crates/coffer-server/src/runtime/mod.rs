@@ -173,11 +173,14 @@ impl Daemon {
             &node_key,
             &identity.ca_cert_pem,
         )?;
-        let me = NodeInfo {
-            name: identity.name.clone(),
-            cluster_addr: identity.cluster_addr().to_string(),
-            api_addr: identity.api_addr().to_string(),
-        };
+        let cert_key = coffer_crypto::chain_key_id(&identity.cert_chain_pem)
+            .context("reading the node certificate's key")?;
+        let me = NodeInfo::new(
+            &identity.name,
+            identity.cluster_addr().to_string(),
+            identity.api_addr().to_string(),
+        )
+        .with_cert_key(&cert_key);
         // Bind first: a port in use is an error the operator must see before anything starts.
         let cluster_tcp = tokio::net::TcpListener::bind(identity.cluster_addr())
             .await
