@@ -42,7 +42,9 @@ const ERROR_BODY_LIMIT: usize = 512;
 /// [`PeerTransport`] a node gives to [`Cluster::start`](coffer_cluster::Cluster::start).
 ///
 /// A request to `peer` dials [`NodeInfo::cluster_addr`] and accepts only a certificate for
-/// [`NodeInfo::name`] that the configuration's roots (the cluster CA) vouch for. A connection
+/// [`NodeInfo::name`] that the configuration's roots (the cluster CA) vouch for and, when the
+/// membership pins one ([`NodeInfo::cert_key`]), that holds the pinned key: a certificate the
+/// CA signed for the same name with another key (minted by a removed node) is refused. A connection
 /// not made within 2 s counts as unreachable; HTTP/2 pings every 5 s notice a peer that
 /// vanished; idle connections are closed after 90 s.
 pub struct HttpsTransport {
@@ -61,8 +63,8 @@ pub struct PeerReply {
     pub body: Vec<u8>,
 }
 
-/// A peer is its name (the certificate to expect) and its address.
-type PeerKey = (String, String);
+/// A peer is its name (the certificate to expect), its address and its pinned key id.
+type PeerKey = (String, String, Option<[u8; 32]>);
 
 impl HttpsTransport {
     /// A transport presenting the identity in `tls` (client certificate, trusted cluster CA).
@@ -83,7 +85,10 @@ impl HttpsTransport {
         peer: &NodeInfo,
         request: PeerRequest<'_>,
     ) -> Result<Vec<u8>, PeerError> {
-        let reply = self.send(&peer.cluster_addr, &peer.name, request).await?;
+        let pin = pinned_key(peer);
+        let reply = self
+            .send_to(&peer.cluster_addr, &peer.name, pin, request)
+            .await?;
         if !(200..300).contains(&reply.status) {
             let shown = &reply.body[..reply.body.len().min(ERROR_BODY_LIMIT)];
             return Err(PeerError::Status {
@@ -103,7 +108,19 @@ impl HttpsTransport {
         server_name: &str,
         request: PeerRequest<'_>,
     ) -> Result<PeerReply, PeerError> {
-        let client = self.client(server_name, addr)?;
+        self.send_to(addr, server_name, None, request).await
+    }
+
+    /// [`HttpsTransport::send`], also accepting only a certificate whose key has the id `pin`
+    /// when one is given.
+    async fn send_to(
+        &self,
+        addr: &str,
+        server_name: &str,
+        pin: Option<[u8; 32]>,
+        request: PeerRequest<'_>,
+    ) -> Result<PeerReply, PeerError> {
+        let client = self.client(server_name, addr, pin)?;
         let PeerRequest {
             method,
             path,
@@ -153,8 +170,13 @@ impl HttpsTransport {
 
     /// The pooled client for the peer at `addr` with the certificate of `server_name`, made on
     /// first use.
-    fn client(&self, server_name: &str, addr: &str) -> Result<PeerClient, PeerError> {
-        let key = (server_name.to_owned(), addr.to_owned());
+    fn client(
+        &self,
+        server_name: &str,
+        addr: &str,
+        pin: Option<[u8; 32]>,
+    ) -> Result<PeerClient, PeerError> {
+        let key = (server_name.to_owned(), addr.to_owned(), pin);
         let mut clients = self
             .clients
             .lock()
@@ -169,6 +191,7 @@ impl HttpsTransport {
         let connector = PeerConnector {
             addr: Arc::from(addr),
             name,
+            pin,
             tls: self.tls.clone(),
         };
         let client = Client::builder(TokioExecutor::new())
@@ -199,11 +222,19 @@ impl std::fmt::Debug for HttpsTransport {
     }
 }
 
-/// Dials one peer: TCP to its address, then TLS verifying its name.
+/// The key id a member's record pins, if it pins one.
+fn pinned_key(peer: &NodeInfo) -> Option<[u8; 32]> {
+    let mut key = [0; 32];
+    hex::decode_to_slice(&peer.cert_key, &mut key).ok()?;
+    Some(key)
+}
+
+/// Dials one peer: TCP to its address, then TLS verifying its name (and its pinned key).
 #[derive(Clone)]
 struct PeerConnector {
     addr: Arc<str>,
     name: ServerName<'static>,
+    pin: Option<[u8; 32]>,
     tls: TlsConnector,
 }
 
@@ -227,6 +258,20 @@ impl tower::Service<Uri> for PeerConnector {
             let tls = tokio::time::timeout(CONNECT_TIMEOUT, connect)
                 .await
                 .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+            if let Some(pin) = connector.pin {
+                let presented = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .and_then(|leaf| coffer_crypto::certificate_key_id(leaf).ok());
+                if presented != Some(pin) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        "the peer's certificate does not hold the key its membership record pins",
+                    ));
+                }
+            }
             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
             tracing::debug!(addr = %connector.addr, name = ?connector.name, h2, "connected to peer");
             Ok(PeerStream {

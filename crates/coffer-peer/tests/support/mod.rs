@@ -281,6 +281,11 @@ impl TestNode {
         self.cluster().admitted_by(admitter.0, admitter.1);
     }
 
+    /// The client side of this node's cluster-port identity.
+    pub fn client_tls(&self) -> Arc<ClientConfig> {
+        Arc::clone(&self.tls.client)
+    }
+
     /// This node as the admitter of a joining one: its id and certificate key id.
     pub fn admitter(&self) -> (u64, [u8; 32]) {
         (self.id, self.tls.key_id)
