@@ -153,6 +153,12 @@ pub struct App {
     /// `Certificate` apps), when it has one.
     #[serde(default)]
     pub client_certificate: Option<PinnedCertificate>,
+    /// Grows by one each time the app's credentials change or it is disabled (a new secret,
+    /// another certificate, `enabled` turned off); sessions started under an older generation
+    /// are refused, also once the app is enabled again. Set by the state machine, whatever a
+    /// command carries.
+    #[serde(default)]
+    pub credential_generation: u64,
 }
 
 /// A client certificate pinned to an app.
@@ -235,6 +241,11 @@ pub struct User {
     pub created_at: UnixTime,
     /// The accounts the user belongs to.
     pub memberships: BTreeMap<AccountId, Membership>,
+    /// Grows by one each time the user's credentials change (a new password); sessions
+    /// started under an older generation are refused. Set by the state machine, whatever a
+    /// command carries.
+    #[serde(default)]
+    pub credential_generation: u64,
 }
 
 /// The type of a security object.
@@ -509,6 +520,7 @@ mod tests {
             secret: Sealed(vec![1; 40]),
             secret_digest: vec![2; 32],
             client_certificate: None,
+            credential_generation: 0,
         }
     }
 

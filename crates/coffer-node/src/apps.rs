@@ -69,6 +69,7 @@ pub async fn create(node: &Node, caller: &Caller, request: wire::AppRequest) -> 
             secret: node.seal(Purpose::Record(id.uuid()), secret.as_bytes())?,
             secret_digest: node.app_secret_digest(secret.as_bytes())?,
             client_certificate: None,
+            credential_generation: 0,
             ..draft
         },
         None => draft,
@@ -363,6 +364,7 @@ fn plan_create(
         secret: Sealed(Vec::new()),
         secret_digest: Vec::new(),
         client_certificate: None,
+        credential_generation: 0,
     };
     if let Some(wire::AppCredential::Certificate(der)) = &request.credential {
         pin_certificate(&mut app, &der.0)?;

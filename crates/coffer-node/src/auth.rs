@@ -8,7 +8,7 @@
 
 use crate::Node;
 use crate::caller::{Caller, CertificateFingerprint, Principal};
-use crate::error::ServiceError;
+use crate::error::{ServiceError, ServiceResult};
 use crate::session::{SessionClaims, SessionPrincipal};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -39,15 +39,20 @@ pub fn bearer_token(header: &[u8]) -> Option<&str> {
 }
 
 impl Node {
-    /// Authenticates an `Authorization` header value. User passwords are accepted only when
-    /// `login` is set (the session endpoint); everywhere else users need a session. An app id
-    /// with an empty password names an app that authenticates with the client `certificate`
-    /// of the connection.
-    pub fn authenticate(
+    /// Authenticates an `Authorization` header value from a client at `source`. User
+    /// passwords are accepted only when `login` is set (the session endpoint); everywhere else
+    /// users need a session. An app id with an empty password names an app that authenticates
+    /// with the client `certificate` of the connection.
+    ///
+    /// A password is checked on the bounded [`PasswordPool`](crate::password_pool), after the
+    /// [`LoginBackoff`](crate::login_backoff) of the source and the user: either refuses with
+    /// [`ServiceError::Busy`] before any hashing.
+    pub async fn authenticate(
         &self,
         header: &[u8],
         login: bool,
         certificate: Option<CertificateFingerprint>,
+        source: std::net::IpAddr,
     ) -> Result<Caller, ServiceError> {
         const BAD: ServiceError = ServiceError::Unauthenticated("invalid credentials");
         if let Some(token) = bearer_token(header) {
@@ -66,7 +71,43 @@ impl Node {
         if !login {
             return Err(BAD);
         }
-        self.authenticate_user_password(&principal, &password, None)
+        self.login_backoff.check(source, &principal)?;
+        let outcome = self
+            .authenticate_user_password(principal.clone(), password)
+            .await;
+        match &outcome {
+            Ok(_) => self.login_backoff.succeeded(&principal),
+            Err(ServiceError::Unauthenticated(_)) => self.login_backoff.failed(source, &principal),
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    /// Starts a session for `caller`, who just authenticated with credentials: the bearer
+    /// token and its claims. The session is bound to the principal's current credential
+    /// generation.
+    pub fn start_session(&self, caller: &Caller) -> ServiceResult<(String, SessionClaims)> {
+        const GONE: ServiceError = ServiceError::Unauthenticated("invalid credentials");
+        let state = self.cluster.state();
+        let state = state.read();
+        let (principal, generation) = match caller.principal {
+            Principal::App(app) => (
+                SessionPrincipal::App(app),
+                state.app(app).ok_or(GONE)?.credential_generation,
+            ),
+            Principal::User(user) => (
+                SessionPrincipal::User(user),
+                state.user(user).ok_or(GONE)?.credential_generation,
+            ),
+        };
+        let claims = SessionClaims {
+            id: coffer_core::SessionId::new(uuid::Uuid::new_v4()),
+            principal,
+            issued_at: crate::now(),
+            generation,
+        };
+        self.activity.touch(&claims, claims.issued_at);
+        Ok((self.sessions.issue(claims), claims))
     }
 
     /// Who a refused credential claimed to be, for the audit log: the app or user it names,
@@ -108,7 +149,11 @@ impl Node {
         }
         match claims.principal {
             SessionPrincipal::App(id) => {
-                let app = state.app(id).filter(|a| a.enabled).ok_or(EXPIRED)?;
+                let app = state
+                    .app(id)
+                    .filter(|a| a.enabled && a.credential_generation == claims.generation)
+                    .filter(|a| state.account(a.account).is_some_and(|acct| acct.enabled))
+                    .ok_or(EXPIRED)?;
                 Ok(Caller {
                     principal: Principal::App(id),
                     account: Some(app.account),
@@ -117,7 +162,10 @@ impl Node {
                 })
             }
             SessionPrincipal::User(id) => {
-                let user = state.user(id).ok_or(EXPIRED)?;
+                let user = state
+                    .user(id)
+                    .filter(|u| u.credential_generation == claims.generation)
+                    .ok_or(EXPIRED)?;
                 let account = state
                     .selected_account(claims.id)
                     .or_else(|| only_account(user));
@@ -182,25 +230,30 @@ impl Node {
         })
     }
 
-    fn authenticate_user_password(
+    async fn authenticate_user_password(
         &self,
-        email: &str,
-        password: &str,
-        session: Option<SessionClaims>,
+        email: String,
+        password: String,
     ) -> Result<Caller, ServiceError> {
-        let user = self.cluster.state().read().user_by_email(email).cloned();
+        let password = zeroize::Zeroizing::new(password);
+        let user = self.cluster.state().read().user_by_email(&email).cloned();
         // Verify against a fixed hash when the user is unknown, so timing does not reveal which
         // emails exist.
         let hash = user
             .as_ref()
-            .map_or(crate::passwords::DUMMY_HASH, |u| u.password_hash.as_str());
-        let valid = crate::passwords::verify(password, hash);
+            .map_or(crate::passwords::DUMMY_HASH.to_owned(), |u| {
+                u.password_hash.clone()
+            });
+        let valid = self
+            .passwords
+            .run(move || crate::passwords::verify(&password, &hash))
+            .await?;
         match user {
             Some(user) if valid => Ok(Caller {
                 principal: Principal::User(user.id),
                 account: only_account(&user),
                 sysadmin: user.sysadmin,
-                session,
+                session: None,
             }),
             _ => Err(ServiceError::Unauthenticated("invalid credentials")),
         }

@@ -101,6 +101,7 @@ pub async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets> {
         description: None,
         created_at: now,
         memberships: BTreeMap::from([(account, membership)]),
+        credential_generation: 0,
     }))
     .await
     .map_err(api)?;
@@ -120,6 +121,7 @@ pub async fn ensure_principals(node: &Node) -> anyhow::Result<DevSecrets> {
             .map_err(api)?,
         secret_digest: node.app_secret_digest(secret.as_bytes()).map_err(api)?,
         client_certificate: None,
+        credential_generation: 0,
     }))
     .await
     .map_err(api)?;

@@ -50,6 +50,15 @@ pub enum ServiceError {
     /// The cluster could not take the write (no leader reachable, timed out).
     #[error("the cluster cannot take writes right now: {0}")]
     Cluster(#[from] ClusterError),
+    /// Too much work of this kind is waiting, or the caller failed too often; retrying after
+    /// `retry_after` may work. Refused before any costly work was done.
+    #[error("{what}; retry in {} s", retry_after.as_secs().max(1))]
+    Busy {
+        /// What is overloaded or backing off.
+        what: &'static str,
+        /// How long to wait before retrying.
+        retry_after: std::time::Duration,
+    },
     /// A fault on our side; the caller is told only that, the source goes to the log.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -142,6 +151,8 @@ pub enum Failure {
     ReadOnly,
     /// The node or the cluster cannot serve right now; retrying later may work.
     Unavailable,
+    /// Refused to bound the work: too many waiting, or the caller failed too often.
+    Busy,
     /// A fault on our side.
     Internal,
 }
@@ -168,6 +179,7 @@ impl ServiceError {
             },
             Self::ReadOnly(_) => Failure::ReadOnly,
             Self::Unavailable(_) | Self::Cluster(_) => Failure::Unavailable,
+            Self::Busy { .. } => Failure::Busy,
             Self::Internal(_) => Failure::Internal,
         }
     }

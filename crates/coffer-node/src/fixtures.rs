@@ -79,6 +79,7 @@ impl World {
             } else {
                 BTreeMap::from([(ACCOUNT, membership)])
             },
+            credential_generation: 0,
         }));
         id
     }
@@ -103,6 +104,7 @@ impl World {
             secret: Sealed(Vec::new()),
             secret_digest: Vec::new(),
             client_certificate: None,
+            credential_generation: 0,
         }));
         id
     }

@@ -109,6 +109,7 @@ pub async fn add_sysadmin(node: &Node, email: &str, password: &str) -> Result<Us
         description: None,
         created_at: now(),
         memberships: BTreeMap::new(),
+        credential_generation: 0,
     };
     let id = user.id;
     node.propose(Command::CreateUser(user))

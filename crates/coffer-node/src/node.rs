@@ -23,6 +23,10 @@ pub struct Node {
     pub activity: SessionActivity,
     /// Key for the keyed hash of app secrets.
     app_secret_key: Secret,
+    /// Where password hashes run: bounded, so that a flood of logins cannot starve the node.
+    pub passwords: crate::password_pool::PasswordPool,
+    /// Failed-login backoff per source and per user.
+    pub login_backoff: crate::login_backoff::LoginBackoff,
     /// Parsed keys, by kid.
     pub keys: KeyCache,
     /// Where audit records go.
@@ -56,6 +60,8 @@ impl Node {
             sessions: SessionKeys::new(vault.derive("session-mac-v1")?),
             app_secret_key: vault.derive("app-secret-digest-v1")?,
             activity: SessionActivity::default(),
+            passwords: crate::password_pool::PasswordPool::default(),
+            login_backoff: crate::login_backoff::LoginBackoff::default(),
             keys: KeyCache::default(),
             cluster,
             vault,

@@ -1,7 +1,9 @@
 //! Self-validating bearer tokens.
 //!
 //! A token is `base64url(body ‖ HMAC-SHA256(session key, body))`, where the body holds a format
-//! version, the session id, the principal and the issue time. The session key is derived from the
+//! version, the session id, the principal, the issue time and the principal's credential
+//! generation at login (a token of an older generation is refused: new credentials, or a
+//! disabled app, end every session). The session key is derived from the
 //! cluster master key, so every node can check a token without a write or a lookup; logout
 //! records a revocation in replicated state. The idle timeout is tracked per node in memory
 //! (`SessionActivity`): each successful use extends the session, as DSM clients expect.
@@ -19,8 +21,8 @@ pub const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Seconds a session lives at most, however busy.
 pub const MAX_LIFETIME_SECS: u64 = 24 * 3600;
 
-const FORMAT_VERSION: u8 = 1;
-const BODY_LEN: usize = 1 + 16 + 1 + 16 + 8;
+const FORMAT_VERSION: u8 = 2;
+const BODY_LEN: usize = 1 + 16 + 1 + 16 + 8 + 8;
 const MAC_LEN: usize = 32;
 
 /// Who a session belongs to.
@@ -41,6 +43,8 @@ pub struct SessionClaims {
     pub principal: SessionPrincipal,
     /// When it was issued.
     pub issued_at: UnixTime,
+    /// The principal's credential generation when the session started.
+    pub generation: u64,
 }
 
 /// Issues and checks tokens under one session key.
@@ -66,6 +70,7 @@ impl SessionKeys {
         token.push(kind);
         token.extend_from_slice(principal.as_bytes());
         token.extend_from_slice(&claims.issued_at.0.to_be_bytes());
+        token.extend_from_slice(&claims.generation.to_be_bytes());
         // HMAC-SHA-256 is always available; an error here would mean the library is broken.
         let mac = coffer_crypto::hmac(DigestAlgorithm::Sha256, self.key.expose(), &token)
             .unwrap_or_default();
@@ -94,10 +99,12 @@ impl SessionKeys {
             _ => return None,
         };
         let issued_at = UnixTime(u64::from_be_bytes(body[34..42].try_into().ok()?));
+        let generation = u64::from_be_bytes(body[42..50].try_into().ok()?);
         Some(SessionClaims {
             id,
             principal,
             issued_at,
+            generation,
         })
     }
 }
@@ -154,6 +161,7 @@ mod tests {
             id: SessionId::from_u128(1),
             principal: SessionPrincipal::App(AppId::from_u128(2)),
             issued_at: UnixTime(1000),
+            generation: 3,
         }
     }
 

@@ -41,7 +41,7 @@ pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<
             "a user with email {email} already exists"
         )));
     }
-    let password_hash = blocking(move || passwords::hash(&request.user_password)).await?;
+    let password_hash = hashing(node, move || passwords::hash(&request.user_password)).await?;
     let user = User {
         id: UserId::new(Uuid::new_v4()),
         email,
@@ -52,6 +52,7 @@ pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<
         description: None,
         created_at: now(),
         memberships: BTreeMap::new(),
+        credential_generation: 0,
     };
     node.propose(Command::CreateUser(user.clone())).await?;
     Ok(user)
@@ -91,13 +92,14 @@ pub async fn invite(
             let user = User {
                 id: UserId::new(Uuid::new_v4()),
                 email,
-                password_hash: blocking(invitation_hash).await?,
+                password_hash: hashing(node, invitation_hash).await?,
                 sysadmin: false,
                 first_name: request.first_name,
                 last_name: request.last_name,
                 description: request.description,
                 created_at: now(),
                 memberships: BTreeMap::from([(account, membership)]),
+                credential_generation: 0,
             };
             node.propose(Command::CreateUser(user.clone())).await?;
             user
@@ -200,11 +202,11 @@ pub async fn change_password(
         .map(|u| u.password_hash.clone())
         .ok_or_else(|| not_found(id))?;
     let current = request.current_password;
-    if !blocking(move || Ok(passwords::verify(&current, &stored))).await? {
+    if !hashing(node, move || Ok(passwords::verify(&current, &stored))).await? {
         return Err(ServiceError::invalid("current_password is not correct"));
     }
     let new = request.new_password;
-    let password_hash = blocking(move || passwords::hash(&new)).await?;
+    let password_hash = hashing(node, move || passwords::hash(&new)).await?;
     let mut user = node
         .cluster
         .state()
@@ -627,13 +629,14 @@ fn invitation_hash() -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing an invitation password: {e}"))
 }
 
-/// Runs CPU-heavy password work off the async workers.
-async fn blocking<T: Send + 'static>(
+/// Runs password work on the node's bounded password pool.
+async fn hashing<T: Send + 'static>(
+    node: &Node,
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> ServiceResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?
+    node.passwords
+        .run(work)
+        .await?
         .map_err(ServiceError::Internal)
 }
 

@@ -526,3 +526,57 @@ fn a_session_token_starts_no_session_and_reauth_renews_the_same_one() -> anyhow:
     )?;
     Ok(())
 }
+
+#[test]
+fn sessions_end_when_credentials_change_or_the_app_is_disabled() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let credentials = server.credentials().clone();
+    let app_id = uuid(&credentials.app_id)?;
+    let admin = clients::sysadmin_session(&server)?;
+    let works = |client: &sdkms::SdkmsClient| client.list_sobjects(None).map(|_| ());
+
+    eprintln!("--- an app session ends when the app's secret is reset");
+    let before_reset = clients::app_session(&server)?;
+    works(&before_reset).context("a fresh app session works")?;
+    admin.reset_app_secret(&app_id, None, &AppResetSecretRequest { secret_size: None })?;
+    expect_status(works(&before_reset), 401)?;
+    let AppCredential::Secret(secret) = admin.get_app_credential(&app_id)?.credential else {
+        anyhow::bail!("the dev app authenticates with a secret");
+    };
+    let api_key = b64(format!("{app_id}:{secret}").as_bytes());
+    let after_reset = clients::anonymous(&server)?.authenticate_with_api_key(&api_key)?;
+    works(&after_reset).context("a session with the new secret works")?;
+
+    eprintln!("--- disabling the app ends it, and enabling the app again does not revive it");
+    let toggle = |enabled| {
+        admin.update_app(
+            &app_id,
+            None,
+            &AppRequest {
+                enabled: Some(enabled),
+                ..Default::default()
+            },
+        )
+    };
+    toggle(false)?;
+    expect_status(works(&after_reset), 401)?;
+    toggle(true)?;
+    expect_status(works(&after_reset), 401)?;
+    let fresh = clients::anonymous(&server)?.authenticate_with_api_key(&api_key)?;
+    works(&fresh).context("a new session after re-enabling works")?;
+
+    eprintln!("--- a user's sessions end when the password changes, on every token");
+    let other = clients::sysadmin_session(&server)?;
+    let new_password = "Another-long-passw0rd";
+    admin.change_password(&PasswordChangeRequest {
+        current_password: credentials.sysadmin_password.clone(),
+        new_password: new_password.to_owned(),
+    })?;
+    expect_status(other.list_groups().map(|_| ()), 401)?;
+    expect_status(admin.list_groups().map(|_| ()), 401)?;
+    let again = clients::user_session(&server, &credentials.sysadmin_email, new_password)?;
+    again
+        .list_groups()
+        .context("a session with the new password works")?;
+    Ok(())
+}

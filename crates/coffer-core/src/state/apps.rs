@@ -13,8 +13,10 @@ impl State {
     ) -> Result<(), ApplyError> {
         self.ensure_new_id(app.id.uuid())?;
         self.check_app(app, None)?;
-        self.apps.insert(app.id, app.clone());
+        let mut app = app.clone();
+        app.credential_generation = 0;
         changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
+        self.apps.insert(app.id, app);
         Ok(())
     }
 
@@ -30,9 +32,16 @@ impl State {
         if old.account != app.account {
             return Err(ApplyError::Immutable(Fixed::AppAccount));
         }
+        // New credentials, or a disabled app, end every session started before.
+        let credentials_changed = old.secret_digest != app.secret_digest
+            || old.client_certificate != app.client_certificate
+            || (old.enabled && !app.enabled);
+        let generation = old.credential_generation + u64::from(credentials_changed);
         self.check_app(app, Some(app.id))?;
-        self.apps.insert(app.id, app.clone());
+        let mut app = app.clone();
+        app.credential_generation = generation;
         changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
+        self.apps.insert(app.id, app);
         Ok(())
     }
 

@@ -40,6 +40,7 @@ fn app() -> App {
         secret: Sealed(vec![1; 40]),
         secret_digest: vec![2; 32],
         client_certificate: None,
+        credential_generation: 0,
     }
 }
 
@@ -271,6 +272,7 @@ fn user_emails_are_unique_case_insensitively() {
         description: None,
         created_at: T0,
         memberships: BTreeMap::new(),
+        credential_generation: 0,
     };
     assert_eq!(
         state
@@ -426,6 +428,7 @@ fn an_account_created_with_an_administrator_is_never_without_one() {
         description: None,
         created_at: T0,
         memberships: BTreeMap::new(),
+        credential_generation: 0,
     };
     state.apply(&Command::CreateUser(user));
     let applied = state.apply(&Command::CreateAccountWithAdministrator {
@@ -490,4 +493,63 @@ fn cluster_record_holds_tokens_and_labels_and_prunes_expired_tokens() {
         Some("east")
     );
     assert_eq!(reload(&state), state);
+}
+
+#[test]
+fn new_credentials_and_disabling_move_the_credential_generation_on() {
+    let mut state = seeded();
+    let generation = |state: &State| state.app(APP).map(|a| a.credential_generation);
+    assert_eq!(generation(&state), Some(0));
+
+    // A rename changes no credential.
+    let mut renamed = app();
+    renamed.name = "billing-2".into();
+    renamed.credential_generation = 99;
+    assert_eq!(state.apply(&Command::UpdateApp(renamed)).outcome, Ok(()));
+    assert_eq!(
+        generation(&state),
+        Some(0),
+        "the command's own value is ignored"
+    );
+
+    let mut reset = app();
+    reset.secret_digest = vec![3; 32];
+    state.apply(&Command::UpdateApp(reset.clone()));
+    assert_eq!(generation(&state), Some(1));
+
+    let mut disabled = reset.clone();
+    disabled.enabled = false;
+    state.apply(&Command::UpdateApp(disabled));
+    assert_eq!(generation(&state), Some(2));
+    state.apply(&Command::UpdateApp(reset));
+    assert_eq!(
+        generation(&state),
+        Some(2),
+        "enabling again does not go back"
+    );
+
+    let user = User {
+        id: UserId::from_u128(40),
+        email: "bo@example.com".into(),
+        password_hash: "$argon2id$old".into(),
+        sysadmin: false,
+        first_name: None,
+        last_name: None,
+        description: None,
+        created_at: T0,
+        memberships: BTreeMap::new(),
+        credential_generation: 5,
+    };
+    state.apply(&Command::CreateUser(user.clone()));
+    let id = user.id;
+    let user_generation = |state: &State| state.user(id).map(|u| u.credential_generation);
+    assert_eq!(user_generation(&state), Some(0));
+    let mut renamed = user.clone();
+    renamed.first_name = Some("Bo".into());
+    state.apply(&Command::UpdateUser(renamed));
+    assert_eq!(user_generation(&state), Some(0));
+    let mut new_password = user;
+    new_password.password_hash = "$argon2id$new".into();
+    state.apply(&Command::UpdateUser(new_password));
+    assert_eq!(user_generation(&state), Some(1));
 }

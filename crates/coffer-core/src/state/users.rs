@@ -14,8 +14,10 @@ impl State {
         self.ensure_new_id(user.id.uuid())?;
         self.check_user(user, None)?;
         self.user_emails.insert(user.email.to_lowercase(), user.id);
-        self.users.insert(user.id, user.clone());
+        let mut user = user.clone();
+        user.credential_generation = 0;
         changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+        self.users.insert(user.id, user);
         Ok(())
     }
 
@@ -29,11 +31,16 @@ impl State {
             .get(&user.id)
             .ok_or(ApplyError::UserNotFound(user.id))?;
         let old_email = old.email.to_lowercase();
+        // A new password ends the sessions of the old one.
+        let generation =
+            old.credential_generation + u64::from(old.password_hash != user.password_hash);
         self.check_user(user, Some(user.id))?;
         self.user_emails.remove(&old_email);
         self.user_emails.insert(user.email.to_lowercase(), user.id);
-        self.users.insert(user.id, user.clone());
+        let mut user = user.clone();
+        user.credential_generation = generation;
         changed.push(RecordKey::new(Table::Users, user.id.uuid()));
+        self.users.insert(user.id, user);
         Ok(())
     }
 

@@ -5,11 +5,17 @@
 //! task drains the queue and commits records to the node-local audit table in batches of up to
 //! [`MAX_BATCH`], one durable redb transaction per batch.
 //!
+//! Records of callers that did not authenticate go through
+//! [`AuditSink::record_unauthenticated`], which writes a sample of them and a summary of the
+//! rest per minute ([`sampling`]): anyone can send such requests, and must not be able to grow
+//! the table without bound.
+//!
 //! What a crash can lose: records already handed over but not yet committed — at most the queue
 //! ([`QUEUE_CAPACITY`] records) plus the batch being written. Their responses may have reached
 //! clients. Nothing committed is ever lost or half-written (redb commits are atomic).
 
 pub mod query;
+pub mod sampling;
 
 use crate::caller::Principal;
 use coffer_api::{AuditActionType, AuditActorType, AuditLogEntry, AuditSeverity, ResponseTime};
@@ -196,6 +202,8 @@ pub struct AuditSink {
     handed: Arc<AtomicU64>,
     /// Records the writer has finished with (committed, or failed and logged) so far.
     done: watch::Receiver<u64>,
+    /// Which records of unauthenticated callers are written.
+    sampler: Arc<std::sync::Mutex<sampling::Sampler>>,
 }
 
 impl AuditSink {
@@ -204,11 +212,41 @@ impl AuditSink {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let (done_tx, done) = watch::channel(0);
         tokio::spawn(write_loop(log, receiver, done_tx));
-        Self {
+        let sink = Self {
             queue,
             handed: Arc::new(AtomicU64::new(0)),
             done,
+            sampler: Arc::new(std::sync::Mutex::new(sampling::Sampler::new(
+                std::time::Instant::now(),
+            ))),
+        };
+        tokio::spawn(summarize_loop(
+            sink.queue.downgrade(),
+            Arc::clone(&sink.handed),
+            sink.done.clone(),
+            Arc::clone(&sink.sampler),
+        ));
+        sink
+    }
+
+    /// Hands over the record of a request whose caller did not authenticate (no or refused
+    /// credentials), if the sample takes it; the others are counted into a summary record.
+    pub async fn record_unauthenticated(&self, record: AuditRecord) {
+        let (write, summary) = self
+            .lock_sampler()
+            .admit(std::time::Instant::now(), record.client_ip);
+        if let Some(summary) = summary {
+            self.record(summary_record(&summary)).await;
         }
+        if write {
+            self.record(record).await;
+        }
+    }
+
+    fn lock_sampler(&self) -> std::sync::MutexGuard<'_, sampling::Sampler> {
+        self.sampler
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Hands a record to the writer; waits while the queue is full.
@@ -227,6 +265,57 @@ impl AuditSink {
         let target = self.handed.load(Ordering::SeqCst);
         let mut done = self.done.clone();
         let _ = tokio::time::timeout(limit, done.wait_for(|&n| n >= target)).await;
+    }
+}
+
+/// Closes sampling windows on time, so a flood that stops still gets its summary. Holds the
+/// queue only weakly: it ends with the last sink, and never keeps the writer (and the store)
+/// alive.
+async fn summarize_loop(
+    queue: mpsc::WeakSender<AuditRecord>,
+    handed: Arc<AtomicU64>,
+    done: watch::Receiver<u64>,
+    sampler: Arc<std::sync::Mutex<sampling::Sampler>>,
+) {
+    let mut tick = tokio::time::interval(sampling::WINDOW / 4);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(queue) = queue.upgrade() else { return };
+        let sink = AuditSink {
+            queue,
+            handed: Arc::clone(&handed),
+            done: done.clone(),
+            sampler: Arc::clone(&sampler),
+        };
+        let summary = sink.lock_sampler().close_if_due(std::time::Instant::now());
+        if let Some(summary) = summary {
+            sink.record(summary_record(&summary)).await;
+        }
+    }
+}
+
+/// The record that stands for the unauthenticated requests a window left out.
+fn summary_record(summary: &sampling::Suppressed) -> AuditRecord {
+    let top = summary.top_source.map_or_else(String::new, |(ip, count)| {
+        format!(", {count} of them from {ip}")
+    });
+    AuditRecord {
+        time_nanos: crate::now_nanos(),
+        account: None,
+        action: ActionType::Auth,
+        actor: None,
+        object: None,
+        groups: Vec::new(),
+        message: format!(
+            "{} more requests without valid credentials in the last {} s were not recorded one by one{top}",
+            summary.count,
+            summary.window.as_secs()
+        ),
+        severity: Severity::Warning,
+        status: 401,
+        client_ip: summary.top_source.map(|(ip, _)| ip),
+        response_time_nanos: 0,
     }
 }
 

@@ -28,6 +28,7 @@ fn invited_users_await_a_password_and_show_it() {
                 groups: BTreeMap::new(),
             },
         )]),
+        credential_generation: 0,
     };
     assert!(awaits_password(&user));
     let json = serde_json::to_value(view(&user, Some(ACCOUNT))).expect("serializes");

@@ -87,7 +87,15 @@ async fn handle(
     }
     let caller = match request.headers().get(header::AUTHORIZATION) {
         Some(_) if is_public(&path) => None,
-        Some(value) => match node.authenticate(value.as_bytes(), path == LOGIN_PATH, certificate) {
+        Some(value) => match node
+            .authenticate(
+                value.as_bytes(),
+                path == LOGIN_PATH,
+                certificate,
+                client.ip(),
+            )
+            .await
+        {
             Ok(caller) => Some(caller),
             Err(error) => {
                 let response = ApiError::from(error).into_response();
@@ -95,7 +103,7 @@ async fn handle(
                 if let Some(record) =
                     finish(&method, &path, claimed.as_ref(), client, started, &response)
                 {
-                    node.audit.record(record).await;
+                    node.audit.record_unauthenticated(record).await;
                 }
                 return response;
             }
@@ -107,7 +115,11 @@ async fn handle(
     }
     let response = next.run(request).await;
     if let Some(record) = finish(&method, &path, caller.as_ref(), client, started, &response) {
-        node.audit.record(record).await;
+        // Anyone can send requests without credentials: their records are sampled.
+        match caller {
+            Some(_) => node.audit.record(record).await,
+            None => node.audit.record_unauthenticated(record).await,
+        }
     }
     response
 }

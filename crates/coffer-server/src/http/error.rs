@@ -38,6 +38,15 @@ pub(crate) enum ApiError {
     /// The node cannot serve right now (not leader and no way to forward, shutting down).
     #[error("{0}")]
     Unavailable(String),
+    /// Refused to bound the work (a full password queue, a backing-off client); answered 429
+    /// with `Retry-After` in whole seconds.
+    #[error("{text}")]
+    TooManyRequests {
+        /// What the client is told.
+        text: String,
+        /// Seconds to wait, at least 1.
+        retry_after_secs: u64,
+    },
     /// A fault on our side; the detail is logged, the client sees a generic text.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -65,6 +74,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +93,14 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         response.extensions_mut().insert(ErrorText(text));
         if let Some(fault) = fault {
             response.extensions_mut().insert(fault);
@@ -97,6 +115,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated(text) => Self::Unauthorized(text),
             ServiceError::ReadOnly(reason) => Self::ReadOnly(reason),
             ServiceError::Internal(source) => Self::Internal(source),
+            ServiceError::Busy { what, retry_after } => Self::TooManyRequests {
+                text: what.to_owned(),
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
             error => {
                 let text = error.to_string();
                 match error.failure() {
@@ -104,10 +126,11 @@ impl From<ServiceError> for ApiError {
                     Failure::NotFound => Self::NotFound(text),
                     Failure::Conflict => Self::Conflict(text),
                     Failure::Unavailable => Self::Unavailable(text),
-                    // The last three classes belong to the variants matched above.
+                    // The last classes belong to the variants matched above.
                     Failure::Invalid
                     | Failure::Unauthenticated
                     | Failure::ReadOnly
+                    | Failure::Busy
                     | Failure::Internal => Self::BadRequest(text),
                 }
             }

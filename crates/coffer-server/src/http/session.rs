@@ -9,13 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use coffer_api::{AuthResponse, SelectAccountRequest, SelectAccountResponse};
-use coffer_core::{AccountId, Command, SessionId, UnixTime};
+use coffer_core::{AccountId, Command, UnixTime};
 use coffer_node::audit::{ActionType, AuditNote};
 use coffer_node::caller::Principal;
-use coffer_node::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionClaims, SessionPrincipal};
+use coffer_node::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionPrincipal};
 use coffer_node::{Node, now};
 use std::sync::Arc;
-use uuid::Uuid;
 
 pub(super) fn routes() -> Router<Arc<Node>> {
     Router::new()
@@ -65,20 +64,11 @@ async fn reauth(
 }
 
 fn new_session(node: &Node, caller: coffer_node::caller::Caller) -> ApiResult<Response> {
-    let claims = SessionClaims {
-        id: SessionId::new(Uuid::new_v4()),
-        principal: match caller.principal {
-            Principal::App(app) => SessionPrincipal::App(app),
-            Principal::User(user) => SessionPrincipal::User(user),
-        },
-        issued_at: now(),
-    };
     let entity = match caller.principal {
         Principal::App(app) => app.uuid(),
         Principal::User(user) => user.uuid(),
     };
-    let token = node.sessions.issue(claims);
-    node.activity.touch(&claims, claims.issued_at);
+    let (token, _) = node.start_session(&caller)?;
     let body = AuthResponse::bearer(token, IDLE_TIMEOUT_SECS as u32, entity);
     let note = AuditNote::new(
         ActionType::Auth,

@@ -22,6 +22,7 @@ impl From<ServiceError> for Refusal {
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Conflict => StatusCode::CONFLICT,
             Failure::ReadOnly | Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Busy => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let ServiceError::Internal(source) = &error {
