@@ -3,10 +3,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{Account, AccountId};
 use coffer_node::Node;
@@ -15,13 +15,13 @@ use coffer_node::audit::{ActionType, AuditNote};
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/accounts", get(list).post(create))
-        .route(
-            "/sys/v1/accounts/{id}",
-            get(get_one).patch(update).delete(remove),
-        )
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .get("/sys/v1/accounts", list)
+        .post("/sys/v1/accounts", create)
+        .get("/sys/v1/accounts/{id}", get_one)
+        .patch("/sys/v1/accounts/{id}", update)
+        .delete("/sys/v1/accounts/{id}", remove)
 }
 
 /// An account id from the path; a malformed one is a 404 like an unknown one.

@@ -3,10 +3,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{App, AppId};
 use coffer_node::Node;
@@ -15,15 +15,15 @@ use coffer_node::audit::{ActionType, AuditNote};
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/apps", get(list).post(create))
-        .route(
-            "/sys/v1/apps/{id}",
-            get(get_one).patch(update).delete(remove),
-        )
-        .route("/sys/v1/apps/{id}/credential", get(credential))
-        .route("/sys/v1/apps/{id}/reset_secret", post(reset_secret))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .get("/sys/v1/apps", list)
+        .post("/sys/v1/apps", create)
+        .get("/sys/v1/apps/{id}", get_one)
+        .patch("/sys/v1/apps/{id}", update)
+        .delete("/sys/v1/apps/{id}", remove)
+        .get("/sys/v1/apps/{id}/credential", credential)
+        .post("/sys/v1/apps/{id}/reset_secret", reset_secret)
 }
 
 /// An app id from the path; a malformed one is a 404 like an unknown one.

@@ -4,10 +4,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{KeyId, KeyOperation};
 use coffer_node::Node;
@@ -19,25 +19,25 @@ use serde::Serialize;
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/crypto/v1/keys/{kid}/encrypt", post(encrypt_at))
-        .route("/crypto/v1/encrypt", post(encrypt))
-        .route("/crypto/v1/keys/{kid}/decrypt", post(decrypt_at))
-        .route("/crypto/v1/decrypt", post(decrypt))
-        .route("/crypto/v1/keys/{kid}/sign", post(sign_at))
-        .route("/crypto/v1/sign", post(sign))
-        .route("/crypto/v1/keys/{kid}/verify", post(verify_at))
-        .route("/crypto/v1/verify", post(verify))
-        .route("/crypto/v1/keys/{kid}/mac", post(mac_at))
-        .route("/crypto/v1/mac", post(mac))
-        .route("/crypto/v1/keys/{kid}/macverify", post(mac_verify_at))
-        .route("/crypto/v1/macverify", post(mac_verify))
-        .route("/crypto/v1/keys/{kid}/wrapkey", post(wrap_at))
-        .route("/crypto/v1/wrapkey", post(wrap))
-        .route("/crypto/v1/keys/{kid}/unwrapkey", post(unwrap_at))
-        .route("/crypto/v1/unwrapkey", post(unwrap))
-        .route("/crypto/v1/digest", post(digest))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .post("/crypto/v1/keys/{kid}/encrypt", encrypt_at)
+        .post("/crypto/v1/encrypt", encrypt)
+        .post("/crypto/v1/keys/{kid}/decrypt", decrypt_at)
+        .post("/crypto/v1/decrypt", decrypt)
+        .post("/crypto/v1/keys/{kid}/sign", sign_at)
+        .post("/crypto/v1/sign", sign)
+        .post("/crypto/v1/keys/{kid}/verify", verify_at)
+        .post("/crypto/v1/verify", verify)
+        .post("/crypto/v1/keys/{kid}/mac", mac_at)
+        .post("/crypto/v1/mac", mac)
+        .post("/crypto/v1/keys/{kid}/macverify", mac_verify_at)
+        .post("/crypto/v1/macverify", mac_verify)
+        .post("/crypto/v1/keys/{kid}/wrapkey", wrap_at)
+        .post("/crypto/v1/wrapkey", wrap)
+        .post("/crypto/v1/keys/{kid}/unwrapkey", unwrap_at)
+        .post("/crypto/v1/unwrapkey", unwrap)
+        .post("/crypto/v1/digest", digest)
 }
 
 type Node_ = State<Arc<Node>>;

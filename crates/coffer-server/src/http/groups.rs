@@ -3,10 +3,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, no_content};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{Group, GroupId};
 use coffer_node::Node;
@@ -15,13 +15,13 @@ use coffer_node::groups;
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/groups", get(list).post(create))
-        .route(
-            "/sys/v1/groups/{id}",
-            get(get_one).patch(update).delete(remove),
-        )
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .get("/sys/v1/groups", list)
+        .post("/sys/v1/groups", create)
+        .get("/sys/v1/groups/{id}", get_one)
+        .patch("/sys/v1/groups/{id}", update)
+        .delete("/sys/v1/groups/{id}", remove)
 }
 
 /// A group id from the path; a malformed one is a 404 like an unknown one.

@@ -3,16 +3,15 @@
 use super::auth::Authenticated;
 use super::error::ApiResult;
 use super::json::{Json, Query};
-use axum::Router;
+use super::routes::Routes;
 use axum::extract::State;
-use axum::routing::get;
 use coffer_api as wire;
 use coffer_node::Node;
 use coffer_node::audit::query;
 use std::sync::Arc;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new().route("/sys/v1/logs", get(list))
+pub(super) fn routes() -> Routes {
+    Routes::new().get("/sys/v1/logs", list)
 }
 
 async fn list(

@@ -9,9 +9,12 @@ pub(crate) mod json;
 
 mod accounts;
 mod apps;
+#[cfg(test)]
+mod authorization_matrix;
 mod crypto;
 mod groups;
 mod logs;
+mod routes;
 mod session;
 mod sobjects;
 mod sys;
@@ -27,10 +30,9 @@ use std::sync::Arc;
 /// base64 add a third).
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Every route of the API.
-pub(crate) fn router(node: Arc<Node>) -> Router {
-    Router::new()
-        .merge(sys::routes())
+/// Every route of the API, listed.
+pub(crate) fn routes() -> routes::Routes {
+    sys::routes()
         .merge(session::routes())
         .merge(accounts::routes())
         .merge(groups::routes())
@@ -39,6 +41,12 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .merge(sobjects::routes())
         .merge(crypto::routes())
         .merge(logs::routes())
+}
+
+/// The API's router: [`routes`] under the authentication middleware and the body limit.
+pub(crate) fn router(node: Arc<Node>) -> Router {
+    routes()
+        .into_router()
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(
             node.clone(),
@@ -46,4 +54,14 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(node)
+}
+
+/// The client address of in-process test requests.
+#[cfg(test)]
+fn listener_addr() -> crate::net::listener::ClientAddr {
+    crate::net::listener::ClientAddr(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 50000)),
+        crate::net::listener::Service::Api,
+        None,
+    )
 }

@@ -3,11 +3,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, no_content};
-use axum::Router;
+use super::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use coffer_api::{AuthResponse, SelectAccountRequest, SelectAccountResponse};
 use coffer_core::{AccountId, Command, UnixTime};
 use coffer_node::audit::{ActionType, AuditNote};
@@ -16,13 +15,13 @@ use coffer_node::session::{IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS, SessionPrincipa
 use coffer_node::{Node, now};
 use std::sync::Arc;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/session/auth", post(login))
-        .route("/sys/v1/session/reauth", post(reauth))
-        .route("/sys/v1/session/refresh", post(refresh))
-        .route("/sys/v1/session/terminate", post(terminate))
-        .route("/sys/v1/session/select_account", post(select_account))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .post("/sys/v1/session/auth", login)
+        .post("/sys/v1/session/reauth", reauth)
+        .post("/sys/v1/session/refresh", refresh)
+        .post("/sys/v1/session/terminate", terminate)
+        .post("/sys/v1/session/select_account", select_account)
 }
 
 /// Trades credentials (app API key or user password, checked by the middleware) for a token.

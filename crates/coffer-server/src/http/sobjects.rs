@@ -3,10 +3,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{KeyId, Sobject};
 use coffer_node::Node;
@@ -17,20 +17,21 @@ use coffer_node::{convert, sobjects};
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/crypto/v1/keys", post(generate).put(import).get(list))
-        .route("/crypto/v1/keys/info", post(info))
-        .route("/crypto/v1/keys/export", post(export_by_descriptor))
-        .route("/crypto/v1/keys/rekey", post(rekey))
-        .route(
-            "/crypto/v1/keys/{kid}",
-            get(get_one).patch(update).delete(remove),
-        )
-        .route("/crypto/v1/keys/{kid}/export", get(export_by_kid))
-        .route("/crypto/v1/keys/{kid}/activate", post(activate))
-        .route("/crypto/v1/keys/{kid}/revoke", post(revoke))
-        .route("/crypto/v1/keys/{kid}/private", delete(remove_private))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .post("/crypto/v1/keys", generate)
+        .put("/crypto/v1/keys", import)
+        .get("/crypto/v1/keys", list)
+        .post("/crypto/v1/keys/info", info)
+        .post("/crypto/v1/keys/export", export_by_descriptor)
+        .post("/crypto/v1/keys/rekey", rekey)
+        .get("/crypto/v1/keys/{kid}", get_one)
+        .patch("/crypto/v1/keys/{kid}", update)
+        .delete("/crypto/v1/keys/{kid}", remove)
+        .get("/crypto/v1/keys/{kid}/export", export_by_kid)
+        .post("/crypto/v1/keys/{kid}/activate", activate)
+        .post("/crypto/v1/keys/{kid}/revoke", revoke)
+        .delete("/crypto/v1/keys/{kid}/private", remove_private)
 }
 
 /// A kid from the path; a malformed one is a 404 like an unknown one.

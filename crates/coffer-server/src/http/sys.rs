@@ -1,19 +1,19 @@
 //! Health and version probes: no authentication, no audit.
 
 use super::json::Json;
-use axum::Router;
+use super::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use coffer_api::{ServerMode, VersionResponse};
 use coffer_node::Node;
 use std::sync::Arc;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/health", get(health).head(health))
-        .route("/", axum::routing::head(health))
-        .route("/sys/v1/version", get(version))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .get("/sys/v1/health", health)
+        .head("/sys/v1/health", health)
+        .head("/", health)
+        .get("/sys/v1/version", version)
 }
 
 /// 204 while the node can serve requests, 503 otherwise.

@@ -4,10 +4,10 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::json::{Body, Json, Query, no_content};
+use super::routes::Routes;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Extension, Router};
 use coffer_api as wire;
 use coffer_core::{User, UserId};
 use coffer_node::Node;
@@ -16,14 +16,17 @@ use coffer_node::users;
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<Arc<Node>> {
-    Router::new()
-        .route("/sys/v1/users", get(list).post(signup).delete(delete_self))
-        .route("/sys/v1/users/invite", post(invite))
-        .route("/sys/v1/users/accounts", get(accounts))
-        .route("/sys/v1/users/change_password", post(change_password))
-        .route("/sys/v1/users/{id}", get(get_one).patch(update))
-        .route("/sys/v1/users/{id}/accounts", delete(leave_account))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .get("/sys/v1/users", list)
+        .post("/sys/v1/users", signup)
+        .delete("/sys/v1/users", delete_self)
+        .post("/sys/v1/users/invite", invite)
+        .get("/sys/v1/users/accounts", accounts)
+        .post("/sys/v1/users/change_password", change_password)
+        .get("/sys/v1/users/{id}", get_one)
+        .patch("/sys/v1/users/{id}", update)
+        .delete("/sys/v1/users/{id}/accounts", leave_account)
 }
 
 /// A user id from the path; a malformed one is a 404 like an unknown one.
