@@ -85,7 +85,7 @@ impl HttpsTransport {
         peer: &NodeInfo,
         request: PeerRequest<'_>,
     ) -> Result<Vec<u8>, PeerError> {
-        let pin = pinned_key(peer);
+        let pin = peer.cert_key_id();
         let reply = self
             .send_to(&peer.cluster_addr, &peer.name, pin, request)
             .await?;
@@ -112,8 +112,8 @@ impl HttpsTransport {
     }
 
     /// [`HttpsTransport::send`], also accepting only a certificate whose key has the id `pin`
-    /// when one is given.
-    async fn send_to(
+    /// when one is given (see [`NodeInfo::cert_key`]).
+    pub async fn send_to(
         &self,
         addr: &str,
         server_name: &str,
@@ -220,13 +220,6 @@ impl std::fmt::Debug for HttpsTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpsTransport").finish_non_exhaustive()
     }
-}
-
-/// The key id a member's record pins, if it pins one.
-fn pinned_key(peer: &NodeInfo) -> Option<[u8; 32]> {
-    let mut key = [0; 32];
-    hex::decode_to_slice(&peer.cert_key, &mut key).ok()?;
-    Some(key)
 }
 
 /// Dials one peer: TCP to its address, then TLS verifying its name (and its pinned key).

@@ -54,6 +54,13 @@ impl NodeInfo {
         self
     }
 
+    /// The id of the key this node was admitted with, when its record pins one.
+    pub fn cert_key_id(&self) -> Option<[u8; 32]> {
+        let mut key = [0; 32];
+        hex::decode_to_slice(&self.cert_key, &mut key).ok()?;
+        Some(key)
+    }
+
     /// True when `key` is the id of the key this node was admitted with.
     pub fn holds_cert_key(&self, key: &[u8; 32]) -> bool {
         !self.cert_key.is_empty() && self.cert_key == hex::encode(key)
@@ -88,6 +95,8 @@ mod tests {
     fn node_info_round_trips() {
         let node = NodeInfo::new("node-1", "10.0.0.1:4445", "10.0.0.1:443").with_cert_key(&[7; 32]);
         assert!(node.holds_cert_key(&[7; 32]));
+        assert_eq!(node.cert_key_id(), Some([7; 32]));
+        assert_eq!(NodeInfo::new("n", "a", "b").cert_key_id(), None);
         assert!(!node.holds_cert_key(&[8; 32]));
         assert!(!NodeInfo::new("n", "a", "b").holds_cert_key(&[0; 32]));
         let json = serde_json::to_string(&node).expect("encodes");

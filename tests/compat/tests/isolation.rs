@@ -14,7 +14,11 @@ use sdkms::api_model::*;
 use uuid::Uuid;
 
 /// A new app with every permission in `group`, logged in with its API key.
-fn app_in(server: &CofferServer, admin: &SdkmsClient, group: Uuid) -> anyhow::Result<(SdkmsClient, Uuid)> {
+fn app_in(
+    server: &CofferServer,
+    admin: &SdkmsClient,
+    group: Uuid,
+) -> anyhow::Result<(SdkmsClient, Uuid)> {
     let permissions = AppPermissions::ENCRYPT
         | AppPermissions::DECRYPT
         | AppPermissions::SIGN
@@ -33,7 +37,8 @@ fn app_in(server: &CofferServer, admin: &SdkmsClient, group: Uuid) -> anyhow::Re
     let AppCredential::Secret(secret) = admin.get_app_credential(&app.app_id)?.credential else {
         anyhow::bail!("a new app has a secret");
     };
-    let client = clients::api_key_client(server, &b64(format!("{}:{secret}", app.app_id).as_bytes()))?;
+    let client =
+        clients::api_key_client(server, &b64(format!("{}:{secret}", app.app_id).as_bytes()))?;
     Ok((client, app.app_id))
 }
 
@@ -73,7 +78,11 @@ fn apps_reach_only_their_groups_and_never_another_account() -> anyhow::Result<()
     let admin = clients::sysadmin_session(&server)?;
     let dev_group = uuid(&server.credentials().group_id)?;
     let dev_app = clients::app_with_api_key(&server)?;
-    let key_a = kid(&dev_app.create_sobject(&keys::generate(&unique_name("group-a"), ObjectType::Aes, 256))?)?;
+    let key_a = kid(&dev_app.create_sobject(&keys::generate(
+        &unique_name("group-a"),
+        ObjectType::Aes,
+        256,
+    ))?)?;
 
     eprintln!("--- a second group of the same account, with an app of its own");
     let group_2 = admin
@@ -83,7 +92,11 @@ fn apps_reach_only_their_groups_and_never_another_account() -> anyhow::Result<()
         })?
         .group_id;
     let (app_2, _) = app_in(&server, &admin, group_2)?;
-    let key_2 = kid(&app_2.create_sobject(&keys::generate(&unique_name("group-2"), ObjectType::Aes, 256))?)?;
+    let key_2 = kid(&app_2.create_sobject(&keys::generate(
+        &unique_name("group-2"),
+        ObjectType::Aes,
+        256,
+    ))?)?;
     walled_off(&app_2, key_a, "an app of group 2 on a key of the dev group")?;
     walled_off(&dev_app, key_2, "the dev app on a key of group 2")?;
     app_2
@@ -122,7 +135,10 @@ fn apps_reach_only_their_groups_and_never_another_account() -> anyhow::Result<()
 
     eprintln!("--- nothing was changed by the refused calls");
     let still = dev_app.get_sobject(None, &by_kid(key_a))?;
-    ensure!(still.description.as_deref() != Some("taken over"), "the key was changed");
+    ensure!(
+        still.description.as_deref() != Some("taken over"),
+        "the key was changed"
+    );
     dev_app.encrypt(&keys::aes_encrypt(key_a, CipherMode::Cbc, b"still mine"))?;
     Ok(())
 }

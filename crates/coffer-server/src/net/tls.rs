@@ -125,8 +125,12 @@ pub(crate) fn cluster_client_config(
 
 /// The control plane's [`PeerLink`](coffer_node::peers::PeerLink): the same pooled client
 /// for peers' cluster ports as Raft's, expecting each peer's certificate for the IP address it
-/// is reached at (node certificates carry it).
-pub(crate) struct HttpsPeerLink(pub(crate) Arc<coffer_peer::HttpsTransport>);
+/// is reached at (node certificates carry it) and, when the address is a member's, holding the
+/// key the membership pins for it.
+pub(crate) struct HttpsPeerLink {
+    pub(crate) transport: Arc<coffer_peer::HttpsTransport>,
+    pub(crate) cluster: coffer_cluster::Cluster,
+}
 
 impl coffer_node::peers::PeerLink for HttpsPeerLink {
     fn post<'a>(
@@ -145,9 +149,15 @@ impl coffer_node::peers::PeerLink for HttpsPeerLink {
                 body,
                 timeout,
             };
+            let pin = self
+                .cluster
+                .members()
+                .into_iter()
+                .find(|(_, info, _)| info.cluster_addr == cluster_addr)
+                .and_then(|(_, info, _)| info.cert_key_id());
             let reply = self
-                .0
-                .send(cluster_addr, &server_name, request)
+                .transport
+                .send_to(cluster_addr, &server_name, pin, request)
                 .await
                 .map_err(|e| PeerLinkError(format!("{:#}", anyhow::Error::new(e))))?;
             Ok(PeerAnswer {

@@ -194,7 +194,10 @@ impl Daemon {
             .await
             .context("starting Raft")?;
         let audit = AuditSink::start(cluster.store().audit());
-        let peers = Arc::new(crate::net::tls::HttpsPeerLink(transport.clone()));
+        let peers = Arc::new(crate::net::tls::HttpsPeerLink {
+            transport: transport.clone(),
+            cluster: cluster.clone(),
+        });
         let availability = Availability::default();
         if cluster
             .store()
