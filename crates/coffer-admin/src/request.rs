@@ -33,6 +33,11 @@ pub enum AdminRequest {
     },
     /// `sdkms-cluster token list`.
     TokenList,
+    /// `sdkms-cluster token delete ID`.
+    TokenDelete {
+        /// The token's id (its public first half).
+        id: String,
+    },
     /// `sdkms-cluster remove --node NAME --force`.
     Remove {
         /// The node to remove.
@@ -133,6 +138,7 @@ impl AdminRequest {
             Self::Join { .. } => "join",
             Self::TokenCreate { .. } => "token create",
             Self::TokenList => "token list",
+            Self::TokenDelete { .. } => "token delete",
             Self::Remove { .. } => "remove",
             Self::Reset { .. } => "reset",
             Self::Status => "status",

@@ -79,6 +79,13 @@ pub struct TokenInfo {
     pub expires_at: u64,
 }
 
+/// Result of `token delete`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDeleted {
+    /// The deleted token's id.
+    pub id: String,
+}
+
 /// Result of `status`; the JSON form is a contract for scripts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterStatus {

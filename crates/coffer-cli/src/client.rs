@@ -201,6 +201,7 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         }
         AdminRequest::TokenCreate { .. }
         | AdminRequest::TokenList
+        | AdminRequest::TokenDelete { .. }
         | AdminRequest::Status
         | AdminRequest::Label { .. }
         | AdminRequest::SysadminCreate { .. } => SHORT_ANSWER_TIMEOUT,

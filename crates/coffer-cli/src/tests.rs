@@ -121,11 +121,26 @@ fn join_with_a_malformed_token_is_a_usage_error_naming_token() {
 }
 
 #[test]
+fn token_delete_takes_an_id() {
+    match parse("sdkms-cluster token delete 525073").command {
+        Command::Token(args) => match args.command {
+            TokenCommand::Delete { id } => assert_eq!(id, "525073"),
+            other => panic!("{other:?}"),
+        },
+        _ => panic!("not token"),
+    }
+    assert_eq!(
+        usage_error("sdkms-cluster token delete").kind(),
+        ErrorKind::MissingRequiredArgument
+    );
+}
+
+#[test]
 fn token_create_defaults_to_a_day_and_takes_durations() {
     let ttl = |line: &str| match parse(line).command {
         Command::Token(args) => match args.command {
             TokenCommand::Create { ttl } => ttl,
-            TokenCommand::List => panic!("list"),
+            other => panic!("{other:?}"),
         },
         _ => panic!("not token"),
     };

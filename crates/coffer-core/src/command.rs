@@ -32,6 +32,11 @@ pub enum Command {
         /// The serving node's clock.
         at: UnixTime,
     },
+    /// Deletes a join token: no node can join with it any more.
+    DeleteJoinToken {
+        /// The token's id.
+        id: String,
+    },
     /// Records new certificate requests (replacing unfinished ones).
     SetPendingCertificates(PendingCertificates),
     /// Installs signed certificates for the pending requests and clears them.

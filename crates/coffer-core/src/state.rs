@@ -138,6 +138,7 @@ impl State {
             Command::InitCluster(info) => self.init_cluster(info, changed)?,
             Command::SetConfig { config_yaml } => self.set_config(config_yaml, changed)?,
             Command::CreateJoinToken { token, at } => self.create_join_token(token, at, changed)?,
+            Command::DeleteJoinToken { id } => self.delete_join_token(id, changed)?,
             Command::SetPendingCertificates(pending) => {
                 self.set_pending_certificates(pending, changed)?
             }

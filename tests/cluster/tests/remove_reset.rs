@@ -75,6 +75,27 @@ fn a_removed_node_stops_serving_resets_to_empty_and_joins_again() {
         );
         ensure!(!cluster.node(3).is_healthy(), "a reset node serves no API");
 
+        eprintln!("--- a deleted token lets nobody join");
+        let deleted = cluster.node(1).token()?;
+        let id = deleted.split('.').next().unwrap_or_default().to_owned();
+        cluster.node(1).cli(&["token", "delete", &id])?.ok()?;
+        let listed = cluster.node(1).cli(&["token", "list"])?.ok()?;
+        ensure!(
+            !listed.contains(&id),
+            "token list still shows {id}: {listed}"
+        );
+        let refused = cluster.node(3).try_join(cluster.ip(1), &deleted)?;
+        ensure!(
+            !refused.success() && refused.to_string().contains("unknown or expired"),
+            "a join with a deleted token must be refused: {refused}"
+        );
+        cluster.node(3).cli(&["reset", "--delete-data"])?.ok()?;
+        let again = cluster.node(1).cli(&["token", "delete", &id])?;
+        ensure!(
+            !again.success(),
+            "deleting an unknown token must fail: {again}"
+        );
+
         eprintln!("--- node3 joins again with a new token");
         let token = cluster.node(1).token()?;
         cluster.node(3).join(cluster.ip(1), &token)?;

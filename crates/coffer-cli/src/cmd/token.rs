@@ -1,11 +1,12 @@
-//! `sdkms-cluster token create|list`: join tokens (the guide's `kubeadm token create|list`).
+//! `sdkms-cluster token create|list|delete`: join tokens (the guide's `kubeadm token
+//! create|list|delete`).
 
 use crate::client::{Client, decode_payload};
 use crate::error::CliError;
 use crate::output::{
     Table, format_duration, format_unix_time, now_unix, parse_duration, print_stderr, print_stdout,
 };
-use coffer_admin::{AdminRequest, TokenCreated, TokenInfo};
+use coffer_admin::{AdminRequest, TokenCreated, TokenDeleted, TokenInfo};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,6 +28,12 @@ pub(crate) enum TokenCommand {
     },
     /// List the join tokens that have not expired (never their secret half).
     List,
+    /// Delete a join token at once, so that no node can join with it any more.
+    Delete {
+        /// The token's id (the part before the dot), or the whole token.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 impl TokenArgs {
@@ -47,6 +54,13 @@ impl TokenArgs {
                     format_unix_time(created.expires_at),
                     format_duration(created.expires_at.saturating_sub(now_unix()))
                 ));
+            }
+            TokenCommand::Delete { id } => {
+                let deleted: TokenDeleted = decode_payload(
+                    "token delete",
+                    client.request(&AdminRequest::TokenDelete { id })?,
+                )?;
+                print_stdout(&format!("deleted join token {}\n", deleted.id));
             }
             TokenCommand::List => {
                 let tokens: Vec<TokenInfo> =

@@ -44,6 +44,17 @@ impl State {
         Ok(())
     }
 
+    pub(super) fn delete_join_token(
+        &mut self,
+        id: &str,
+        changed: &mut Vec<RecordKey>,
+    ) -> Result<(), ApplyError> {
+        if self.cluster_mut()?.tokens.remove(id).is_some() {
+            changed.push(Self::cluster_key());
+        }
+        Ok(())
+    }
+
     pub(super) fn set_pending_certificates(
         &mut self,
         pending: &PendingCertificates,

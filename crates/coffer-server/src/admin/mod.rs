@@ -37,6 +37,9 @@ impl Daemon {
                 reply(self.with_node(|node| tokens::create(node, ttl_secs)).await)
             }
             AdminRequest::TokenList => reply(self.with_node(tokens::list).await),
+            AdminRequest::TokenDelete { id } => {
+                reply(self.with_node(|node| tokens::delete(node, id)).await)
+            }
             AdminRequest::Remove { node, force } => {
                 reply(self.with_node(|n| membership::remove(n, node, force)).await)
             }

@@ -1,7 +1,7 @@
-//! `sdkms-cluster token create|list`: join tokens (their checks live in
+//! `sdkms-cluster token create|list|delete`: join tokens (their checks live in
 //! `coffer_node::join_tokens`).
 
-use coffer_admin::{AdminError, TokenCreated, TokenInfo};
+use coffer_admin::{AdminError, TokenCreated, TokenDeleted, TokenInfo};
 use coffer_core::{Command, JoinToken, UnixTime};
 use coffer_node::join_tokens::{self, ALPHABET, signing_key, verifier};
 use coffer_node::vault::Purpose;
@@ -62,6 +62,31 @@ pub(crate) async fn list(node: Arc<Node>) -> Result<Vec<TokenInfo>, AdminError> 
         })
         .unwrap_or_default();
     Ok(tokens)
+}
+
+/// Deletes the token with id `id` (the part before the dot; a whole token is accepted too), so
+/// that no node can join with it any more. An unknown id is refused and changes nothing.
+pub(crate) async fn delete(node: Arc<Node>, id: String) -> Result<TokenDeleted, AdminError> {
+    let id = id
+        .split_once('.')
+        .map_or(id.as_str(), |(id, _)| id)
+        .to_owned();
+    let known = node
+        .cluster
+        .state()
+        .read()
+        .cluster()
+        .is_some_and(|c| c.tokens.contains_key(&id));
+    if !known {
+        return Err(AdminError::new(
+            format!("no join token has the id {id:?}"),
+            Some("see `sdkms-cluster token list`"),
+        ));
+    }
+    node.propose(Command::DeleteJoinToken { id: id.clone() })
+        .await
+        .map_err(|e| AdminError::new(format!("could not delete the token: {e}"), None))?;
+    Ok(TokenDeleted { id })
 }
 
 fn random_text(len: usize) -> Result<String, AdminError> {
