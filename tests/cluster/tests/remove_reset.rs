@@ -96,6 +96,31 @@ fn a_removed_node_stops_serving_resets_to_empty_and_joins_again() {
             "deleting an unknown token must fail: {again}"
         );
 
+        eprintln!("--- both commands are in node1's audit log, with the operator's uid");
+        let api = cluster.api(1)?;
+        let credentials = cluster.credentials()?.clone();
+        let sysadmin = api
+            .anonymous()?
+            .authenticate_user(&credentials.email, &credentials.password)?;
+        let token = sysadmin
+            .auth_response()
+            .context("a session")?
+            .access_token
+            .clone();
+        let logs = api.raw()?.request(
+            "GET",
+            "/sys/v1/logs?size=1000",
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )?;
+        let text = logs.text();
+        ensure!(
+            text.contains("`sdkms-cluster token delete` run by uid 0")
+                && text
+                    .contains("`sdkms-cluster token delete` by uid 0 on the admin socket failed"),
+            "the token commands are not audited: {text}"
+        );
+
         eprintln!("--- node3 joins again with a new token");
         let token = cluster.node(1).token()?;
         cluster.node(3).join(cluster.ip(1), &token)?;

@@ -194,6 +194,41 @@ mod principal_serde {
     }
 }
 
+impl AuditRecord {
+    /// The record of an `sdkms-cluster` command run on this node's admin socket by the local
+    /// user `uid`: its name and outcome, never its arguments (they may hold passwords). Filed
+    /// under no account, where sysadmins read it.
+    pub fn admin_command(command: &str, uid: u32, refusal: Option<&str>) -> Self {
+        let (message, severity, status) = match refusal {
+            None => (
+                format!("`sdkms-cluster {command}` run by uid {uid} on the admin socket"),
+                Severity::Info,
+                200,
+            ),
+            Some(reason) => (
+                format!(
+                    "`sdkms-cluster {command}` by uid {uid} on the admin socket failed: {reason}"
+                ),
+                Severity::Warning,
+                400,
+            ),
+        };
+        Self {
+            time_nanos: crate::now_nanos(),
+            account: None,
+            action: ActionType::Administrative,
+            actor: None,
+            object: None,
+            groups: Vec::new(),
+            message,
+            severity,
+            status,
+            client_ip: None,
+            response_time_nanos: 0,
+        }
+    }
+}
+
 /// The hand-over point to the writer task.
 #[derive(Clone)]
 pub struct AuditSink {

@@ -113,6 +113,23 @@ impl Daemon {
         }
     }
 
+    /// Writes the audit record of `command`, run by `uid`, when this node has an audit log (it
+    /// is a member, or became one by the command).
+    pub(crate) async fn audit_command(&self, command: &str, uid: u32, response: &AdminResponse) {
+        let Some(node) = self.node().await else {
+            return;
+        };
+        let refusal = match response {
+            AdminResponse::Ok(_) => None,
+            AdminResponse::Error(error) => Some(error.message.as_str()),
+        };
+        node.audit
+            .record(coffer_node::audit::AuditRecord::admin_command(
+                command, uid, refusal,
+            ))
+            .await;
+    }
+
     /// Runs `f` with the member's node, or explains that there is no cluster here.
     async fn with_node<F, Fut, T>(&self, f: F) -> Result<T, AdminError>
     where

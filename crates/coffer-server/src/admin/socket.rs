@@ -85,7 +85,9 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::
     let mut line = String::new();
     let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
     reader.read_line(&mut line).await?;
-    let response = match serde_json::from_str::<AdminRequest>(&line) {
+    let request = serde_json::from_str::<AdminRequest>(&line);
+    let command = request.as_ref().map_or("(malformed)", |r| r.name());
+    let response = match request {
         Ok(request) if uid != 0 && uid != owner => {
             tracing::warn!(
                 command = request.name(),
@@ -108,6 +110,7 @@ async fn answer(stream: UnixStream, daemon: Arc<Daemon>, owner: u32) -> anyhow::
             Some("the command and the daemon may be different versions"),
         )),
     };
+    daemon.audit_command(command, uid, &response).await;
     let mut out = serde_json::to_vec(&response)?;
     out.push(b'\n');
     write.write_all(&out).await?;
