@@ -22,6 +22,7 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod caller;
+mod clock;
 pub mod cluster_status;
 pub mod config;
 pub mod convert;
@@ -50,5 +51,6 @@ pub mod vault;
 #[cfg(test)]
 mod fixtures;
 
+pub use clock::{now, now_nanos};
 pub use error::{ServiceError, ServiceResult};
-pub use node::{Membership, Node, now, now_nanos};
+pub use node::{Membership, Node};

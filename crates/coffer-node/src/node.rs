@@ -7,9 +7,8 @@ use crate::session::{SessionActivity, SessionKeys};
 use crate::settings::LiveSettings;
 use crate::vault::{Purpose, Vault};
 use coffer_cluster::Cluster;
-use coffer_core::{Command, Sealed, UnixTime};
+use coffer_core::{Command, Sealed};
 use coffer_crypto::{DigestAlgorithm, Secret};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Everything a request handler needs, shared by all of them.
 pub struct Node {
@@ -131,20 +130,4 @@ impl Node {
         }
         Ok(self.cluster.propose_anywhere(command).await??)
     }
-}
-
-/// The node's clock, in whole seconds.
-pub fn now() -> UnixTime {
-    UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    )
-}
-
-/// The node's clock, in nanoseconds.
-pub fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
