@@ -149,23 +149,23 @@ async fn two_nodes_replicate_and_forward_through_the_transport_seam() {
     n1.shutdown().await.expect("shutdown");
 }
 
+/// Node 1 alone, pinned to `key_of(1)`, its store in `dir`.
+async fn lone_node(dir: &std::path::Path) -> Cluster {
+    let store = Store::open(&dir.join("node.redb")).expect("store");
+    let me = NodeInfo::new("node-1", "peer-1", "").with_cert_key(&key_of(1));
+    let transport = Arc::new(From {
+        net: Arc::default(),
+        key: key_of(1),
+    });
+    Cluster::start(store, 1, me, transport, true)
+        .await
+        .expect("starts")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_does_not_decode_is_a_bad_request() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("node.redb")).expect("store");
-    let me = NodeInfo::new("node-1", "peer-1", "").with_cert_key(&key_of(1));
-    let cluster = Cluster::start(
-        store,
-        1,
-        me,
-        Arc::new(From {
-            net: Arc::default(),
-            key: key_of(1),
-        }),
-        true,
-    )
-    .await
-    .expect("starts");
+    let cluster = lone_node(dir.path()).await;
     for route in [PeerRoute::Append, PeerRoute::Vote, PeerRoute::Propose] {
         let refused = cluster
             .answer_peer(route, &key_of(1), b"{not json")
@@ -189,20 +189,7 @@ async fn a_body_that_does_not_decode_is_a_bad_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_members_reach_the_routes_and_only_in_their_own_name() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("node.redb")).expect("store");
-    let me = NodeInfo::new("node-1", "peer-1", "").with_cert_key(&key_of(1));
-    let cluster = Cluster::start(
-        store,
-        1,
-        me,
-        Arc::new(From {
-            net: Arc::default(),
-            key: key_of(1),
-        }),
-        true,
-    )
-    .await
-    .expect("starts");
+    let cluster = lone_node(dir.path()).await;
     // A key nobody was admitted with is refused on every route, before its body is read.
     for route in PeerRoute::ALL {
         let refused = cluster

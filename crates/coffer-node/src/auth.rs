@@ -261,7 +261,7 @@ impl Node {
 }
 
 /// The account a user works in without selecting one: their only one.
-fn only_account(user: &coffer_core::User) -> Option<AccountId> {
+pub fn only_account(user: &coffer_core::User) -> Option<AccountId> {
     let mut accounts = user.memberships.keys();
     match (accounts.next(), accounts.next()) {
         (Some(only), None) => Some(*only),
