@@ -314,6 +314,11 @@ impl Cluster {
         Some((leader, info))
     }
 
+    /// True when this node knows `node_id` as the current leader.
+    pub fn is_leader_known_as(&self, node_id: u64) -> bool {
+        self.raft.metrics().borrow().current_leader == Some(node_id)
+    }
+
     /// The node info of `node_id` in the current membership (or this node's own).
     fn node_info_in(&self, metrics: &RaftMetrics<u64, NodeInfo>, node_id: u64) -> Option<NodeInfo> {
         metrics

@@ -185,7 +185,7 @@ impl Cluster {
             }
             PeerRoute::Propose => encode(&self.answer_propose(decode(route, body)?).await),
             PeerRoute::Resync => {
-                if self.leader().map(|(leader, _)| leader) != Some(caller) {
+                if !self.is_leader_known_as(caller) {
                     return Err(PeerRefusal::NotAllowed(format!(
                         "{}: only the current leader may re-sync this replica; node {caller} is not it",
                         route.path()

@@ -34,7 +34,7 @@ pub fn authorize(
     match (callers, member) {
         (PeerCallers::AnyMember | PeerCallers::MemberOrJoiner, Some(id)) => Ok(id),
         (PeerCallers::Leader, Some(id)) => {
-            if node.cluster.leader().map(|(leader, _)| leader) == Some(id) {
+            if node.cluster.is_leader_known_as(id) {
                 Ok(id)
             } else {
                 Err(ServiceError::Forbidden(format!(
