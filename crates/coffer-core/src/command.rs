@@ -3,9 +3,48 @@
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 use crate::records::{
     Account, App, ClusterInfo, Group, InstalledCertificates, JoinToken, PendingCertificates,
-    Sobject, UnixTime, User,
+    Sealed, Sobject, UnixTime, User,
 };
 use serde::{Deserialize, Serialize};
+
+/// Where a sealed value lives in the replicated state.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SealedAt {
+    /// A security object's material.
+    SobjectMaterial(KeyId),
+    /// An app's secret (with its keyed hash).
+    AppSecret(AppId),
+    /// The cluster CA's private key.
+    ClusterCaKey,
+    /// The signing key of the join token with this id.
+    JoinTokenKey(String),
+    /// The key of a requested service certificate.
+    PendingTlsKey(TlsService),
+    /// The key of an installed service certificate.
+    InstalledTlsKey(TlsService),
+}
+
+/// The two services with certificates of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TlsService {
+    /// The API (main) domain.
+    Main,
+    /// The UI (assets) domain.
+    Ui,
+}
+
+/// One value re-sealed under the current master key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrapped {
+    /// Where it lives.
+    pub at: SealedAt,
+    /// The value it replaces, byte for byte.
+    pub old: Sealed,
+    /// The same secret under the current master key.
+    pub new: Sealed,
+    /// For an app secret: its keyed hash under the current master key.
+    pub digest: Option<Vec<u8>>,
+}
 
 /// One change to the replicated state. Every value in it was decided by the node that served
 /// the request (ids, timestamps, sealed material), so applying it is deterministic.
@@ -70,8 +109,16 @@ pub enum Command {
     DeleteGroup(GroupId),
     /// Adds an app.
     CreateApp(App),
-    /// Replaces an app (including a new sealed secret on reset).
-    UpdateApp(App),
+    /// Replaces an app. Its credentials (sealed secret, its keyed hash, the pinned certificate)
+    /// are taken from the command only when `new_credentials` is set (a secret reset, a
+    /// certificate pinned); otherwise the stored ones stay, so that an update read before the
+    /// master key rotation re-sealed the secret cannot bring the old sealing back.
+    UpdateApp {
+        /// The app as it should be.
+        app: App,
+        /// True when the command carries new credentials.
+        new_credentials: bool,
+    },
     /// Deletes an app.
     DeleteApp(AppId),
     /// Adds a user.
@@ -82,7 +129,8 @@ pub enum Command {
     DeleteUser(UserId),
     /// Adds a security object.
     CreateSobject(Sobject),
-    /// Replaces a security object's metadata (material never changes for a kid).
+    /// Replaces a security object's metadata. Material never changes for a kid: the stored
+    /// material stays, whatever the command carries.
     UpdateSobject(Sobject),
     /// Rotates: `new` takes over the name of `old`, and the two are linked.
     RekeySobject {
@@ -104,6 +152,22 @@ pub enum Command {
         until: UnixTime,
         /// The serving node's clock; expired records are pruned against it.
         at: UnixTime,
+    },
+    /// Makes master key version `to` (the next one) current: every secret sealed from now on
+    /// is sealed under it. Refused while an older version is still being re-sealed.
+    SwitchMasterKey {
+        /// The new version.
+        to: u32,
+    },
+    /// Replaces sealed values with the same secrets sealed under the current master key. Each
+    /// item applies only where the stored value is still `old` (a concurrent change wins; the
+    /// rotation picks it up on its next pass).
+    Rewrap(Vec<Rewrapped>),
+    /// Destroys master key `version` (the oldest live one): refused while any value is still
+    /// sealed under it. Nodes then drop the key from memory and from disk.
+    RetireMasterKey {
+        /// The version retired.
+        version: u32,
     },
     /// Records which account a user session works in.
     SelectAccount {

@@ -60,6 +60,19 @@ pub enum ApplyError {
     /// An update tried to change something that never changes.
     #[error("{0} cannot be changed")]
     Immutable(Fixed),
+    /// A secret sealed under a master key version that is destroyed or not yet current.
+    #[error(
+        "a secret is sealed under master key version {version}, which is not live (live: {live})"
+    )]
+    DeadMasterKey {
+        /// The value's version.
+        version: u32,
+        /// The live versions, as text.
+        live: String,
+    },
+    /// A master key step out of order.
+    #[error("master key rotation: {0}")]
+    MasterKeyStep(String),
 }
 
 /// The kinds of object whose names must be unique.

@@ -28,13 +28,13 @@ mod records;
 mod state;
 
 pub use authz::{Denied, KeyAccess, permission_for};
-pub use command::Command;
+pub use command::{Command, Rewrapped, SealedAt, TlsService};
 pub use error::{ApplyError, Fixed, Named};
 pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
     Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,
     Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin, KeyState,
-    Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation, Sealed,
+    MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation, Sealed,
     ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

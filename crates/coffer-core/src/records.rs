@@ -14,14 +14,58 @@ use std::fmt;
 pub struct UnixTime(pub u64);
 
 /// A secret encrypted under the cluster master key (AES-256-GCM, the owning record's id as
-/// associated data). Only the serving node can open it; the state machine treats it as opaque.
+/// associated data). Only the serving node can open it; the state machine sees only which
+/// version of the master key sealed it: the first four bytes, big-endian, then the AES-GCM blob.
+/// Empty where a record holds no secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Sealed(pub Vec<u8>);
 
+impl Sealed {
+    /// The version of the master key this value is sealed under; `None` when empty (or too
+    /// short to say).
+    pub fn key_version(&self) -> Option<u32> {
+        let prefix: [u8; 4] = self.0.get(..4)?.try_into().ok()?;
+        Some(u32::from_be_bytes(prefix))
+    }
+}
+
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
+/// Which versions of the cluster master key are alive. A new version becomes `current` (every
+/// new secret is sealed under it) before the old one's values are re-sealed; then the old one
+/// is retired and destroyed on every node. Values sealed under any version up to
+/// `retired_through` are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterKeyVersions {
+    /// New secrets are sealed under this version.
+    pub current: u32,
+    /// Every version up to this one is destroyed (0: none).
+    pub retired_through: u32,
+}
+
+impl Default for MasterKeyVersions {
+    fn default() -> Self {
+        Self {
+            current: 1,
+            retired_through: 0,
+        }
+    }
+}
+
+impl MasterKeyVersions {
+    /// True for a version whose key nodes still hold.
+    pub fn is_live(self, version: u32) -> bool {
+        version > self.retired_through && version <= self.current
+    }
+
+    /// True while values of an older version are still being re-sealed.
+    pub fn rotating(self) -> bool {
+        self.current > self.retired_through + 1
     }
 }
 
@@ -413,6 +457,9 @@ pub struct ClusterInfo {
     /// The API and UI certificates requested (`get_csrs`) and installed (`install_certs`).
     #[serde(default)]
     pub tls: TlsCertificates,
+    /// Which master key versions are alive (`sdkms-cluster rotate --cmk` moves them on).
+    #[serde(default)]
+    pub master_keys: MasterKeyVersions,
 }
 
 /// The cluster's service certificates: one for the API (main) domain, one for the UI (assets)
@@ -517,7 +564,7 @@ mod tests {
             enabled: true,
             groups: BTreeMap::new(),
             default_group: None,
-            secret: Sealed(vec![1; 40]),
+            secret: Sealed([&[0, 0, 0, 1][..], &[1; 40]].concat()),
             secret_digest: vec![2; 32],
             client_certificate: None,
             credential_generation: 0,

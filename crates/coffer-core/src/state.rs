@@ -157,7 +157,10 @@ impl State {
             Command::UpdateGroup(group) => self.update_group(group, changed)?,
             Command::DeleteGroup(id) => self.delete_group(*id, changed)?,
             Command::CreateApp(app) => self.create_app(app, changed)?,
-            Command::UpdateApp(app) => self.update_app(app, changed)?,
+            Command::UpdateApp {
+                app,
+                new_credentials,
+            } => self.update_app(app, *new_credentials, changed)?,
             Command::DeleteApp(id) => self.delete_app(id, changed)?,
             Command::CreateUser(user) => self.create_user(user, changed)?,
             Command::UpdateUser(user) => self.update_user(user, changed)?,
@@ -170,6 +173,9 @@ impl State {
             Command::RevokeSession { session, until, at } => {
                 self.revoke_session(session, until, at, changed)?
             }
+            Command::SwitchMasterKey { to } => self.switch_master_key(*to, changed)?,
+            Command::Rewrap(items) => self.rewrap(items, changed)?,
+            Command::RetireMasterKey { version } => self.retire_master_key(*version, changed)?,
             Command::SelectAccount {
                 session,
                 account,
@@ -632,6 +638,7 @@ mod accounts;
 mod apps;
 mod cluster;
 mod groups;
+mod master_keys;
 mod sessions;
 mod sobjects;
 mod users;

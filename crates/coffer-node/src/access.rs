@@ -134,7 +134,7 @@ mod tests {
             creator: Creator::User(UserId::from_u128(0)),
             custom_metadata: BTreeMap::new(),
             public_key: None,
-            material: Some(Sealed(vec![0; 60])),
+            material: Some(Sealed([&[0, 0, 0, 1][..], &[0; 60]].concat())),
             never_exportable: false,
             activation_date: Some(UnixTime(0)),
             deactivation_date: None,
@@ -197,7 +197,10 @@ mod tests {
             group,
             BTreeSet::from([AppPermission::Encrypt, AppPermission::Decrypt]),
         );
-        world.apply(coffer_core::Command::UpdateApp(record));
+        world.apply(coffer_core::Command::UpdateApp {
+            app: record,
+            new_credentials: false,
+        });
         assert_eq!(
             outcome(&world, &app_caller(app), &key),
             Err(Failure::Forbidden)

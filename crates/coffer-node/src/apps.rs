@@ -85,12 +85,21 @@ pub async fn update(
     id: AppId,
     request: wire::AppRequest,
 ) -> ServiceResult<App> {
-    let app = {
+    let (app, new_credentials) = {
         let state = node.cluster.state();
         let state = state.read();
-        plan_update(&state, caller, id, request)?
+        let app = plan_update(&state, caller, id, request)?;
+        // Pinning a certificate is the only credential change a PATCH makes.
+        let pinned = state
+            .app(id)
+            .is_some_and(|stored| stored.client_certificate != app.client_certificate);
+        (app, pinned)
     };
-    node.propose(Command::UpdateApp(app.clone())).await?;
+    node.propose(Command::UpdateApp {
+        app: app.clone(),
+        new_credentials,
+    })
+    .await?;
     Ok(app)
 }
 
@@ -135,7 +144,11 @@ pub async fn reset_secret(
     app.secret_digest = node.app_secret_digest(secret.as_bytes())?;
     // A certificate app becomes a secret app again.
     app.client_certificate = None;
-    node.propose(Command::UpdateApp(app.clone())).await?;
+    node.propose(Command::UpdateApp {
+        app: app.clone(),
+        new_credentials: true,
+    })
+    .await?;
     Ok(app)
 }
 

@@ -18,7 +18,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 /// Where the dev principals' secrets are kept (sealed) between restarts.
-const DEV_SECRETS: &str = "dev_credentials";
+use crate::vault::DEV_SECRETS;
 /// The name of the credentials file in the data directory.
 pub const CREDENTIALS_FILE: &str = "dev-credentials.json";
 

@@ -3,25 +3,21 @@
 use crate::audit::AuditSink;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keycache::KeyCache;
-use crate::session::{SessionActivity, SessionKeys};
+use crate::session::{SessionActivity, SessionClaims};
 use crate::settings::LiveSettings;
 use crate::vault::{Purpose, Vault};
 use coffer_cluster::Cluster;
 use coffer_core::{Command, Sealed};
-use coffer_crypto::{DigestAlgorithm, Secret};
+use coffer_crypto::Secret;
 
 /// Everything a request handler needs, shared by all of them.
 pub struct Node {
     /// Replicated state and the way to change it.
     pub cluster: Cluster,
-    /// Every stored secret is sealed under the cluster master key it holds.
+    /// Every stored secret is sealed under the cluster master keys it holds.
     vault: Vault,
-    /// Issues and checks bearer tokens.
-    pub sessions: SessionKeys,
     /// Idle-timeout bookkeeping for sessions on this node.
     pub activity: SessionActivity,
-    /// Key for the keyed hash of app secrets.
-    app_secret_key: Secret,
     /// Where password hashes run: bounded, so that a flood of logins cannot starve the node.
     pub passwords: crate::password_pool::PasswordPool,
     /// Failed-login backoff per source and per user.
@@ -56,8 +52,6 @@ impl Node {
     pub fn new(cluster: Cluster, vault: Vault, audit: AuditSink) -> anyhow::Result<Self> {
         Ok(Self {
             settings: LiveSettings::follow(cluster.state()),
-            sessions: SessionKeys::new(vault.derive("session-mac-v1")?),
-            app_secret_key: vault.derive("app-secret-digest-v1")?,
             activity: SessionActivity::default(),
             passwords: crate::password_pool::PasswordPool::default(),
             login_backoff: crate::login_backoff::LoginBackoff::default(),
@@ -100,9 +94,20 @@ impl Node {
         self.vault.send_to_joiner(transport_public, joiner)
     }
 
-    /// Seals a secret under the master key for `purpose`.
+    /// The master key version new secrets are sealed under, as the cluster agreed.
+    pub fn master_key_version(&self) -> u32 {
+        self.cluster.state().read().master_keys().current
+    }
+
+    /// The master keys this node holds.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Seals a secret under the current master key for `purpose`.
     pub fn seal(&self, purpose: Purpose<'_>, plaintext: &[u8]) -> ServiceResult<Sealed> {
-        self.vault.seal(purpose, plaintext)
+        self.vault
+            .seal(self.master_key_version(), purpose, plaintext)
     }
 
     /// Opens a secret sealed by [`Node::seal`] for the same purpose.
@@ -110,14 +115,30 @@ impl Node {
         self.vault.unseal(purpose, sealed)
     }
 
-    /// The keyed hash stored in place of an app secret for authentication.
+    /// The keyed hash stored in place of an app secret for authentication, under the current
+    /// master key (the secret is sealed under the same version).
     pub fn app_secret_digest(&self, secret: &[u8]) -> ServiceResult<Vec<u8>> {
-        coffer_crypto::hmac(
-            DigestAlgorithm::Sha256,
-            self.app_secret_key.expose(),
-            secret,
-        )
-        .map_err(|e| ServiceError::Internal(e.into()))
+        self.vault
+            .app_secret_digest(self.master_key_version(), secret)
+    }
+
+    /// The keyed hash of an app secret under the master key version that sealed `sealed`:
+    /// what authentication compares with the stored hash.
+    pub fn app_secret_digest_like(&self, sealed: &Sealed, secret: &[u8]) -> ServiceResult<Vec<u8>> {
+        let version = sealed
+            .key_version()
+            .ok_or(ServiceError::Unauthenticated("invalid credentials"))?;
+        self.vault.app_secret_digest(version, secret)
+    }
+
+    /// A bearer token for `claims`, under the current master key.
+    pub fn issue_token(&self, claims: SessionClaims) -> ServiceResult<String> {
+        crate::session::issue(&self.vault, self.master_key_version(), claims)
+    }
+
+    /// The claims of an authentic bearer token.
+    pub fn verify_token(&self, token: &str) -> Option<SessionClaims> {
+        crate::session::verify(&self.vault, token)
     }
 
     /// Proposes a command (through the leader, wherever it is) and waits until it is committed

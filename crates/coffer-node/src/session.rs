@@ -3,15 +3,17 @@
 //! A token is `base64url(body ‖ HMAC-SHA256(session key, body))`, where the body holds a format
 //! version, the session id, the principal, the issue time and the principal's credential
 //! generation at login (a token of an older generation is refused: new credentials, or a
-//! disabled app, end every session). The session key is derived from the
-//! cluster master key, so every node can check a token without a write or a lookup; logout
+//! disabled app, end every session). The session key is derived from a version of the
+//! cluster master key (named in the body), so every node can check a token without a write or
+//! a lookup, and destroying that version after a rotation ends every session it signed; logout
 //! records a revocation in replicated state. The idle timeout is tracked per node in memory
 //! (`SessionActivity`): each successful use extends the session, as DSM clients expect.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use coffer_core::{AppId, SessionId, UnixTime, UserId};
-use coffer_crypto::{DigestAlgorithm, Secret};
+use crate::error::ServiceResult;
+use crate::vault::Vault;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use uuid::Uuid;
@@ -21,8 +23,9 @@ pub const IDLE_TIMEOUT_SECS: u64 = 600;
 /// Seconds a session lives at most, however busy.
 pub const MAX_LIFETIME_SECS: u64 = 24 * 3600;
 
-const FORMAT_VERSION: u8 = 2;
-const BODY_LEN: usize = 1 + 16 + 1 + 16 + 8 + 8;
+const FORMAT_VERSION: u8 = 3;
+/// Format, master key version, session id, principal kind and id, issue time, generation.
+const BODY_LEN: usize = 1 + 4 + 16 + 1 + 16 + 8 + 8;
 const MAC_LEN: usize = 32;
 
 /// Who a session belongs to.
@@ -47,66 +50,54 @@ pub struct SessionClaims {
     pub generation: u64,
 }
 
-/// Issues and checks tokens under one session key.
-pub struct SessionKeys {
-    key: Secret,
+/// The bearer token for `claims`, signed with the session key of master key `key_version`.
+pub fn issue(vault: &Vault, key_version: u32, claims: SessionClaims) -> ServiceResult<String> {
+    let mut token = Vec::with_capacity(BODY_LEN + MAC_LEN);
+    token.push(FORMAT_VERSION);
+    token.extend_from_slice(&key_version.to_be_bytes());
+    token.extend_from_slice(claims.id.uuid().as_bytes());
+    let (kind, principal) = match claims.principal {
+        SessionPrincipal::App(id) => (1u8, id.uuid()),
+        SessionPrincipal::User(id) => (2u8, id.uuid()),
+    };
+    token.push(kind);
+    token.extend_from_slice(principal.as_bytes());
+    token.extend_from_slice(&claims.issued_at.0.to_be_bytes());
+    token.extend_from_slice(&claims.generation.to_be_bytes());
+    let mac = vault.session_mac(key_version, &token)?;
+    token.extend_from_slice(&mac);
+    Ok(URL_SAFE_NO_PAD.encode(token))
 }
 
-impl SessionKeys {
-    /// Keys from the secret derived from the cluster master key.
-    pub fn new(key: Secret) -> Self {
-        Self { key }
+/// The claims of an authentic token, or `None` (also when the master key version that signed
+/// it is destroyed). Expiry and revocation are checked by the caller, which knows the clock
+/// and the state.
+pub fn verify(vault: &Vault, token: &str) -> Option<SessionClaims> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+    if bytes.len() != BODY_LEN + MAC_LEN || bytes[0] != FORMAT_VERSION {
+        return None;
     }
-
-    /// The bearer token for `claims`.
-    pub fn issue(&self, claims: SessionClaims) -> String {
-        let mut token = Vec::with_capacity(BODY_LEN + MAC_LEN);
-        token.push(FORMAT_VERSION);
-        token.extend_from_slice(claims.id.uuid().as_bytes());
-        let (kind, principal) = match claims.principal {
-            SessionPrincipal::App(id) => (1u8, id.uuid()),
-            SessionPrincipal::User(id) => (2u8, id.uuid()),
-        };
-        token.push(kind);
-        token.extend_from_slice(principal.as_bytes());
-        token.extend_from_slice(&claims.issued_at.0.to_be_bytes());
-        token.extend_from_slice(&claims.generation.to_be_bytes());
-        // HMAC-SHA-256 is always available; an error here would mean the library is broken.
-        let mac = coffer_crypto::hmac(DigestAlgorithm::Sha256, self.key.expose(), &token)
-            .unwrap_or_default();
-        token.extend_from_slice(&mac);
-        URL_SAFE_NO_PAD.encode(token)
+    let (body, mac) = bytes.split_at(BODY_LEN);
+    let key_version = u32::from_be_bytes(body[1..5].try_into().ok()?);
+    if !vault.session_mac_matches(key_version, body, mac) {
+        return None;
     }
-
-    /// The claims of an authentic token, or `None`. Expiry and revocation are checked by the
-    /// caller, which knows the clock and the state.
-    pub fn verify(&self, token: &str) -> Option<SessionClaims> {
-        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-        if bytes.len() != BODY_LEN + MAC_LEN || bytes[0] != FORMAT_VERSION {
-            return None;
-        }
-        let (body, mac) = bytes.split_at(BODY_LEN);
-        if !coffer_crypto::hmac_verify(DigestAlgorithm::Sha256, self.key.expose(), body, mac)
-            .unwrap_or(false)
-        {
-            return None;
-        }
-        let id = SessionId::new(Uuid::from_slice(&body[1..17]).ok()?);
-        let principal = Uuid::from_slice(&body[18..34]).ok()?;
-        let principal = match body[17] {
-            1 => SessionPrincipal::App(AppId::new(principal)),
-            2 => SessionPrincipal::User(UserId::new(principal)),
-            _ => return None,
-        };
-        let issued_at = UnixTime(u64::from_be_bytes(body[34..42].try_into().ok()?));
-        let generation = u64::from_be_bytes(body[42..50].try_into().ok()?);
-        Some(SessionClaims {
-            id,
-            principal,
-            issued_at,
-            generation,
-        })
-    }
+    let body = &body[5..];
+    let id = SessionId::new(Uuid::from_slice(&body[..16]).ok()?);
+    let principal = Uuid::from_slice(&body[17..33]).ok()?;
+    let principal = match body[16] {
+        1 => SessionPrincipal::App(AppId::new(principal)),
+        2 => SessionPrincipal::User(UserId::new(principal)),
+        _ => return None,
+    };
+    let issued_at = UnixTime(u64::from_be_bytes(body[33..41].try_into().ok()?));
+    let generation = u64::from_be_bytes(body[41..49].try_into().ok()?);
+    Some(SessionClaims {
+        id,
+        principal,
+        issued_at,
+        generation,
+    })
 }
 
 /// When each session was last used on this node.
@@ -152,8 +143,8 @@ impl SessionActivity {
 mod tests {
     use super::*;
 
-    fn keys() -> SessionKeys {
-        SessionKeys::new(Secret::new(vec![7; 32]))
+    fn vault() -> Vault {
+        Vault::generate().expect("a key")
     }
 
     fn claims() -> SessionClaims {
@@ -167,21 +158,33 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_to_their_claims() {
-        let token = keys().issue(claims());
-        assert_eq!(keys().verify(&token), Some(claims()));
+        let vault = vault();
+        let token = issue(&vault, 1, claims()).expect("issued");
+        assert_eq!(verify(&vault, &token), Some(claims()));
     }
 
     #[test]
     fn a_token_under_another_key_or_tampered_is_refused() {
-        let token = keys().issue(claims());
-        assert_eq!(
-            SessionKeys::new(Secret::new(vec![8; 32])).verify(&token),
-            None
-        );
+        let vault = vault();
+        let token = issue(&vault, 1, claims()).expect("issued");
+        assert_eq!(verify(&self::vault(), &token), None);
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).expect("own encoding");
         bytes[20] ^= 1;
-        assert_eq!(keys().verify(&URL_SAFE_NO_PAD.encode(bytes)), None);
-        assert_eq!(keys().verify("garbage"), None);
+        assert_eq!(verify(&vault, &URL_SAFE_NO_PAD.encode(bytes)), None);
+        assert_eq!(verify(&vault, "garbage"), None);
+    }
+
+    #[test]
+    fn a_token_signed_under_a_destroyed_master_key_version_is_refused() {
+        let vault = vault();
+        let old = issue(&vault, 1, claims()).expect("issued");
+        vault.create_version(2).expect("a second version");
+        let new = issue(&vault, 2, claims()).expect("issued");
+        assert_eq!(verify(&vault, &old), Some(claims()), "both live during a rotation");
+        assert!(vault.retire_through(1).expect("retired"));
+        assert_eq!(verify(&vault, &old), None);
+        assert_eq!(verify(&vault, &new), Some(claims()));
+        assert!(issue(&vault, 1, claims()).is_err());
     }
 
     #[test]

@@ -8,8 +8,13 @@
 //! - **The cluster layer.** The cluster master key (CMK) is the same on every node. [`Vault`]
 //!   seals every secret kept in replicated or node-local records under it: key material, app
 //!   secrets, join-token signing keys, service and CA private keys, the dev credentials. The
-//!   CMK itself leaves the vault only sealed: to a joining node's transport key
-//!   ([`Vault::send_to_joiner`]) or under a node's sealing key ([`NodeSeal::store_cmk`]).
+//!   CMK has versions (`sdkms-cluster rotate --cmk` adds one and destroys the old); each sealed
+//!   value starts with the version that sealed it, and the session and app-secret keys are
+//!   derived per version. The CMK leaves the vault only sealed: to a joining node's transport
+//!   key ([`Vault::send_to_joiner`]), under a node's sealing key (in its own file,
+//!   [`MASTER_KEYS_FILE`], rewritten whole on every change: the database is copy-on-write and
+//!   would keep a replaced key in its free pages), or inside the pinned mutual-TLS channel to a
+//!   member during a rotation.
 //!
 //! Every sealed value is bound (as associated data) to a [`Purpose`] or [`NodePurpose`], so a
 //! value sealed for one purpose never opens as another. Nothing outside this module calls the
@@ -19,16 +24,32 @@ use crate::error::{ServiceError, ServiceResult};
 use anyhow::{Context, bail};
 use coffer_core::Sealed;
 use coffer_crypto::{DigestAlgorithm, Envelope, SealingKey, Secret, TransportKey};
-use coffer_store::Store;
+use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
-/// The node-local record holding the sealed CMK.
-const SEALED_CMK: &str = "sealed_cmk";
+/// The file in the data directory that holds the node's master keys, sealed under its
+/// sealing key.
+pub const MASTER_KEYS_FILE: &str = "master-keys.sealed";
+/// Node-local records sealed under the master key, with what each is for: a rotation re-seals
+/// them on every node before the old key is destroyed.
+pub const NODE_LOCAL_SEALED: [(&str, Purpose<'static>); 2] = [
+    (BOOTSTRAP_TLS_KEY, Purpose::BootstrapTlsKey),
+    (DEV_SECRETS, Purpose::DevCredentials),
+];
+/// The node-local record of the evaluation node's bootstrap certificate key.
+pub const BOOTSTRAP_TLS_KEY: &str = "tls_bootstrap_key";
+/// The node-local record of the evaluation node's first credentials.
+pub const DEV_SECRETS: &str = "dev_credentials";
+
 const PLATFORM_SECRET_LEN: usize = 32;
+const KEY_LEN: usize = 32;
+const VERSION_LEN: usize = 4;
 
 /// What a value sealed under the cluster master key is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +99,7 @@ impl Purpose<'_> {
 /// What a value sealed under the node's own sealing key is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodePurpose<'a> {
-    /// The cluster master key.
+    /// The cluster master keys (every live version).
     ClusterMasterKey,
     /// The private key of this node's certificate, bound to the node's name.
     NodeKey(&'a str),
@@ -87,89 +108,265 @@ pub enum NodePurpose<'a> {
 impl<'a> NodePurpose<'a> {
     fn associated_data(self) -> &'a [u8] {
         match self {
-            Self::ClusterMasterKey => b"coffer cluster master key v1",
+            Self::ClusterMasterKey => b"coffer cluster master keys v2",
             Self::NodeKey(name) => name.as_bytes(),
         }
     }
 }
 
-/// The cluster layer: seals and opens secrets under the cluster master key.
-pub struct Vault {
+/// One version of the cluster master key, with the keys derived from it.
+struct MasterKey {
     cmk: SealingKey,
+    raw: Secret,
+    session: Secret,
+    app_digest: Secret,
+}
+
+impl MasterKey {
+    fn new(raw: Secret) -> anyhow::Result<Self> {
+        let derive = |info: &str| coffer_crypto::hkdf_sha256(raw.expose(), b"coffer", info.as_bytes(), 32);
+        Ok(Self {
+            cmk: SealingKey::from_bytes(raw.expose())?,
+            session: derive("session-mac-v1")?,
+            app_digest: derive("app-secret-digest-v1")?,
+            raw,
+        })
+    }
+}
+
+/// Where a node keeps its master keys: a file sealed under its own sealing key.
+struct Keeper {
+    seal: Arc<NodeSeal>,
+    path: PathBuf,
+}
+
+/// The cluster layer: every live version of the cluster master key, sealing and opening the
+/// secrets kept under them. Sealing names the version (the state says which is current);
+/// opening reads it from the value.
+pub struct Vault {
+    keys: RwLock<BTreeMap<u32, MasterKey>>,
+    keeper: Option<Keeper>,
 }
 
 impl Vault {
-    /// A vault over an unsealed cluster master key.
-    pub fn new(cmk: SealingKey) -> Self {
-        Self { cmk }
-    }
-
-    /// A vault with a new random cluster master key (a new cluster).
+    /// A vault with a new random master key, version 1 (a new cluster).
     pub fn generate() -> anyhow::Result<Self> {
-        Ok(Self::new(SealingKey::generate()?))
+        let raw = Secret::new(coffer_crypto::random::random_vec(KEY_LEN)?);
+        Self::from_keys([(1, raw)])
     }
 
-    /// Seals `plaintext` for `purpose`.
-    pub fn seal(&self, purpose: Purpose<'_>, plaintext: &[u8]) -> ServiceResult<Sealed> {
-        self.cmk
-            .seal(&purpose.associated_data(), plaintext)
-            .map(Sealed)
-            .map_err(ServiceError::internal)
+    fn from_keys(keys: impl IntoIterator<Item = (u32, Secret)>) -> anyhow::Result<Self> {
+        let keys = keys
+            .into_iter()
+            .map(|(version, raw)| Ok((version, MasterKey::new(raw)?)))
+            .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+        if keys.is_empty() {
+            bail!("no master key");
+        }
+        Ok(Self {
+            keys: RwLock::new(keys),
+            keeper: None,
+        })
     }
 
-    /// Opens a value sealed for the same `purpose`.
+    /// The same vault, kept in the file `path` sealed by `seal` (written now, and again on
+    /// every change).
+    pub fn kept_in(mut self, seal: Arc<NodeSeal>, path: PathBuf) -> anyhow::Result<Self> {
+        self.keeper = Some(Keeper { seal, path });
+        self.persist()?;
+        Ok(self)
+    }
+
+    /// The versions held, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.read(|keys| keys.keys().copied().collect())
+    }
+
+    /// Seals `plaintext` for `purpose` under master key `version`.
+    pub fn seal(&self, version: u32, purpose: Purpose<'_>, plaintext: &[u8]) -> ServiceResult<Sealed> {
+        self.with_key(version, |key| {
+            let blob = key
+                .cmk
+                .seal(&purpose.associated_data(), plaintext)
+                .map_err(ServiceError::internal)?;
+            let mut out = Vec::with_capacity(VERSION_LEN + blob.len());
+            out.extend_from_slice(&version.to_be_bytes());
+            out.extend_from_slice(&blob);
+            Ok(Sealed(out))
+        })
+    }
+
+    /// Opens a value sealed for the same `purpose`, under whichever version sealed it.
     pub fn unseal(&self, purpose: Purpose<'_>, sealed: &Sealed) -> ServiceResult<Secret> {
-        self.cmk
-            .unseal(&purpose.associated_data(), &sealed.0)
-            .map_err(ServiceError::internal)
+        let version = sealed
+            .key_version()
+            .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("a sealed value is truncated")))?;
+        self.with_key(version, |key| {
+            key.cmk
+                .unseal(&purpose.associated_data(), &sealed.0[VERSION_LEN..])
+                .map_err(ServiceError::internal)
+        })
     }
 
-    /// A 32-byte key derived from the CMK for one use (`info` names it), the same on every node.
-    pub fn derive(&self, info: &str) -> anyhow::Result<Secret> {
-        Ok(coffer_crypto::hkdf_sha256(
-            self.cmk.to_secret().expose(),
-            b"coffer",
-            info.as_bytes(),
-            32,
-        )?)
+    /// The keyed hash of an app secret under master key `version`.
+    pub fn app_secret_digest(&self, version: u32, secret: &[u8]) -> ServiceResult<Vec<u8>> {
+        self.with_key(version, |key| {
+            coffer_crypto::hmac(DigestAlgorithm::Sha256, key.app_digest.expose(), secret)
+                .map_err(ServiceError::internal)
+        })
     }
 
-    /// The cluster master key sealed to the transport public key of the joining node `joiner`
+    /// The MAC of a session token body under master key `version`.
+    pub fn session_mac(&self, version: u32, body: &[u8]) -> ServiceResult<Vec<u8>> {
+        self.with_key(version, |key| {
+            coffer_crypto::hmac(DigestAlgorithm::Sha256, key.session.expose(), body)
+                .map_err(ServiceError::internal)
+        })
+    }
+
+    /// True when `mac` is the session MAC of `body` under master key `version` (false for a
+    /// version this node does not hold, such as a destroyed one). Constant-time.
+    pub fn session_mac_matches(&self, version: u32, body: &[u8], mac: &[u8]) -> bool {
+        self.read(|keys| {
+            keys.get(&version).is_some_and(|key| {
+                coffer_crypto::hmac_verify(DigestAlgorithm::Sha256, key.session.expose(), body, mac)
+                    .unwrap_or(false)
+            })
+        })
+    }
+
+    /// Makes a new random master key `version` and returns it, to be sent to the other
+    /// members (a rotation, on the leader). Already held: the held one.
+    pub fn create_version(&self, version: u32) -> anyhow::Result<Secret> {
+        if let Some(raw) = self.read(|keys| keys.get(&version).map(|key| key.raw.clone())) {
+            return Ok(raw);
+        }
+        let raw = Secret::new(coffer_crypto::random::random_vec(KEY_LEN)?);
+        self.add_version(version, raw.clone())?;
+        Ok(raw)
+    }
+
+    /// Takes master key `version` (sent by the leader during a rotation) and keeps it.
+    /// Taking the same key twice is harmless; another key under a held version is refused.
+    pub fn add_version(&self, version: u32, raw: Secret) -> anyhow::Result<()> {
+        if raw.expose().len() != KEY_LEN {
+            bail!("a master key is {KEY_LEN} bytes, not {}", raw.expose().len());
+        }
+        {
+            let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(held) = keys.get(&version) {
+                if coffer_crypto::constant_time_eq(held.raw.expose(), raw.expose()) {
+                    return Ok(());
+                }
+                bail!("this node holds another master key version {version}");
+            }
+            keys.insert(version, MasterKey::new(raw)?);
+        }
+        self.persist()
+    }
+
+    /// Destroys every version up to `version` (in memory and on disk), keeping at least the
+    /// newest. True when something was destroyed.
+    pub fn retire_through(&self, version: u32) -> anyhow::Result<bool> {
+        let retired = {
+            let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+            let newest = keys.keys().next_back().copied().unwrap_or(0);
+            let before = keys.len();
+            keys.retain(|held, _| *held > version || *held == newest);
+            before != keys.len()
+        };
+        if retired {
+            self.persist()?;
+        }
+        Ok(retired)
+    }
+
+    /// Every key held, in the sealed-file format: (version, 32 bytes) after each other.
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        self.read(|keys| {
+            let mut out = Zeroizing::new(Vec::with_capacity(keys.len() * (VERSION_LEN + KEY_LEN)));
+            for (version, key) in keys {
+                out.extend_from_slice(&version.to_be_bytes());
+                out.extend_from_slice(key.raw.expose());
+            }
+            out
+        })
+    }
+
+    fn decode(bytes: &[u8]) -> anyhow::Result<Self> {
+        let entry = VERSION_LEN + KEY_LEN;
+        if bytes.is_empty() || bytes.len() % entry != 0 {
+            bail!("the master keys are damaged ({} bytes)", bytes.len());
+        }
+        Self::from_keys(bytes.chunks_exact(entry).map(|chunk| {
+            let (version, raw) = chunk.split_at(VERSION_LEN);
+            let version = u32::from_be_bytes([version[0], version[1], version[2], version[3]]);
+            (version, Secret::new(raw.to_vec()))
+        }))
+    }
+
+    /// Writes the keys to the keeper's file, whole, atomically: the old file (and the keys it
+    /// held) is gone once this returns.
+    fn persist(&self) -> anyhow::Result<()> {
+        let Some(keeper) = &self.keeper else {
+            return Ok(());
+        };
+        let sealed = keeper.seal.seal(NodePurpose::ClusterMasterKey, &self.encode())?;
+        write_private_file(&keeper.path, &sealed)
+    }
+
+    /// Every master key, sealed to the transport public key of the joining node `joiner`
     /// (ECDH P-256 and AES-GCM, bound to its name): what the leader grants a joiner.
     pub fn send_to_joiner(&self, transport_public: &[u8], joiner: &str) -> ServiceResult<Envelope> {
         coffer_crypto::seal_to(
             transport_public,
-            self.cmk.to_secret().expose(),
+            &self.encode(),
             &transfer_associated_data(joiner),
         )
         .map_err(|e| ServiceError::invalid(format!("transport_key: {e}")))
     }
 
-    /// Opens the cluster master key that the cluster sealed to this joining node, named `name`.
+    /// Opens the master keys that the cluster sealed to this joining node, named `name`.
     pub fn receive_as_joiner(
         transport: TransportKey,
         envelope: &Envelope,
         name: &str,
     ) -> anyhow::Result<Self> {
-        let cmk = transport
+        let keys = transport
             .open(envelope, &transfer_associated_data(name))
-            .context("the master key sent by the cluster did not open")?;
-        Self::from_cmk_secret(&cmk)
+            .context("the master keys sent by the cluster did not open")?;
+        Self::decode(keys.expose())
     }
 
-    /// The cluster master key itself, for keeping under a node's sealing key.
-    fn cmk_secret(&self) -> Secret {
-        self.cmk.to_secret()
+    /// Every held key itself (version, key): for forensic checks that no file keeps a
+    /// destroyed one. Whoever can call this holds the platform secret and the data directory,
+    /// and could read the keys anyway.
+    pub fn expose_for_inspection(&self) -> Vec<(u32, Secret)> {
+        self.read(|keys| keys.iter().map(|(v, k)| (*v, k.raw.clone())).collect())
     }
 
-    fn from_cmk_secret(secret: &Secret) -> anyhow::Result<Self> {
-        Ok(Self::new(SealingKey::from_bytes(secret.expose())?))
+    fn read<T>(&self, f: impl FnOnce(&BTreeMap<u32, MasterKey>) -> T) -> T {
+        f(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn with_key<T>(
+        &self,
+        version: u32,
+        f: impl FnOnce(&MasterKey) -> ServiceResult<T>,
+    ) -> ServiceResult<T> {
+        self.read(|keys| match keys.get(&version) {
+            Some(key) => f(key),
+            None => Err(ServiceError::internal(anyhow::anyhow!(
+                "this node does not hold master key version {version} (it holds {:?})",
+                keys.keys().collect::<Vec<_>>()
+            ))),
+        })
     }
 }
 
-/// The associated data of the cluster master key sealed to the joining node `name`.
+/// The associated data of the master keys sealed to the joining node `name`.
 fn transfer_associated_data(name: &str) -> Vec<u8> {
-    format!("coffer cmk for {name} v1").into_bytes()
+    format!("coffer master keys for {name} v2").into_bytes()
 }
 
 /// The node layer: the sealing key derived from this node's platform secret.
@@ -198,35 +395,60 @@ impl NodeSeal {
     pub fn unseal(&self, purpose: NodePurpose<'_>, sealed: &[u8]) -> anyhow::Result<Secret> {
         Ok(self.key.unseal(purpose.associated_data(), sealed)?)
     }
+}
 
-    /// The node's cluster master key, if it holds one.
-    pub fn load_cmk(&self, store: &Store) -> anyhow::Result<Option<Vault>> {
-        let Some(sealed) = store.node_local().get(SEALED_CMK)? else {
-            return Ok(None);
-        };
-        let cmk = self.unseal(NodePurpose::ClusterMasterKey, &sealed).context(
-            "cannot unseal the cluster master key: the platform secret does not match this data directory",
-        )?;
-        Ok(Some(Vault::from_cmk_secret(&cmk)?))
-    }
+/// Opens the master keys kept in the data directory `dir`, if there are any.
+pub fn load_master_keys(seal: Arc<NodeSeal>, dir: &Path) -> anyhow::Result<Option<Vault>> {
+    let path = dir.join(MASTER_KEYS_FILE);
+    let sealed = match fs::read(&path) {
+        Ok(sealed) => sealed,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    let keys = seal.unseal(NodePurpose::ClusterMasterKey, &sealed).context(
+        "cannot unseal the cluster master keys: the platform secret does not match this data directory",
+    )?;
+    let mut vault = Vault::decode(keys.expose())?;
+    vault.keeper = Some(Keeper { seal, path });
+    Ok(Some(vault))
+}
 
-    /// Keeps the vault's CMK in `store`, sealed under this node's key.
-    pub fn store_cmk(&self, store: &Store, vault: &Vault) -> anyhow::Result<()> {
-        let sealed = self.seal(NodePurpose::ClusterMasterKey, vault.cmk_secret().expose())?;
-        store.node_local().put(SEALED_CMK, &sealed)?;
-        Ok(())
-    }
+/// Keeps `vault` in the data directory `dir`, sealed under `seal`.
+pub fn keep_master_keys(seal: Arc<NodeSeal>, dir: &Path, vault: Vault) -> anyhow::Result<Vault> {
+    vault.kept_in(seal, dir.join(MASTER_KEYS_FILE))
+}
 
-    /// The node's CMK, or a new one made and sealed when the node has none yet.
-    pub fn load_or_create_cmk(&self, store: &Store) -> anyhow::Result<Vault> {
-        if let Some(vault) = self.load_cmk(store)? {
-            return Ok(vault);
-        }
-        let vault = Vault::generate()?;
-        self.store_cmk(store, &vault)?;
-        tracing::info!("generated and sealed a new cluster master key");
-        Ok(vault)
+/// The master keys of `dir`, or a new one made and kept there (the evaluation node).
+pub fn load_or_create_master_keys(seal: Arc<NodeSeal>, dir: &Path) -> anyhow::Result<Vault> {
+    if let Some(vault) = load_master_keys(seal.clone(), dir)? {
+        return Ok(vault);
     }
+    let vault = keep_master_keys(seal, dir, Vault::generate()?)?;
+    tracing::info!("generated and sealed a new cluster master key");
+    Ok(vault)
+}
+
+/// Writes `bytes` to `path` (mode 0600) through a temporary file renamed over it, synced, so
+/// that a crash leaves the old file or the new one, whole.
+fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    let _ = fs::remove_file(&partial);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", partial.display()))?;
+    fs::rename(&partial, path).with_context(|| format!("replacing {}", path.display()))?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 /// Reads the platform secret, creating it (mode 0600) on first start.
@@ -279,7 +501,7 @@ mod tests {
     fn the_master_key_sent_to_a_joiner_opens_only_as_that_joiner() {
         let vault = Vault::generate().expect("a key");
         let sealed = vault
-            .seal(Purpose::Record(Uuid::from_u128(1)), b"material")
+            .seal(1, Purpose::Record(Uuid::from_u128(1)), b"material")
             .expect("sealed");
 
         let transport = TransportKey::generate().expect("a transport key");
@@ -308,7 +530,7 @@ mod tests {
         let vault = Vault::generate().expect("a key");
         let id = Uuid::from_u128(7);
         let sealed = vault
-            .seal(Purpose::Record(id), b"material")
+            .seal(1, Purpose::Record(id), b"material")
             .expect("sealed");
         assert_eq!(
             vault
@@ -323,6 +545,43 @@ mod tests {
                 .is_err()
         );
         assert!(vault.unseal(Purpose::MainTlsKey, &sealed).is_err());
+    }
+
+    #[test]
+    fn a_rotation_keeps_both_versions_until_the_old_one_is_retired_on_disk_too() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let seal = Arc::new(NodeSeal::open(&dir.path().join("platform.secret")).expect("seal"));
+        let vault = keep_master_keys(seal.clone(), dir.path(), Vault::generate().expect("key"))
+            .expect("kept");
+        let id = Uuid::from_u128(3);
+        let old = vault.seal(1, Purpose::Record(id), b"old").expect("sealed");
+        let file = dir.path().join(MASTER_KEYS_FILE);
+        let before = fs::read(&file).expect("the keys file");
+
+        let raw = vault.create_version(2).expect("a new version");
+        assert_eq!(vault.create_version(2).expect("again").expose(), raw.expose());
+        let new = vault.seal(2, Purpose::Record(id), b"new").expect("sealed");
+        assert_eq!(new.key_version(), Some(2));
+        let reloaded = load_master_keys(seal.clone(), dir.path())
+            .expect("loads")
+            .expect("present");
+        assert_eq!(reloaded.versions(), vec![1, 2]);
+        assert_eq!(reloaded.unseal(Purpose::Record(id), &old).expect("v1").expose(), b"old");
+        assert!(
+            vault.add_version(2, Secret::new(vec![9; 32])).is_err(),
+            "another key under a held version is refused"
+        );
+
+        assert!(vault.retire_through(1).expect("retired"));
+        assert!(vault.unseal(Purpose::Record(id), &old).is_err());
+        let reloaded = load_master_keys(seal, dir.path())
+            .expect("loads")
+            .expect("present");
+        assert_eq!(reloaded.versions(), vec![2]);
+        assert_eq!(reloaded.unseal(Purpose::Record(id), &new).expect("v2").expose(), b"new");
+        assert_ne!(fs::read(&file).expect("the keys file"), before);
+        assert!(!vault.retire_through(5).expect("nothing"), "the newest version always stays");
+        assert_eq!(vault.versions(), vec![2]);
     }
 
     #[test]

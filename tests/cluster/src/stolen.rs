@@ -92,9 +92,8 @@ impl StolenDisk {
             node_key.expose(),
             &identity.ca_cert_pem,
         )?;
-        let vault = seal
-            .load_cmk(&store)?
-            .context("the store holds no master key")?;
+        let vault = coffer_node::vault::load_master_keys(std::sync::Arc::new(seal), data_dir)?
+            .context("the data directory holds no master key")?;
         let sealed_ca_key = store
             .state()
             .read()

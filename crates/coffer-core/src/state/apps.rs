@@ -13,6 +13,7 @@ impl State {
     ) -> Result<(), ApplyError> {
         self.ensure_new_id(app.id.uuid())?;
         self.check_app(app, None)?;
+        self.check_sealed(&app.secret)?;
         let mut app = app.clone();
         app.credential_generation = 0;
         changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
@@ -23,6 +24,7 @@ impl State {
     pub(super) fn update_app(
         &mut self,
         app: &App,
+        new_credentials: bool,
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
         let old = self
@@ -33,12 +35,19 @@ impl State {
             return Err(ApplyError::Immutable(Fixed::AppAccount));
         }
         // New credentials, or a disabled app, end every session started before.
-        let credentials_changed = old.secret_digest != app.secret_digest
-            || old.client_certificate != app.client_certificate
-            || (old.enabled && !app.enabled);
+        let credentials_changed = new_credentials || (old.enabled && !app.enabled);
         let generation = old.credential_generation + u64::from(credentials_changed);
-        self.check_app(app, Some(app.id))?;
-        let mut app = app.clone();
+        let mut updated = app.clone();
+        if new_credentials {
+            self.check_sealed(&app.secret)?;
+        } else {
+            // The stored credentials stay: the command's copy may predate a re-sealing.
+            updated.secret.clone_from(&old.secret);
+            updated.secret_digest.clone_from(&old.secret_digest);
+            updated.client_certificate.clone_from(&old.client_certificate);
+        }
+        self.check_app(&updated, Some(app.id))?;
+        let mut app = updated;
         app.credential_generation = generation;
         changed.push(RecordKey::new(Table::Apps, app.id.uuid()));
         self.apps.insert(app.id, app);

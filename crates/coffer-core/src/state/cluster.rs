@@ -16,6 +16,7 @@ impl State {
         if self.cluster.is_some() {
             return Err(ApplyError::ClusterAlreadyInitialized);
         }
+
         self.cluster = Some(info.clone());
         changed.push(Self::cluster_key());
         Ok(())
@@ -37,6 +38,7 @@ impl State {
         at: &UnixTime,
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
+        self.check_sealed(&token.signing_key)?;
         let cluster = self.cluster_mut()?;
         cluster.tokens.retain(|_, t| t.expires_at > *at);
         cluster.tokens.insert(token.id.clone(), token.clone());
@@ -60,6 +62,8 @@ impl State {
         pending: &PendingCertificates,
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
+        self.check_sealed(&pending.main.key)?;
+        self.check_sealed(&pending.ui.key)?;
         self.cluster_mut()?.tls.pending = Some(pending.clone());
         changed.push(Self::cluster_key());
         Ok(())
@@ -70,6 +74,8 @@ impl State {
         installed: &InstalledCertificates,
         changed: &mut Vec<RecordKey>,
     ) -> Result<(), ApplyError> {
+        self.check_sealed(&installed.main.key)?;
+        self.check_sealed(&installed.ui.key)?;
         let cluster = self.cluster_mut()?;
         if cluster.tls.pending.is_none() {
             return Err(ApplyError::NoPendingCertificates);

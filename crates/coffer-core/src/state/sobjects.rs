@@ -13,6 +13,7 @@ impl State {
     ) -> Result<(), ApplyError> {
         self.ensure_new_id(key.id.uuid())?;
         self.check_sobject(key, &[])?;
+        self.check_material(key)?;
         self.insert_sobject(key.clone(), changed);
         Ok(())
     }
@@ -29,12 +30,15 @@ impl State {
         if old.account != key.account {
             return Err(ApplyError::Immutable(Fixed::SobjectAccount));
         }
-        if old.material != key.material || old.obj_type != key.obj_type {
+        if old.material.is_some() != key.material.is_some() || old.obj_type != key.obj_type {
             return Err(ApplyError::Immutable(Fixed::SobjectMaterial));
         }
-        self.check_sobject(key, &[key.id])?;
+        // The stored material stays: the command's copy may predate a re-sealing.
+        let mut updated = key.clone();
+        updated.material.clone_from(&old.material);
+        self.check_sobject(&updated, &[key.id])?;
         self.remove_sobject(key.id, changed);
-        self.insert_sobject(key.clone(), changed);
+        self.insert_sobject(updated, changed);
         Ok(())
     }
 
@@ -53,6 +57,7 @@ impl State {
         }
         self.ensure_new_id(new.id.uuid())?;
         self.check_sobject(new, &[*old])?;
+        self.check_material(new)?;
         let mut retired = previous.clone();
         retired.name = None;
         retired.replacement = Some(new.id);
@@ -62,6 +67,12 @@ impl State {
         successor.replaced = Some(*old);
         self.insert_sobject(successor, changed);
         Ok(())
+    }
+
+    fn check_material(&self, key: &Sobject) -> Result<(), ApplyError> {
+        key.material
+            .as_ref()
+            .map_or(Ok(()), |material| self.check_sealed(material))
     }
 
     pub(super) fn delete_sobject(

@@ -10,6 +10,24 @@ const ACCOUNT: AccountId = AccountId::from_u128(1);
 const GROUP: GroupId = GroupId::from_u128(2);
 const APP: AppId = AppId::from_u128(3);
 
+/// A sealed value of `len` bytes filled with `fill`, under master key version 1.
+fn sealed(fill: u8, len: usize) -> Sealed {
+    sealed_under(1, fill, len)
+}
+
+fn sealed_under(version: u32, fill: u8, len: usize) -> Sealed {
+    let mut bytes = version.to_be_bytes().to_vec();
+    bytes.extend(std::iter::repeat_n(fill, len));
+    Sealed(bytes)
+}
+
+fn update_app(app: App, new_credentials: bool) -> Command {
+    Command::UpdateApp {
+        app,
+        new_credentials,
+    }
+}
+
 fn account() -> Account {
     Account::new(ACCOUNT, "acme", T0)
 }
@@ -37,7 +55,7 @@ fn app() -> App {
         enabled: true,
         groups: BTreeMap::from([(GROUP, AppPermission::ALL.into_iter().collect())]),
         default_group: Some(GROUP),
-        secret: Sealed(vec![1; 40]),
+        secret: sealed(1, 40),
         secret_digest: vec![2; 32],
         client_certificate: None,
         credential_generation: 0,
@@ -62,7 +80,7 @@ fn key(n: u128, name: &str) -> Sobject {
         creator: Creator::App(APP),
         custom_metadata: BTreeMap::new(),
         public_key: None,
-        material: Some(Sealed(vec![n as u8; 60])),
+        material: Some(sealed(n as u8, 60)),
         never_exportable: true,
         activation_date: Some(T0),
         deactivation_date: None,
@@ -167,14 +185,24 @@ fn rekey_moves_the_name_and_links_both_keys() {
 }
 
 #[test]
-fn update_cannot_change_key_material() {
+fn an_update_keeps_the_stored_key_material_whatever_it_carries() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
+    let stored = state.sobject(KeyId::from_u128(10)).and_then(|k| k.material.clone());
     let mut changed = key(10, "k1");
-    changed.material = Some(Sealed(vec![9; 60]));
+    changed.material = Some(sealed(9, 60));
+    changed.description = Some("changed".into());
+    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Ok(()));
+    let after = state.sobject(KeyId::from_u128(10)).expect("key");
+    assert_eq!(after.material, stored);
+    assert_eq!(after.description.as_deref(), Some("changed"));
+
+    let mut dropped = key(10, "k1");
+    dropped.material = None;
     assert_eq!(
-        state.apply(&Command::UpdateSobject(changed)).outcome,
-        Err(ApplyError::Immutable(Fixed::SobjectMaterial))
+        state.apply(&Command::UpdateSobject(dropped)).outcome,
+        Err(ApplyError::Immutable(Fixed::SobjectMaterial)),
+        "dropping a private half is DropPrivateKey's job"
     );
 }
 
@@ -231,7 +259,7 @@ fn deleting_an_empty_group_removes_it_from_apps() {
     state.apply(&Command::CreateGroup(group(spare, "spare")));
     let mut member = app();
     member.groups.insert(spare, BTreeSet::new());
-    assert_eq!(state.apply(&Command::UpdateApp(member)).outcome, Ok(()));
+    assert_eq!(state.apply(&update_app(member, false)).outcome, Ok(()));
     let applied = state.apply(&Command::DeleteGroup(spare));
     assert_eq!(
         applied.changed,
@@ -453,7 +481,7 @@ fn cluster_record_holds_tokens_and_labels_and_prunes_expired_tokens() {
     let token = |id: &str, expires: u64| crate::records::JoinToken {
         id: id.into(),
         verifier: vec![1; 32],
-        signing_key: Sealed(vec![2; 60]),
+        signing_key: sealed(2, 60),
         created_at: T0,
         expires_at: UnixTime(expires),
     };
@@ -505,7 +533,7 @@ fn new_credentials_and_disabling_move_the_credential_generation_on() {
     let mut renamed = app();
     renamed.name = "billing-2".into();
     renamed.credential_generation = 99;
-    assert_eq!(state.apply(&Command::UpdateApp(renamed)).outcome, Ok(()));
+    assert_eq!(state.apply(&update_app(renamed, false)).outcome, Ok(()));
     assert_eq!(
         generation(&state),
         Some(0),
@@ -514,14 +542,14 @@ fn new_credentials_and_disabling_move_the_credential_generation_on() {
 
     let mut reset = app();
     reset.secret_digest = vec![3; 32];
-    state.apply(&Command::UpdateApp(reset.clone()));
+    state.apply(&update_app(reset.clone(), true));
     assert_eq!(generation(&state), Some(1));
 
     let mut disabled = reset.clone();
     disabled.enabled = false;
-    state.apply(&Command::UpdateApp(disabled));
+    state.apply(&update_app(disabled, false));
     assert_eq!(generation(&state), Some(2));
-    state.apply(&Command::UpdateApp(reset));
+    state.apply(&update_app(reset, false));
     assert_eq!(
         generation(&state),
         Some(2),
@@ -552,4 +580,134 @@ fn new_credentials_and_disabling_move_the_credential_generation_on() {
     new_password.password_hash = "$argon2id$new".into();
     state.apply(&Command::UpdateUser(new_password));
     assert_eq!(user_generation(&state), Some(1));
+}
+
+mod master_key_rotation {
+    use super::*;
+    use crate::command::{Rewrapped, SealedAt};
+
+    fn with_cluster() -> State {
+        let mut state = seeded();
+        let info = crate::records::ClusterInfo {
+            ca_key: Some(sealed(7, 40)),
+            ..Default::default()
+        };
+        assert_eq!(state.apply(&Command::InitCluster(info)).outcome, Ok(()));
+        state.apply(&Command::CreateSobject(key(10, "k1")));
+        state
+    }
+
+    fn rewrap_all(state: &State, to: u32) -> Command {
+        Command::Rewrap(
+            state
+                .sealed_values()
+                .map(|(at, old)| Rewrapped {
+                    digest: matches!(at, SealedAt::AppSecret(_)).then(|| vec![5; 32]),
+                    at,
+                    old: old.clone(),
+                    new: sealed_under(to, 8, 40),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_rotation_switches_rewraps_every_value_then_retires_the_old_version() {
+        let mut state = with_cluster();
+        assert_eq!(state.sealed_values().count(), 3, "CA key, app secret, key");
+        assert_eq!(
+            state.apply(&Command::RetireMasterKey { version: 1 }).outcome,
+            Err(ApplyError::MasterKeyStep(
+                "version 1 is not the oldest of a rotation (live: 1..=1)".into()
+            )),
+            "the only live version cannot be retired"
+        );
+        assert_eq!(state.apply(&Command::SwitchMasterKey { to: 2 }).outcome, Ok(()));
+        assert!(
+            state.apply(&Command::SwitchMasterKey { to: 3 }).outcome.is_err(),
+            "no third version while the second is being rolled out"
+        );
+
+        // Values of both versions are accepted while both live.
+        let mut late = key(11, "k2");
+        late.material = Some(sealed(1, 40));
+        assert_eq!(state.apply(&Command::CreateSobject(late)).outcome, Ok(()));
+
+        let rewrap = rewrap_all(&state, 2);
+        assert!(
+            state.apply(&Command::RetireMasterKey { version: 1 }).outcome.is_err(),
+            "refused while values are still sealed under version 1"
+        );
+        let applied = state.apply(&rewrap);
+        assert_eq!(applied.outcome, Ok(()));
+        assert!(
+            state
+                .sealed_values()
+                .all(|(_, sealed)| sealed.key_version() == Some(2))
+        );
+        assert_eq!(state.app(APP).map(|a| a.secret_digest.clone()), Some(vec![5; 32]));
+        assert_eq!(
+            state.app(APP).map(|a| a.credential_generation),
+            Some(0),
+            "re-sealing a secret is not a new credential"
+        );
+
+        assert_eq!(state.apply(&Command::RetireMasterKey { version: 1 }).outcome, Ok(()));
+        assert_eq!(
+            state.master_keys(),
+            crate::records::MasterKeyVersions {
+                current: 2,
+                retired_through: 1
+            }
+        );
+        let mut dead = key(12, "k3");
+        dead.material = Some(sealed(1, 40));
+        assert_eq!(
+            state.apply(&Command::CreateSobject(dead)).outcome,
+            Err(ApplyError::DeadMasterKey {
+                version: 1,
+                live: "2..=2".into()
+            })
+        );
+        assert_eq!(reload(&state), state);
+    }
+
+    #[test]
+    fn a_value_changed_since_it_was_read_is_not_overwritten_by_its_rewrap() {
+        let mut state = with_cluster();
+        state.apply(&Command::SwitchMasterKey { to: 2 });
+        let rewrap = rewrap_all(&state, 2);
+        // The app's secret is reset in between: the rewrap of the old one must not win.
+        let mut reset = app();
+        reset.secret = sealed_under(2, 3, 40);
+        reset.secret_digest = vec![4; 32];
+        assert_eq!(state.apply(&update_app(reset, true)).outcome, Ok(()));
+        assert_eq!(state.apply(&rewrap).outcome, Ok(()));
+        let app = state.app(APP).expect("app");
+        assert_eq!(app.secret, sealed_under(2, 3, 40));
+        assert_eq!(app.secret_digest, vec![4; 32]);
+    }
+
+    #[test]
+    fn an_update_read_before_the_rewrap_keeps_the_rewrapped_credentials() {
+        let mut state = with_cluster();
+        state.apply(&Command::SwitchMasterKey { to: 2 });
+        let stale = app();
+        state.apply(&rewrap_all(&state, 2));
+        let mut renamed = stale;
+        renamed.name = "renamed".into();
+        assert_eq!(state.apply(&update_app(renamed, false)).outcome, Ok(()));
+        let app = state.app(APP).expect("app");
+        assert_eq!(app.name, "renamed");
+        assert_eq!(app.secret.key_version(), Some(2));
+        assert_eq!(app.secret_digest, vec![5; 32]);
+    }
+
+    #[test]
+    fn a_rewrap_under_an_old_version_is_refused() {
+        let mut state = with_cluster();
+        state.apply(&Command::SwitchMasterKey { to: 2 });
+        let stale = rewrap_all(&state, 1);
+        assert!(state.apply(&stale).outcome.is_err());
+    }
 }

@@ -5,7 +5,7 @@ use coffer_admin::{AdminError, Created};
 use coffer_core::{ClusterInfo, Command, Sealed};
 use coffer_node::identity::{NodeIdentity, check_node_name, host_name, parse_addr};
 use coffer_node::now;
-use coffer_node::vault::{NodePurpose, Purpose, Vault};
+use coffer_node::vault::{self, NodePurpose, Purpose, Vault};
 use coffer_store::Store;
 use std::sync::Arc;
 
@@ -39,13 +39,13 @@ pub(crate) async fn create(
     let _ = std::fs::remove_file(&path);
     let failed = |what: &str, e: anyhow::Error| AdminError::new(format!("{what}: {e:#}"), None);
     let store = Store::open(&path).map_err(|e| failed("opening the store", e.into()))?;
-    let vault = Vault::generate().map_err(|e| failed("making the cluster master key", e))?;
     let node_seal = daemon
         .sealing()
         .map_err(|e| AdminError::new(format!("{e:#}"), None))?;
-    node_seal
-        .store_cmk(&store, &vault)
-        .map_err(|e| failed("sealing the cluster master key", e))?;
+    // Kept in the data directory, where the node's start below reads it.
+    Vault::generate()
+        .and_then(|vault| vault::keep_master_keys(node_seal.clone(), &daemon.config.dir, vault))
+        .map_err(|e| failed("making and sealing the cluster master key", e))?;
     let ca = coffer_crypto::tls::bootstrap_ca("Coffer cluster CA")
         .map_err(|e| failed("making the cluster CA", e.into()))?;
     let csr =

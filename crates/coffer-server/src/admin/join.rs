@@ -177,7 +177,9 @@ async fn join_steps(
     let node_seal = daemon
         .sealing()
         .map_err(|e| AdminError::new(format!("{e:#}"), None))?;
-    node_seal.store_cmk(&store, &vault).map_err(internal)?;
+    // Kept in the data directory, where the node's start below reads it.
+    coffer_node::vault::keep_master_keys(node_seal.clone(), &daemon.config.dir, vault)
+        .map_err(internal)?;
     let sealed_key = node_seal
         .seal(NodePurpose::NodeKey(name), csr.key_pem.expose())
         .map_err(internal)?;

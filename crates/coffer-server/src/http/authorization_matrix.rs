@@ -69,10 +69,7 @@ impl World {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = coffer_store::Store::open(&dir.path().join("coffer.redb")).expect("store");
-        let vault = coffer_node::vault::NodeSeal::open(&dir.path().join("platform.secret"))
-            .expect("platform secret")
-            .load_or_create_cmk(&store)
-            .expect("master key");
+        let vault = coffer_node::vault::Vault::generate().expect("master key");
         let audit = coffer_node::audit::AuditSink::start(store.audit());
         let cluster = coffer_cluster::Cluster::start_single(store, 1, "127.0.0.1:1".into())
             .await

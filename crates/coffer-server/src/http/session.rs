@@ -53,7 +53,7 @@ async fn reauth(
         SessionPrincipal::App(app) => app.uuid(),
         SessionPrincipal::User(user) => user.uuid(),
     };
-    let token = node.sessions.issue(claims);
+    let token = node.issue_token(claims)?;
     Ok(Json(AuthResponse::bearer(
         token,
         IDLE_TIMEOUT_SECS as u32,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 const CA_CERT: &str = "tls_bootstrap_ca_cert";
 const CHAIN: &str = "tls_bootstrap_chain";
-const KEY: &str = "tls_bootstrap_key";
+use coffer_node::vault::BOOTSTRAP_TLS_KEY as KEY;
 
 /// A certificate chain with its key, ready for rustls, plus the CA that issued it.
 pub(crate) struct TlsIdentity {

@@ -28,7 +28,8 @@ pub(crate) async fn serve(
 
     let store = coffer_store::Store::open(&dir.join("coffer.redb")).context("opening the store")?;
     let platform_path = platform_secret.unwrap_or_else(|| dir.join("platform.secret"));
-    let vault = coffer_node::vault::NodeSeal::open(&platform_path)?.load_or_create_cmk(&store)?;
+    let seal = Arc::new(coffer_node::vault::NodeSeal::open(&platform_path)?);
+    let vault = coffer_node::vault::load_or_create_master_keys(seal, dir)?;
     let audit = coffer_node::audit::AuditSink::start(store.audit());
     let cluster = coffer_cluster::Cluster::start_single(store, 1, listen.to_string())
         .await

@@ -158,7 +158,7 @@ impl Daemon {
         bootstrap: bool,
     ) -> anyhow::Result<Running> {
         let sealing = self.sealing()?;
-        let vault = sealing.load_cmk(&store)?.context(
+        let vault = coffer_node::vault::load_master_keys(sealing.clone(), &self.config.dir)?.context(
             "this node has an identity but no cluster master key; reset it and join again",
         )?;
         let node_key = sealing
