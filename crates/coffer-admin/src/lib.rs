@@ -22,8 +22,8 @@ pub use request::AdminRequest;
 pub use response::{
     AdminError, AdminResponse, CertsInstalled, ChangeEffect, CheckNetworkReport, ClusterStatus,
     ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, Labeled,
-    NodeStatus, PortCheck, Removed, RepairReport, SysadminCreated, TokenCreated, TokenDeleted,
-    TokenInfo, answer,
+    MasterKeyRotated, NodeStatus, PortCheck, Removed, RepairReport, SysadminCreated, TokenCreated,
+    TokenDeleted, TokenInfo, answer,
 };
 
 /// The socket's file name inside the data directory.

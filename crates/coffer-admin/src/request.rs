@@ -120,6 +120,9 @@ pub enum AdminRequest {
         /// How long to wait, in seconds (the daemon caps it at 600).
         timeout_secs: u64,
     },
+    /// `sdkms-cluster rotate --cmk`: a new cluster master key, every secret re-sealed under it,
+    /// the old one destroyed on every node.
+    RotateMasterKey,
     /// `sdkms-cluster sysadmin create --email E --password P`.
     SysadminCreate {
         /// Login email.
@@ -146,6 +149,7 @@ impl AdminRequest {
             Self::Repair => "repair",
             Self::CheckNetwork { .. } => "check-network",
             Self::SysadminCreate { .. } => "sysadmin create",
+            Self::RotateMasterKey => "rotate --cmk",
             Self::GetCsrs { .. } => "get_csrs",
             Self::InstallCerts { .. } => "install_certs",
             Self::Deploy { .. } => "deploy",

@@ -282,6 +282,22 @@ pub struct SysadminCreated {
     pub email: String,
 }
 
+/// Result of `rotate --cmk`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterKeyRotated {
+    /// The version destroyed.
+    pub from: u32,
+    /// The version every secret is sealed under now.
+    pub to: u32,
+    /// Sealed values re-sealed under the new version.
+    pub resealed: usize,
+    /// Members that confirmed they destroyed the old version.
+    pub destroyed_on: Vec<String>,
+    /// Members that did not confirm it yet, with why; each destroys it as soon as it applies
+    /// the retirement (at the latest when it starts again).
+    pub pending: Vec<(String, String)>,
+}
+
 /// Result of `remove`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {

@@ -17,6 +17,8 @@ const SHORT_ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// node. The daemon gives up on a join or create after 120 s; the margin lets its own error
 /// arrive instead of a timeout here.
 const LONG_ANSWER_TIMEOUT: Duration = Duration::from_secs(150);
+/// How long to wait for a master key rotation, which re-seals every secret of the cluster.
+const ROTATION_ANSWER_TIMEOUT: Duration = Duration::from_secs(3600);
 /// The longest answer accepted; a status of a large cluster is a few kilobytes.
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -196,6 +198,7 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         | AdminRequest::InstallCerts { .. }
         | AdminRequest::Deploy { .. } => LONG_ANSWER_TIMEOUT,
         AdminRequest::ConfigShow => SHORT_ANSWER_TIMEOUT,
+        AdminRequest::RotateMasterKey => ROTATION_ANSWER_TIMEOUT,
         AdminRequest::ConfigWatch { timeout_secs, .. } => {
             Duration::from_secs(*timeout_secs) + SHORT_ANSWER_TIMEOUT
         }

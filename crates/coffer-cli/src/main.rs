@@ -13,6 +13,7 @@
 //! sdkms-cluster repair
 //! sdkms-cluster sysadmin create --email E [--password P]
 //! sdkms-cluster remove --node NAME --force
+//! sdkms-cluster rotate --cmk
 //! sdkms-cluster reset --delete-data [--reset-iptables]
 //! ```
 //!
@@ -50,7 +51,8 @@ mod cmd;
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{
-    check_network, create, deploy, join, label, remove, repair, reset, status, sysadmin, token,
+    check_network, create, deploy, join, label, remove, repair, reset, rotate, status, sysadmin,
+    token,
 };
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
@@ -94,6 +96,7 @@ enum Command {
     Repair(repair::RepairArgs),
     Sysadmin(sysadmin::SysadminArgs),
     Remove(remove::RemoveArgs),
+    Rotate(rotate::RotateArgs),
     Reset(reset::ResetArgs),
     Deploy(deploy::DeployArgs),
     Config(deploy::ConfigArgs),
@@ -112,6 +115,7 @@ impl Command {
             Self::Repair(args) => args.run(data_dir),
             Self::Sysadmin(args) => args.run(data_dir),
             Self::Remove(args) => args.run(data_dir),
+            Self::Rotate(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
             Self::Deploy(args) => args.run(data_dir),
             Self::Config(args) => args.run(data_dir),

@@ -34,7 +34,7 @@ pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
     Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,
     Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin, KeyState,
-    MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation, Sealed,
-    ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
+    MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation,
+    Sealed, ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

@@ -36,6 +36,7 @@ pub mod join_protocol;
 pub mod join_tokens;
 pub mod keycache;
 pub mod login_backoff;
+pub mod master_keys;
 pub mod membership;
 mod node;
 pub mod password_pool;

@@ -131,6 +131,26 @@ pub enum LeaderAction {
     Repair,
     /// The leader's view of the cluster (replication progress is only known there).
     Status,
+    /// `rotate --cmk`.
+    RotateMasterKey,
+}
+
+impl LeaderAction {
+    /// How long the leader may take.
+    fn answer_within(&self) -> Duration {
+        match self {
+            // Re-sealing every secret of a large cluster takes a while.
+            Self::RotateMasterKey => Duration::from_secs(3600),
+            Self::Remove { .. } | Self::Repair | Self::Status => Duration::from_secs(30),
+        }
+    }
+}
+
+/// `rotate --cmk` (run on the leader, wherever the command was typed).
+pub async fn rotate_master_key(
+    node: Arc<Node>,
+) -> Result<coffer_admin::MasterKeyRotated, AdminError> {
+    from_leader(on_leader(&node, &LeaderAction::RotateMasterKey).await?)
 }
 
 /// Runs `action` on the leader: here when this node leads, else over the cluster port.
@@ -158,7 +178,7 @@ pub async fn on_leader(
             "/node/leader-action",
             serde_json::to_vec(action)
                 .map_err(|e| AdminError::new(format!("internal error: {e}"), None))?,
-            Duration::from_secs(30),
+            action.answer_within(),
         )
         .await
         .map_err(|e| {
@@ -220,6 +240,7 @@ pub async fn run_on_leader(
             answer(&report)
         }
         LeaderAction::Status => answer(&crate::cluster_status::member_status(node).await),
+        LeaderAction::RotateMasterKey => answer(&crate::master_keys::rotate_on_leader(node).await?),
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Membership {
     pub join_gate: crate::join_gate::JoinGate,
     /// Why the last periodic replica check failed, until one succeeds (shown by `status`).
     pub repair_failure: std::sync::Mutex<Option<String>>,
+    /// Held while this node runs a master key rotation: one at a time.
+    pub rotation: tokio::sync::Mutex<()>,
 }
 
 impl Node {

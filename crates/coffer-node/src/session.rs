@@ -9,11 +9,11 @@
 //! records a revocation in replicated state. The idle timeout is tracked per node in memory
 //! (`SessionActivity`): each successful use extends the session, as DSM clients expect.
 
+use crate::error::ServiceResult;
+use crate::vault::Vault;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use coffer_core::{AppId, SessionId, UnixTime, UserId};
-use crate::error::ServiceResult;
-use crate::vault::Vault;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use uuid::Uuid;
@@ -180,7 +180,11 @@ mod tests {
         let old = issue(&vault, 1, claims()).expect("issued");
         vault.create_version(2).expect("a second version");
         let new = issue(&vault, 2, claims()).expect("issued");
-        assert_eq!(verify(&vault, &old), Some(claims()), "both live during a rotation");
+        assert_eq!(
+            verify(&vault, &old),
+            Some(claims()),
+            "both live during a rotation"
+        );
         assert!(vault.retire_through(1).expect("retired"));
         assert_eq!(verify(&vault, &old), None);
         assert_eq!(verify(&vault, &new), Some(claims()));

@@ -124,7 +124,8 @@ struct MasterKey {
 
 impl MasterKey {
     fn new(raw: Secret) -> anyhow::Result<Self> {
-        let derive = |info: &str| coffer_crypto::hkdf_sha256(raw.expose(), b"coffer", info.as_bytes(), 32);
+        let derive =
+            |info: &str| coffer_crypto::hkdf_sha256(raw.expose(), b"coffer", info.as_bytes(), 32);
         Ok(Self {
             cmk: SealingKey::from_bytes(raw.expose())?,
             session: derive("session-mac-v1")?,
@@ -183,7 +184,12 @@ impl Vault {
     }
 
     /// Seals `plaintext` for `purpose` under master key `version`.
-    pub fn seal(&self, version: u32, purpose: Purpose<'_>, plaintext: &[u8]) -> ServiceResult<Sealed> {
+    pub fn seal(
+        &self,
+        version: u32,
+        purpose: Purpose<'_>,
+        plaintext: &[u8],
+    ) -> ServiceResult<Sealed> {
         self.with_key(version, |key| {
             let blob = key
                 .cmk
@@ -198,9 +204,9 @@ impl Vault {
 
     /// Opens a value sealed for the same `purpose`, under whichever version sealed it.
     pub fn unseal(&self, purpose: Purpose<'_>, sealed: &Sealed) -> ServiceResult<Secret> {
-        let version = sealed
-            .key_version()
-            .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("a sealed value is truncated")))?;
+        let version = sealed.key_version().ok_or_else(|| {
+            ServiceError::internal(anyhow::anyhow!("a sealed value is truncated"))
+        })?;
         self.with_key(version, |key| {
             key.cmk
                 .unseal(&purpose.associated_data(), &sealed.0[VERSION_LEN..])
@@ -238,7 +244,7 @@ impl Vault {
     /// Makes a new random master key `version` and returns it, to be sent to the other
     /// members (a rotation, on the leader). Already held: the held one.
     pub fn create_version(&self, version: u32) -> anyhow::Result<Secret> {
-        if let Some(raw) = self.read(|keys| keys.get(&version).map(|key| key.raw.clone())) {
+        if let Some(raw) = self.key_for_members(version) {
             return Ok(raw);
         }
         let raw = Secret::new(coffer_crypto::random::random_vec(KEY_LEN)?);
@@ -246,11 +252,20 @@ impl Vault {
         Ok(raw)
     }
 
+    /// The key of `version` itself, to send to a member inside the pinned mutual-TLS channel
+    /// during a rotation.
+    pub fn key_for_members(&self, version: u32) -> Option<Secret> {
+        self.read(|keys| keys.get(&version).map(|key| key.raw.clone()))
+    }
+
     /// Takes master key `version` (sent by the leader during a rotation) and keeps it.
     /// Taking the same key twice is harmless; another key under a held version is refused.
     pub fn add_version(&self, version: u32, raw: Secret) -> anyhow::Result<()> {
         if raw.expose().len() != KEY_LEN {
-            bail!("a master key is {KEY_LEN} bytes, not {}", raw.expose().len());
+            bail!(
+                "a master key is {KEY_LEN} bytes, not {}",
+                raw.expose().len()
+            );
         }
         {
             let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
@@ -295,7 +310,7 @@ impl Vault {
 
     fn decode(bytes: &[u8]) -> anyhow::Result<Self> {
         let entry = VERSION_LEN + KEY_LEN;
-        if bytes.is_empty() || bytes.len() % entry != 0 {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(entry) {
             bail!("the master keys are damaged ({} bytes)", bytes.len());
         }
         Self::from_keys(bytes.chunks_exact(entry).map(|chunk| {
@@ -311,7 +326,9 @@ impl Vault {
         let Some(keeper) = &self.keeper else {
             return Ok(());
         };
-        let sealed = keeper.seal.seal(NodePurpose::ClusterMasterKey, &self.encode())?;
+        let sealed = keeper
+            .seal
+            .seal(NodePurpose::ClusterMasterKey, &self.encode())?;
         write_private_file(&keeper.path, &sealed)
     }
 
@@ -559,14 +576,23 @@ mod tests {
         let before = fs::read(&file).expect("the keys file");
 
         let raw = vault.create_version(2).expect("a new version");
-        assert_eq!(vault.create_version(2).expect("again").expose(), raw.expose());
+        assert_eq!(
+            vault.create_version(2).expect("again").expose(),
+            raw.expose()
+        );
         let new = vault.seal(2, Purpose::Record(id), b"new").expect("sealed");
         assert_eq!(new.key_version(), Some(2));
         let reloaded = load_master_keys(seal.clone(), dir.path())
             .expect("loads")
             .expect("present");
         assert_eq!(reloaded.versions(), vec![1, 2]);
-        assert_eq!(reloaded.unseal(Purpose::Record(id), &old).expect("v1").expose(), b"old");
+        assert_eq!(
+            reloaded
+                .unseal(Purpose::Record(id), &old)
+                .expect("v1")
+                .expose(),
+            b"old"
+        );
         assert!(
             vault.add_version(2, Secret::new(vec![9; 32])).is_err(),
             "another key under a held version is refused"
@@ -578,9 +604,18 @@ mod tests {
             .expect("loads")
             .expect("present");
         assert_eq!(reloaded.versions(), vec![2]);
-        assert_eq!(reloaded.unseal(Purpose::Record(id), &new).expect("v2").expose(), b"new");
+        assert_eq!(
+            reloaded
+                .unseal(Purpose::Record(id), &new)
+                .expect("v2")
+                .expose(),
+            b"new"
+        );
         assert_ne!(fs::read(&file).expect("the keys file"), before);
-        assert!(!vault.retire_through(5).expect("nothing"), "the newest version always stays");
+        assert!(
+            !vault.retire_through(5).expect("nothing"),
+            "the newest version always stays"
+        );
         assert_eq!(vault.versions(), vec![2]);
     }
 

@@ -8,7 +8,7 @@ use anyhow::{Context, ensure};
 use coffer_cluster_tests::{CLUSTER_PORT, ClientIdentity, StolenDisk, scenario};
 
 /// Every route of the cluster port that needs a member, with a body it could take.
-const MEMBER_ROUTES: [(&str, &str, &str); 10] = [
+const MEMBER_ROUTES: [(&str, &str, &str); 12] = [
     (
         "POST",
         "/raft/append",
@@ -34,6 +34,12 @@ const MEMBER_ROUTES: [(&str, &str, &str); 10] = [
         r#"{"remove":{"name":"node1"}}"#,
     ),
     ("POST", "/node/removed", ""),
+    (
+        "POST",
+        "/node/master-key",
+        r#"{"version":2,"key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#,
+    ),
+    ("POST", "/node/master-key-versions", ""),
     (
         "POST",
         "/join/complete",

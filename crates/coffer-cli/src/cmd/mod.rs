@@ -8,6 +8,7 @@ pub(crate) mod label;
 pub(crate) mod remove;
 pub(crate) mod repair;
 pub(crate) mod reset;
+pub(crate) mod rotate;
 pub(crate) mod status;
 pub(crate) mod sysadmin;
 pub(crate) mod token;

@@ -44,7 +44,9 @@ impl State {
             // The stored credentials stay: the command's copy may predate a re-sealing.
             updated.secret.clone_from(&old.secret);
             updated.secret_digest.clone_from(&old.secret_digest);
-            updated.client_certificate.clone_from(&old.client_certificate);
+            updated
+                .client_certificate
+                .clone_from(&old.client_certificate);
         }
         self.check_app(&updated, Some(app.id))?;
         let mut app = updated;

@@ -27,7 +27,10 @@ impl State {
             .values()
             .map(|app| (SealedAt::AppSecret(app.id), &app.secret));
         let cluster = self.cluster.iter().flat_map(|cluster| {
-            let ca = cluster.ca_key.iter().map(|key| (SealedAt::ClusterCaKey, key));
+            let ca = cluster
+                .ca_key
+                .iter()
+                .map(|key| (SealedAt::ClusterCaKey, key));
             let tokens = cluster
                 .tokens
                 .values()
@@ -40,7 +43,10 @@ impl State {
             });
             let installed = cluster.tls.installed.iter().flat_map(|installed| {
                 [
-                    (SealedAt::InstalledTlsKey(TlsService::Main), &installed.main.key),
+                    (
+                        SealedAt::InstalledTlsKey(TlsService::Main),
+                        &installed.main.key,
+                    ),
                     (SealedAt::InstalledTlsKey(TlsService::Ui), &installed.ui.key),
                 ]
             });
@@ -62,11 +68,7 @@ impl State {
             Some(version) if versions.is_live(version) => Ok(()),
             version => Err(ApplyError::DeadMasterKey {
                 version: version.unwrap_or(0),
-                live: format!(
-                    "{}..={}",
-                    versions.retired_through + 1,
-                    versions.current
-                ),
+                live: format!("{}..={}", versions.retired_through + 1, versions.current),
             }),
         }
     }
@@ -130,8 +132,7 @@ impl State {
         match &item.at {
             SealedAt::SobjectMaterial(id) => {
                 let key = self.sobjects.get_mut(id)?;
-                replace(key.material.as_mut()?)
-                    .then(|| RecordKey::new(Table::Sobjects, id.uuid()))
+                replace(key.material.as_mut()?).then(|| RecordKey::new(Table::Sobjects, id.uuid()))
             }
             SealedAt::AppSecret(id) => {
                 let app = self.apps.get_mut(id)?;
@@ -194,5 +195,33 @@ impl State {
         self.cluster_mut()?.master_keys.retired_through = version;
         changed.push(Self::cluster_key());
         Ok(())
+    }
+}
+
+impl State {
+    /// The sealed value at `at`, if there is one.
+    pub fn sealed_at(&self, at: &SealedAt) -> Option<&Sealed> {
+        let cluster = self.cluster.as_ref();
+        match at {
+            SealedAt::SobjectMaterial(id) => self.sobjects.get(id)?.material.as_ref(),
+            SealedAt::AppSecret(id) => Some(&self.apps.get(id)?.secret),
+            SealedAt::ClusterCaKey => cluster?.ca_key.as_ref(),
+            SealedAt::JoinTokenKey(id) => Some(&cluster?.tokens.get(id)?.signing_key),
+            SealedAt::PendingTlsKey(service) => {
+                let pending = cluster?.tls.pending.as_ref()?;
+                Some(match service {
+                    TlsService::Main => &pending.main.key,
+                    TlsService::Ui => &pending.ui.key,
+                })
+            }
+            SealedAt::InstalledTlsKey(service) => {
+                let installed = cluster?.tls.installed.as_ref()?;
+                Some(match service {
+                    TlsService::Main => &installed.main.key,
+                    TlsService::Ui => &installed.ui.key,
+                })
+            }
+        }
+        .filter(|sealed| !sealed.0.is_empty())
     }
 }

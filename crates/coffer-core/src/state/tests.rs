@@ -188,11 +188,16 @@ fn rekey_moves_the_name_and_links_both_keys() {
 fn an_update_keeps_the_stored_key_material_whatever_it_carries() {
     let mut state = seeded();
     state.apply(&Command::CreateSobject(key(10, "k1")));
-    let stored = state.sobject(KeyId::from_u128(10)).and_then(|k| k.material.clone());
+    let stored = state
+        .sobject(KeyId::from_u128(10))
+        .and_then(|k| k.material.clone());
     let mut changed = key(10, "k1");
     changed.material = Some(sealed(9, 60));
     changed.description = Some("changed".into());
-    assert_eq!(state.apply(&Command::UpdateSobject(changed)).outcome, Ok(()));
+    assert_eq!(
+        state.apply(&Command::UpdateSobject(changed)).outcome,
+        Ok(())
+    );
     let after = state.sobject(KeyId::from_u128(10)).expect("key");
     assert_eq!(after.material, stored);
     assert_eq!(after.description.as_deref(), Some("changed"));
@@ -616,15 +621,23 @@ mod master_key_rotation {
         let mut state = with_cluster();
         assert_eq!(state.sealed_values().count(), 3, "CA key, app secret, key");
         assert_eq!(
-            state.apply(&Command::RetireMasterKey { version: 1 }).outcome,
+            state
+                .apply(&Command::RetireMasterKey { version: 1 })
+                .outcome,
             Err(ApplyError::MasterKeyStep(
                 "version 1 is not the oldest of a rotation (live: 1..=1)".into()
             )),
             "the only live version cannot be retired"
         );
-        assert_eq!(state.apply(&Command::SwitchMasterKey { to: 2 }).outcome, Ok(()));
+        assert_eq!(
+            state.apply(&Command::SwitchMasterKey { to: 2 }).outcome,
+            Ok(())
+        );
         assert!(
-            state.apply(&Command::SwitchMasterKey { to: 3 }).outcome.is_err(),
+            state
+                .apply(&Command::SwitchMasterKey { to: 3 })
+                .outcome
+                .is_err(),
             "no third version while the second is being rolled out"
         );
 
@@ -635,7 +648,10 @@ mod master_key_rotation {
 
         let rewrap = rewrap_all(&state, 2);
         assert!(
-            state.apply(&Command::RetireMasterKey { version: 1 }).outcome.is_err(),
+            state
+                .apply(&Command::RetireMasterKey { version: 1 })
+                .outcome
+                .is_err(),
             "refused while values are still sealed under version 1"
         );
         let applied = state.apply(&rewrap);
@@ -645,14 +661,22 @@ mod master_key_rotation {
                 .sealed_values()
                 .all(|(_, sealed)| sealed.key_version() == Some(2))
         );
-        assert_eq!(state.app(APP).map(|a| a.secret_digest.clone()), Some(vec![5; 32]));
+        assert_eq!(
+            state.app(APP).map(|a| a.secret_digest.clone()),
+            Some(vec![5; 32])
+        );
         assert_eq!(
             state.app(APP).map(|a| a.credential_generation),
             Some(0),
             "re-sealing a secret is not a new credential"
         );
 
-        assert_eq!(state.apply(&Command::RetireMasterKey { version: 1 }).outcome, Ok(()));
+        assert_eq!(
+            state
+                .apply(&Command::RetireMasterKey { version: 1 })
+                .outcome,
+            Ok(())
+        );
         assert_eq!(
             state.master_keys(),
             crate::records::MasterKeyVersions {

@@ -52,6 +52,9 @@ impl Daemon {
                 reply(self.with_node(|n| membership::label(n, node, dc)).await)
             }
             AdminRequest::Repair => reply(self.with_node(membership::repair).await),
+            AdminRequest::RotateMasterKey => {
+                reply(self.with_node(membership::rotate_master_key).await)
+            }
             AdminRequest::CheckNetwork { peer } => {
                 reply(self.with_node(|n| network_check::check(n, peer)).await)
             }

@@ -8,6 +8,8 @@
 //! | `/raft/*`, `/cluster/*`                 | see `coffer_cluster::PeerRoute::callers`       |
 //! | `POST /node/leader-action`              | any member (a command run on the leader)       |
 //! | `POST /node/removed`                    | the current leader                             |
+//! | `POST /node/master-key`                 | the current leader (a rotation's new key)      |
+//! | `POST /node/master-key-versions`        | the current leader                             |
 //! | `POST /join/complete`                   | a member relaying it, or the pending joiner    |
 //! | `GET /join/cluster-info`, `POST /join/request` | anyone: the join token authenticates   |
 
@@ -22,6 +24,7 @@ use axum::routing::{get, post};
 use axum::serve::{IncomingStream, Listener};
 use axum::{Json, Router};
 use coffer_node::Node;
+use coffer_node::master_keys;
 use coffer_node::membership::{self, LeaderAction};
 use coffer_node::peer_access::{self, PeerCallers};
 use coffer_peer::PresentedKey;
@@ -132,6 +135,14 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
             post(removed).route_layer(only(PeerCallers::Leader)),
         )
         .route(
+            master_keys::OFFER_ROUTE,
+            post(take_master_key).route_layer(only(PeerCallers::Leader)),
+        )
+        .route(
+            master_keys::HELD_ROUTE,
+            post(held_master_keys).route_layer(only(PeerCallers::Leader)),
+        )
+        .route(
             "/join/complete",
             post(join::complete).route_layer(only(PeerCallers::MemberOrJoiner)),
         )
@@ -175,6 +186,23 @@ async fn leader_action(
     Json(action): Json<LeaderAction>,
 ) -> Json<Result<serde_json::Value, coffer_admin::AdminError>> {
     Json(membership::run_on_leader(&node, action).await)
+}
+
+/// A new master key from the leader during a rotation. The body is read, used and wiped here.
+async fn take_master_key(State(node): State<Arc<Node>>, body: axum::body::Bytes) -> Response {
+    let body = zeroize::Zeroizing::new(body.to_vec());
+    let offer: master_keys::MasterKeyOffer = match serde_json::from_slice(&body) {
+        Ok(offer) => offer,
+        Err(_) => return (StatusCode::BAD_REQUEST, "not a master key offer").into_response(),
+    };
+    match master_keys::accept_offer(&node, &offer) {
+        Ok(held) => Json(held).into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+    }
+}
+
+async fn held_master_keys(State(node): State<Arc<Node>>) -> Json<master_keys::HeldVersions> {
+    Json(master_keys::held(&node))
 }
 
 async fn removed(State(node): State<Arc<Node>>) -> StatusCode {

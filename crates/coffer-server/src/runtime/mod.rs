@@ -158,9 +158,10 @@ impl Daemon {
         bootstrap: bool,
     ) -> anyhow::Result<Running> {
         let sealing = self.sealing()?;
-        let vault = coffer_node::vault::load_master_keys(sealing.clone(), &self.config.dir)?.context(
-            "this node has an identity but no cluster master key; reset it and join again",
-        )?;
+        let vault = coffer_node::vault::load_master_keys(sealing.clone(), &self.config.dir)?
+            .context(
+                "this node has an identity but no cluster master key; reset it and join again",
+            )?;
         let node_key = sealing
             .unseal(NodePurpose::NodeKey(&identity.name), &identity.sealed_key.0)
             .context("unsealing the node key")?;
@@ -213,6 +214,7 @@ impl Daemon {
             availability: availability.clone(),
             join_gate: coffer_node::join_gate::JoinGate::default(),
             repair_failure: std::sync::Mutex::new(None),
+            rotation: tokio::sync::Mutex::new(()),
         };
         let node = Arc::new(Node::new(cluster, vault, audit)?.with_membership(membership));
 
@@ -236,6 +238,10 @@ impl Daemon {
         )?;
         tasks.extend(start_api(&node, api_tcp, api_config, &stopped)?);
         tasks.push(tokio::spawn(coffer_node::membership::repair_loop(
+            node.clone(),
+            stopped.clone(),
+        )));
+        tasks.push(tokio::spawn(coffer_node::master_keys::follow_retirements(
             node.clone(),
             stopped.clone(),
         )));
