@@ -45,6 +45,10 @@ impl ClientIdentity {
         command
             .args([
                 "--silent",
+                "--show-error",
+                // A refusal comes before the body is read; over HTTP/2 the server then resets
+                // the stream, which curl reports as a framing error instead of the status.
+                "--http1.1",
                 "--output",
                 "/dev/null",
                 "--write-out",
@@ -68,6 +72,13 @@ impl ClientIdentity {
             .trim()
             .parse()
             .context("curl printed no status")?;
+        if code == 0 {
+            eprintln!(
+                "    {method} {path} on {addr}: no answer ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
         Ok((code != 0).then_some(code))
     }
 }
