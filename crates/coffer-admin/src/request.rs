@@ -120,6 +120,11 @@ pub enum AdminRequest {
         /// How long to wait, in seconds (the daemon caps it at 600).
         timeout_secs: u64,
     },
+    /// `sdkms-cluster signup enable|disable`: whether anyone may register a user.
+    Signup {
+        /// True to let anyone register.
+        open: bool,
+    },
     /// `sdkms-cluster rotate --cmk`: a new cluster master key, every secret re-sealed under it,
     /// the old one destroyed on every node.
     RotateMasterKey,
@@ -150,6 +155,8 @@ impl AdminRequest {
             Self::CheckNetwork { .. } => "check-network",
             Self::SysadminCreate { .. } => "sysadmin create",
             Self::RotateMasterKey => "rotate --cmk",
+            Self::Signup { open: true } => "signup enable",
+            Self::Signup { open: false } => "signup disable",
             Self::GetCsrs { .. } => "get_csrs",
             Self::InstallCerts { .. } => "install_certs",
             Self::Deploy { .. } => "deploy",

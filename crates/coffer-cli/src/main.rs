@@ -14,6 +14,7 @@
 //! sdkms-cluster sysadmin create --email E [--password P]
 //! sdkms-cluster remove --node NAME --force
 //! sdkms-cluster rotate --cmk
+//! sdkms-cluster signup enable|disable
 //! sdkms-cluster reset --delete-data [--reset-iptables]
 //! ```
 //!
@@ -51,8 +52,8 @@ mod cmd;
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{
-    check_network, create, deploy, join, label, remove, repair, reset, rotate, status, sysadmin,
-    token,
+    check_network, create, deploy, join, label, remove, repair, reset, rotate, signup, status,
+    sysadmin, token,
 };
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
@@ -97,6 +98,7 @@ enum Command {
     Sysadmin(sysadmin::SysadminArgs),
     Remove(remove::RemoveArgs),
     Rotate(rotate::RotateArgs),
+    Signup(signup::SignupArgs),
     Reset(reset::ResetArgs),
     Deploy(deploy::DeployArgs),
     Config(deploy::ConfigArgs),
@@ -116,6 +118,7 @@ impl Command {
             Self::Sysadmin(args) => args.run(data_dir),
             Self::Remove(args) => args.run(data_dir),
             Self::Rotate(args) => args.run(data_dir),
+            Self::Signup(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
             Self::Deploy(args) => args.run(data_dir),
             Self::Config(args) => args.run(data_dir),

@@ -87,6 +87,11 @@ pub enum Command {
         /// Its data centre.
         dc: String,
     },
+    /// Opens or closes self-registration (`POST /sys/v1/users`).
+    SetSignup {
+        /// True to let anyone register a user.
+        open: bool,
+    },
     /// Adds an account.
     CreateAccount(Account),
     /// Adds an account and makes an existing user its administrator, in one step, so that no

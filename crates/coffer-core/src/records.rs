@@ -460,6 +460,10 @@ pub struct ClusterInfo {
     /// Which master key versions are alive (`sdkms-cluster rotate --cmk` moves them on).
     #[serde(default)]
     pub master_keys: MasterKeyVersions,
+    /// Anyone may register a user (`POST /sys/v1/users`); off unless `sdkms-cluster signup
+    /// enable` turned it on.
+    #[serde(default)]
+    pub signup_open: bool,
 }
 
 /// The cluster's service certificates: one for the API (main) domain, one for the UI (assets)

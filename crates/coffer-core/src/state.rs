@@ -146,6 +146,10 @@ impl State {
                 self.install_certificates(installed, changed)?
             }
             Command::SetNodeLabel { node, dc } => self.set_node_label(node, dc, changed)?,
+            Command::SetSignup { open } => {
+                self.cluster_mut()?.signup_open = *open;
+                changed.push(Self::cluster_key());
+            }
             Command::CreateAccount(account) => self.create_account(account, changed)?,
             Command::CreateAccountWithAdministrator {
                 account,

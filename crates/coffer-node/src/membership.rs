@@ -1,4 +1,5 @@
-//! Membership operations on a running member: remove, label, repair, availability, sysadmins.
+//! Membership operations on a running member: remove, label, repair, availability, sysadmins,
+//! and whether anyone may sign up.
 //!
 //! These are the control plane's use cases; they answer in the admin protocol's terms
 //! (`coffer_admin`), because their results and refusals go to the operator unchanged — also
@@ -57,6 +58,15 @@ pub async fn label(node: Arc<Node>, name: String, dc: String) -> Result<Labeled,
     .await
     .map_err(|e| AdminError::new(format!("could not store the label: {e}"), None))?;
     Ok(Labeled { node: name, dc })
+}
+
+/// `signup enable|disable`: whether anyone may register a user (`POST /sys/v1/users`).
+pub async fn set_signup(node: Arc<Node>, open: bool) -> Result<serde_json::Value, AdminError> {
+    node.propose(Command::SetSignup { open })
+        .await
+        .map_err(|e| AdminError::new(format!("could not change the signup setting: {e}"), None))?;
+    tracing::info!(open, "self-registration setting changed");
+    answer(&serde_json::json!({ "signup_open": open }))
 }
 
 /// `repair`: compares every replica's state digest with the leader's and re-syncs diverged ones.

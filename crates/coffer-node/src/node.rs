@@ -30,6 +30,8 @@ pub struct Node {
     pub settings: LiveSettings,
     /// Set on cluster members (absent in the single-node evaluation mode).
     pub membership: Option<Membership>,
+    /// The evaluation node's `--allow-signup` (members follow the cluster's setting).
+    evaluation_signup: bool,
 }
 
 /// What a cluster member knows beyond a single node: who it is and how to reach its peers.
@@ -62,6 +64,7 @@ impl Node {
             vault,
             audit,
             membership: None,
+            evaluation_signup: false,
         })
     }
 
@@ -69,6 +72,23 @@ impl Node {
     pub fn with_membership(mut self, membership: Membership) -> Self {
         self.membership = Some(membership);
         self
+    }
+
+    /// The same evaluation node, letting anyone register a user.
+    pub fn with_evaluation_signup(mut self, open: bool) -> Self {
+        self.evaluation_signup = open;
+        self
+    }
+
+    /// True when anyone may register a user.
+    pub fn signup_open(&self) -> bool {
+        self.evaluation_signup
+            || self
+                .cluster
+                .state()
+                .read()
+                .cluster()
+                .is_some_and(|cluster| cluster.signup_open)
     }
 
     /// True while the node serves requests: a member with a leader lease, or in read-only mode.

@@ -30,16 +30,28 @@ const MAX_LIMIT: u64 = 1000;
 /// The page size when the request names none.
 const DEFAULT_LIMIT: u64 = 100;
 
-/// Registers a new user without account (`POST /sys/v1/users`, no authentication).
-pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<User> {
+/// What a signup did. Both answer the same on the wire, so that signup does not tell who is
+/// registered.
+#[derive(Debug)]
+pub enum SignedUp {
+    /// A new user.
+    Created(User),
+    /// The email belongs to a user already: nothing was stored, and the user shown exists
+    /// nowhere.
+    EmailTaken(User),
+}
+
+/// Registers a new user without account (`POST /sys/v1/users`, no authentication), when the
+/// cluster allows it. A taken email gets the same answer, after the same work, as a new one.
+pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<SignedUp> {
+    if !node.signup_open() {
+        return Err(ServiceError::Forbidden(
+            "signup is disabled on this cluster; an account administrator can invite users".into(),
+        ));
+    }
     let email = checked_email(&request.user_email)?;
     if let Some(rule) = passwords::policy_violation(&request.user_password) {
         return Err(ServiceError::invalid(format!("user_password: {rule}")));
-    }
-    if node.cluster.state().read().user_by_email(&email).is_some() {
-        return Err(ServiceError::Conflict(format!(
-            "a user with email {email} already exists"
-        )));
     }
     let password_hash = hashing(node, move || passwords::hash(&request.user_password)).await?;
     let user = User {
@@ -54,8 +66,23 @@ pub async fn signup(node: &Node, request: wire::SignupRequest) -> ServiceResult<
         memberships: BTreeMap::new(),
         credential_generation: 0,
     };
-    node.propose(Command::CreateUser(user.clone())).await?;
-    Ok(user)
+    if node
+        .cluster
+        .state()
+        .read()
+        .user_by_email(&user.email)
+        .is_some()
+    {
+        return Ok(SignedUp::EmailTaken(user));
+    }
+    match node.propose(Command::CreateUser(user.clone())).await {
+        Ok(()) => Ok(SignedUp::Created(user)),
+        // Registered in between.
+        Err(ServiceError::Refused(coffer_core::ApplyError::NameTaken { .. })) => {
+            Ok(SignedUp::EmailTaken(user))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Adds a user to the caller's account (`POST /sys/v1/users/invite`): an existing user by email

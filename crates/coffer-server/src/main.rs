@@ -53,6 +53,10 @@ struct ServerArgs {
     /// The platform secret the sealing key is derived from [default: DATA_DIR/platform.secret].
     #[arg(long)]
     platform_secret: Option<PathBuf>,
+    /// Let anyone register a user with `POST /sys/v1/users` (evaluation mode only; a cluster
+    /// follows `sdkms-cluster signup enable|disable`, off by default).
+    #[arg(long, requires = "dev")]
+    allow_signup: bool,
 }
 
 fn main() -> ExitCode {
@@ -95,7 +99,13 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         })
         .await;
     }
-    runtime::dev::serve(&args.data_dir, args.listen, args.platform_secret).await
+    runtime::dev::serve(
+        &args.data_dir,
+        args.listen,
+        args.platform_secret,
+        args.allow_signup,
+    )
+    .await
 }
 
 /// A cluster-mode node: the daemon, and the admin socket through which `sdkms-cluster` drives

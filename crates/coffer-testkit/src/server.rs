@@ -39,21 +39,29 @@ pub struct CofferServer {
     credentials: DevCredentials,
     client: RawClient,
     scratch: Option<TempDir>,
+    /// Flags passed after `server --dev`, at every start.
+    flags: Vec<String>,
 }
 
 impl CofferServer {
     /// Starts a server on a fresh temporary data directory.
     pub fn start_dev() -> anyhow::Result<Self> {
+        Self::start_dev_with(&[])
+    }
+
+    /// Starts a server on a fresh temporary data directory with extra `flags` after
+    /// `coffer server --dev` (such as `--allow-signup`).
+    pub fn start_dev_with(flags: &[&str]) -> anyhow::Result<Self> {
         let scratch = scratch_dir()?;
         let data_dir = scratch.path().join("data");
         std::fs::create_dir(&data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
-        Self::launch(scratch, data_dir)
+        Self::launch(scratch, data_dir, flags)
     }
 
     /// Starts a server on `dir`, initializing it if empty and reusing it otherwise.
     pub fn start_dev_in(dir: &Path) -> anyhow::Result<Self> {
-        Self::launch(scratch_dir()?, dir.to_path_buf())
+        Self::launch(scratch_dir()?, dir.to_path_buf(), &[])
     }
 
     /// Stops the server gracefully: SIGTERM to its process group, then SIGKILL if it has not
@@ -96,8 +104,13 @@ impl CofferServer {
         if self.child.is_some() {
             self.stop()?;
         }
-        let (child, credentials, client) =
-            spawn_ready(&self.bin, &self.data_dir, &self.log_path, &self.stdout_path)?;
+        let (child, credentials, client) = spawn_ready(
+            &self.bin,
+            &self.data_dir,
+            &self.log_path,
+            &self.stdout_path,
+            &self.flags,
+        )?;
         self.child = Some(child);
         self.credentials = credentials;
         self.client = client;
@@ -154,11 +167,13 @@ impl CofferServer {
         self.client.request(method, path, headers, body)
     }
 
-    fn launch(scratch: TempDir, data_dir: PathBuf) -> anyhow::Result<Self> {
+    fn launch(scratch: TempDir, data_dir: PathBuf, flags: &[&str]) -> anyhow::Result<Self> {
         let bin = coffer_binary()?;
         let log_path = scratch.path().join("coffer.stderr.log");
         let stdout_path = scratch.path().join("coffer.stdout.log");
-        let (child, credentials, client) = spawn_ready(&bin, &data_dir, &log_path, &stdout_path)?;
+        let flags: Vec<String> = flags.iter().map(|flag| (*flag).to_owned()).collect();
+        let (child, credentials, client) =
+            spawn_ready(&bin, &data_dir, &log_path, &stdout_path, &flags)?;
         Ok(Self {
             bin,
             data_dir,
@@ -168,6 +183,7 @@ impl CofferServer {
             credentials,
             client,
             scratch: Some(scratch),
+            flags,
         })
     }
 
@@ -212,6 +228,7 @@ fn spawn_ready(
     data_dir: &Path,
     log_path: &Path,
     stdout_path: &Path,
+    flags: &[String],
 ) -> anyhow::Result<(Child, DevCredentials, RawClient)> {
     let mut command = Command::new(bin);
     command
@@ -220,7 +237,8 @@ fn spawn_ready(
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--listen")
-        .arg("127.0.0.1:0");
+        .arg("127.0.0.1:0")
+        .args(flags);
     let mut child = spawn_in_group(&mut command, stdout_path, log_path)?;
     match wait_ready(&mut child, data_dir, log_path) {
         Ok((credentials, client)) => Ok((child, credentials, client)),

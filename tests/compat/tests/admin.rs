@@ -310,7 +310,7 @@ fn apps_accept_add_groups_as_a_plain_list_of_group_ids() -> anyhow::Result<()> {
 
 #[test]
 fn users_sign_up_and_log_in_with_utf8_or_latin1_passwords() -> anyhow::Result<()> {
-    let server = CofferServer::start_dev()?;
+    let server = CofferServer::start_dev_with(&["--allow-signup"])?;
     let email = format!("{}@example.com", unique_name("user"));
     let password = "Pässwörd-Ünïcödé-2024!";
 
@@ -477,5 +477,85 @@ fn apps_cannot_administer_the_account() -> anyhow::Result<()> {
     )?;
     // 404 is as good as 403 here: the app need not learn that the other app exists.
     expect_one_of(app.get_app_credential(&victim.app_id), &[403, 404])?;
+    Ok(())
+}
+
+fn signup(email: &str, password: &str) -> SignupRequest {
+    SignupRequest {
+        user_email: email.to_owned(),
+        user_password: password.to_owned(),
+        recaptcha_response: None,
+        first_name: None,
+        last_name: None,
+    }
+}
+
+#[test]
+fn signup_is_refused_unless_enabled_and_a_taken_email_answers_like_a_new_one() -> anyhow::Result<()>
+{
+    eprintln!("--- by default nobody can sign up, and nothing is stored");
+    let closed = CofferServer::start_dev()?;
+    let email = format!("{}@example.com", unique_name("closed"));
+    let refused = clients::anonymous(&closed)?.signup_user(&signup(&email, "Closed-Signup-2024!"));
+    let (status, message) = expect_client_error(refused.map(|_| ()))?;
+    ensure!(
+        status == 403 && message.contains("signup is disabled"),
+        "{status}: {message}"
+    );
+    let wrong = clients::anonymous(&closed)?.authenticate_user(&email, "Closed-Signup-2024!");
+    expect_status(wrong.map(|_| ()), 401)?;
+
+    let server = CofferServer::start_dev_with(&["--allow-signup"])?;
+    let email = format!("{}@example.com", unique_name("taken"));
+    let first =
+        clients::anonymous(&server)?.signup_user(&signup(&email, "First-Password-2024!"))?;
+
+    eprintln!("--- signing up a taken email answers the same way, and stores nothing");
+    let second =
+        clients::anonymous(&server)?.signup_user(&signup(&email, "Second-Password-2024!"))?;
+    ensure!(
+        second.user_email == first.user_email && second.account_role == first.account_role,
+        "the answers differ: {first:?} / {second:?}"
+    );
+    ensure!(
+        second.user_id != first.user_id,
+        "the second answer must not reveal the registered user's id"
+    );
+    let raw_first = raw::send_json(
+        &server,
+        "POST",
+        "/sys/v1/users",
+        "",
+        &json!({"user_email": format!("{}@example.com", unique_name("fresh")), "user_password": "Fresh-Password-2024!"}),
+    )?;
+    let raw_taken = raw::send_json(
+        &server,
+        "POST",
+        "/sys/v1/users",
+        "",
+        &json!({"user_email": email, "user_password": "Third-Password-2024!"}),
+    )?;
+    ensure!(
+        raw_first.status == raw_taken.status,
+        "status {} for a new email, {} for a taken one",
+        raw_first.status,
+        raw_taken.status
+    );
+    let keys = |response: &coffer_compat_tests::RawResponse| -> anyhow::Result<Vec<String>> {
+        let json = response.json()?;
+        let object = json.as_object().context("a JSON object")?;
+        Ok(object.keys().cloned().collect())
+    };
+    ensure!(
+        keys(&raw_first)? == keys(&raw_taken)?,
+        "the answers have different fields"
+    );
+
+    eprintln!("--- the registered user keeps their password; the others open nothing");
+    clients::user_session(&server, &email, "First-Password-2024!")?;
+    for password in ["Second-Password-2024!", "Third-Password-2024!"] {
+        let wrong = clients::anonymous(&server)?.authenticate_user(&email, password);
+        expect_status(wrong.map(|_| ()), 401)?;
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub(crate) mod remove;
 pub(crate) mod repair;
 pub(crate) mod reset;
 pub(crate) mod rotate;
+pub(crate) mod signup;
 pub(crate) mod status;
 pub(crate) mod sysadmin;
 pub(crate) mod token;

@@ -52,6 +52,9 @@ impl Daemon {
                 reply(self.with_node(|n| membership::label(n, node, dc)).await)
             }
             AdminRequest::Repair => reply(self.with_node(membership::repair).await),
+            AdminRequest::Signup { open } => {
+                reply(self.with_node(|n| membership::set_signup(n, open)).await)
+            }
             AdminRequest::RotateMasterKey => {
                 reply(self.with_node(membership::rotate_master_key).await)
             }

@@ -57,13 +57,27 @@ async fn get_one(
     Ok(Json(users::view(&user, caller.account)))
 }
 
-/// Open registration: no credentials needed.
+/// Open registration, when the cluster allows it: no credentials needed.
 async fn signup(
     State(node): State<Arc<Node>>,
     Body(request): Body<wire::SignupRequest>,
 ) -> ApiResult<Response> {
-    let user = users::signup(&node, request).await?;
-    let note = note(format!("User {} signed up", user.email), &user);
+    let (user, note) = match users::signup(&node, request).await? {
+        users::SignedUp::Created(user) => {
+            let note = note(format!("User {} signed up", user.email), &user);
+            (user, note)
+        }
+        users::SignedUp::EmailTaken(user) => {
+            let note = note(
+                format!(
+                    "Signup for {}, which is taken, answered as if it succeeded; nothing stored",
+                    user.email
+                ),
+                &user,
+            );
+            (user, note)
+        }
+    };
     Ok((Extension(note), Json(users::view(&user, None))).into_response())
 }
 

@@ -19,6 +19,7 @@ pub(crate) async fn serve(
     dir: &Path,
     listen: SocketAddr,
     platform_secret: Option<PathBuf>,
+    allow_signup: bool,
 ) -> anyhow::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -34,7 +35,7 @@ pub(crate) async fn serve(
     let cluster = coffer_cluster::Cluster::start_single(store, 1, listen.to_string())
         .await
         .context("starting the single-node cluster")?;
-    let node = Arc::new(Node::new(cluster, vault, audit)?);
+    let node = Arc::new(Node::new(cluster, vault, audit)?.with_evaluation_signup(allow_signup));
 
     let secrets = coffer_node::dev::ensure_principals(&node).await?;
     let identity = net::tls::bootstrap_identity(&node, listen.ip())?;
