@@ -20,10 +20,10 @@ mod response;
 
 pub use request::AdminRequest;
 pub use response::{
-    AdminError, AdminResponse, CertsInstalled, ChangeEffect, CheckNetworkReport, ClusterStatus,
-    ComponentHealth, ConfigChange, ConfigShown, Created, CsrsCreated, Deployed, Joined, Labeled,
-    MasterKeyRotated, NodeStatus, PortCheck, Removed, RepairReport, SysadminCreated, TokenCreated,
-    TokenDeleted, TokenInfo, answer,
+    AdminError, AdminResponse, AuditRetentionShown, CertsInstalled, ChangeEffect,
+    CheckNetworkReport, ClusterStatus, ComponentHealth, ConfigChange, ConfigShown, Created,
+    CsrsCreated, Deployed, Joined, Labeled, MasterKeyRotated, NodeStatus, PortCheck, Removed,
+    RepairReport, SysadminCreated, TokenCreated, TokenDeleted, TokenInfo, answer,
 };
 
 /// The socket's file name inside the data directory.

@@ -120,6 +120,14 @@ pub enum AdminRequest {
         /// How long to wait, in seconds (the daemon caps it at 600).
         timeout_secs: u64,
     },
+    /// `sdkms-cluster audit-retention [--max-age-days N] [--max-records N]`: shows, or changes,
+    /// how much audit log each node keeps.
+    AuditRetention {
+        /// New maximum age, in days.
+        max_age_days: Option<u32>,
+        /// New maximum number of records per node.
+        max_records: Option<u64>,
+    },
     /// `sdkms-cluster signup enable|disable`: whether anyone may register a user.
     Signup {
         /// True to let anyone register.
@@ -155,6 +163,7 @@ impl AdminRequest {
             Self::CheckNetwork { .. } => "check-network",
             Self::SysadminCreate { .. } => "sysadmin create",
             Self::RotateMasterKey => "rotate --cmk",
+            Self::AuditRetention { .. } => "audit-retention",
             Self::Signup { open: true } => "signup enable",
             Self::Signup { open: false } => "signup disable",
             Self::GetCsrs { .. } => "get_csrs",

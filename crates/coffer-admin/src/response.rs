@@ -282,6 +282,15 @@ pub struct SysadminCreated {
     pub email: String,
 }
 
+/// Result of `audit-retention`: the retention in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRetentionShown {
+    /// Days a record is kept.
+    pub max_age_days: u32,
+    /// Records kept at most, per node.
+    pub max_records: u64,
+}
+
 /// Result of `rotate --cmk`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasterKeyRotated {

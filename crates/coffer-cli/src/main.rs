@@ -15,6 +15,7 @@
 //! sdkms-cluster remove --node NAME --force
 //! sdkms-cluster rotate --cmk
 //! sdkms-cluster signup enable|disable
+//! sdkms-cluster audit-retention [--max-age-days N] [--max-records N]
 //! sdkms-cluster reset --delete-data [--reset-iptables]
 //! ```
 //!
@@ -52,8 +53,8 @@ mod cmd;
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{
-    check_network, create, deploy, join, label, remove, repair, reset, rotate, signup, status,
-    sysadmin, token,
+    audit_retention, check_network, create, deploy, join, label, remove, repair, reset, rotate,
+    signup, status, sysadmin, token,
 };
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
@@ -99,6 +100,7 @@ enum Command {
     Remove(remove::RemoveArgs),
     Rotate(rotate::RotateArgs),
     Signup(signup::SignupArgs),
+    AuditRetention(audit_retention::AuditRetentionArgs),
     Reset(reset::ResetArgs),
     Deploy(deploy::DeployArgs),
     Config(deploy::ConfigArgs),
@@ -119,6 +121,7 @@ impl Command {
             Self::Remove(args) => args.run(data_dir),
             Self::Rotate(args) => args.run(data_dir),
             Self::Signup(args) => args.run(data_dir),
+            Self::AuditRetention(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
             Self::Deploy(args) => args.run(data_dir),
             Self::Config(args) => args.run(data_dir),

@@ -2,8 +2,8 @@
 
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 use crate::records::{
-    Account, App, ClusterInfo, Group, InstalledCertificates, JoinToken, PendingCertificates,
-    Sealed, Sobject, UnixTime, User,
+    Account, App, AuditRetention, ClusterInfo, Group, InstalledCertificates, JoinToken,
+    PendingCertificates, Sealed, Sobject, UnixTime, User,
 };
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,8 @@ pub enum Command {
         /// Its data centre.
         dc: String,
     },
+    /// Sets how much audit log each node keeps.
+    SetAuditRetention(AuditRetention),
     /// Opens or closes self-registration (`POST /sys/v1/users`).
     SetSignup {
         /// True to let anyone register a user.

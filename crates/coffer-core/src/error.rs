@@ -70,6 +70,9 @@ pub enum ApplyError {
         /// The live versions, as text.
         live: String,
     },
+    /// A setting outside its bounds.
+    #[error("{0}")]
+    OutOfRange(String),
     /// A master key step out of order.
     #[error("master key rotation: {0}")]
     MasterKeyStep(String),

@@ -32,9 +32,9 @@ pub use command::{Command, Rewrapped, SealedAt, TlsService};
 pub use error::{ApplyError, Fixed, Named};
 pub use ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
 pub use records::{
-    Account, AccountRole, App, AppPermission, CertificateRequest, ClusterInfo, Creator, Curve,
-    Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin, KeyState,
-    MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate, Revocation,
-    Sealed, ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
+    Account, AccountRole, App, AppPermission, AuditRetention, CertificateRequest, ClusterInfo,
+    Creator, Curve, Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin,
+    KeyState, MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate,
+    Revocation, Sealed, ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

@@ -464,6 +464,36 @@ pub struct ClusterInfo {
     /// enable` turned it on.
     #[serde(default)]
     pub signup_open: bool,
+    /// How long each node keeps its audit log (`sdkms-cluster audit-retention`).
+    #[serde(default)]
+    pub audit_retention: AuditRetention,
+}
+
+/// How much audit log each node keeps: records older than `max_age_days`, and the oldest
+/// beyond `max_records`, are deleted in the background.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRetention {
+    /// Days a record is kept.
+    pub max_age_days: u32,
+    /// Records kept at most, per node.
+    pub max_records: u64,
+}
+
+impl AuditRetention {
+    /// The bounds [`AuditRetention::max_age_days`] may take.
+    pub const AGE_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+    /// The bounds [`AuditRetention::max_records`] may take.
+    pub const RECORDS: std::ops::RangeInclusive<u64> = 100..=1_000_000_000;
+}
+
+impl Default for AuditRetention {
+    /// A year, and two million records (about a gigabyte) per node.
+    fn default() -> Self {
+        Self {
+            max_age_days: 365,
+            max_records: 2_000_000,
+        }
+    }
 }
 
 /// The cluster's service certificates: one for the API (main) domain, one for the UI (assets)

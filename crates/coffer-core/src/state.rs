@@ -3,7 +3,7 @@
 use crate::command::Command;
 use crate::error::{ApplyError, Named};
 use crate::ids::{AccountId, AppId, GroupId, KeyId, SessionId, UserId};
-use crate::records::{Account, App, ClusterInfo, Group, Sobject, UnixTime, User};
+use crate::records::{Account, App, AuditRetention, ClusterInfo, Group, Sobject, UnixTime, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -146,6 +146,21 @@ impl State {
                 self.install_certificates(installed, changed)?
             }
             Command::SetNodeLabel { node, dc } => self.set_node_label(node, dc, changed)?,
+            Command::SetAuditRetention(retention) => {
+                if !AuditRetention::AGE_DAYS.contains(&retention.max_age_days)
+                    || !AuditRetention::RECORDS.contains(&retention.max_records)
+                {
+                    return Err(ApplyError::OutOfRange(format!(
+                        "audit retention: {} to {} days and {} to {} records",
+                        AuditRetention::AGE_DAYS.start(),
+                        AuditRetention::AGE_DAYS.end(),
+                        AuditRetention::RECORDS.start(),
+                        AuditRetention::RECORDS.end()
+                    )));
+                }
+                self.cluster_mut()?.audit_retention = *retention;
+                changed.push(Self::cluster_key());
+            }
             Command::SetSignup { open } => {
                 self.cluster_mut()?.signup_open = *open;
                 changed.push(Self::cluster_key());

@@ -19,6 +19,7 @@ pub mod admission;
 pub mod app_secrets;
 pub mod apps;
 pub mod audit;
+pub mod audit_retention;
 pub mod auth;
 pub mod availability;
 pub mod caller;

@@ -60,6 +60,34 @@ pub async fn label(node: Arc<Node>, name: String, dc: String) -> Result<Labeled,
     Ok(Labeled { node: name, dc })
 }
 
+/// `audit-retention`: the retention in force, after applying the changes given.
+pub async fn audit_retention(
+    node: Arc<Node>,
+    max_age_days: Option<u32>,
+    max_records: Option<u64>,
+) -> Result<coffer_admin::AuditRetentionShown, AdminError> {
+    let mut retention = crate::audit_retention::retention(&node);
+    let current = retention;
+    if let Some(days) = max_age_days {
+        retention.max_age_days = days;
+    }
+    if let Some(records) = max_records {
+        retention.max_records = records;
+    }
+    if retention != current {
+        node.propose(Command::SetAuditRetention(retention))
+            .await
+            .map_err(|e| {
+                AdminError::new(format!("could not change the audit retention: {e}"), None)
+            })?;
+        tracing::info!(?retention, "audit retention changed");
+    }
+    Ok(coffer_admin::AuditRetentionShown {
+        max_age_days: retention.max_age_days,
+        max_records: retention.max_records,
+    })
+}
+
 /// `signup enable|disable`: whether anyone may register a user (`POST /sys/v1/users`).
 pub async fn set_signup(node: Arc<Node>, open: bool) -> Result<serde_json::Value, AdminError> {
     node.propose(Command::SetSignup { open })

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::schema::AUDIT;
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use std::sync::Arc;
 
 /// This node's durable audit trail: opaque entries under strictly increasing `u64` ids. It is
@@ -72,6 +72,44 @@ impl AuditLog {
         Ok(found)
     }
 
+    /// Deletes the oldest entries: every one with an id below `before`, then more of the oldest
+    /// until at most `keep` remain — at most `limit` in one write transaction, so that pruning
+    /// a large backlog never holds the writer long. How many were deleted; call again while it
+    /// returns `limit`.
+    pub fn prune(&self, before: u64, keep: u64, limit: usize) -> Result<usize, StoreError> {
+        let txn = self.db.begin_write()?;
+        let deleted = {
+            let mut table = txn.open_table(AUDIT)?;
+            let mut excess = table.len()?.saturating_sub(keep);
+            let mut deleted = 0;
+            while deleted < limit {
+                let Some(oldest) = table.first()?.map(|(id, _)| id.value()) else {
+                    break;
+                };
+                if oldest >= before && excess == 0 {
+                    break;
+                }
+                table.remove(oldest)?;
+                excess = excess.saturating_sub(1);
+                deleted += 1;
+            }
+            deleted
+        };
+        txn.commit()?;
+        Ok(deleted)
+    }
+
+    /// How many entries the log holds.
+    pub fn len(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(AUDIT)?.len()?)
+    }
+
+    /// True when the log holds no entry.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
     /// The id of the newest entry, `None` when the log is empty.
     pub fn last_id(&self) -> Result<Option<u64>, StoreError> {
         let txn = self.db.begin_read()?;
@@ -139,6 +177,36 @@ mod tests {
             logins,
             vec![(3, entry("login bob")), (1, entry("login alice"))]
         );
+    }
+
+    #[test]
+    fn pruning_drops_the_oldest_by_age_then_by_count_in_bounded_steps() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("node.redb")).expect("store opens");
+        let audit = store.audit();
+        let rows: Vec<(u64, Vec<u8>)> = (1..=10).map(|id| (id, entry("x"))).collect();
+        audit.append(&rows).expect("appended");
+
+        assert_eq!(
+            audit.prune(4, 100, 2).expect("pruned"),
+            2,
+            "bounded per call"
+        );
+        assert_eq!(
+            audit.prune(4, 100, 10).expect("pruned"),
+            1,
+            "ids 1..=3 were older"
+        );
+        assert_eq!(audit.len().expect("len"), 7);
+        assert_eq!(audit.prune(0, 5, 10).expect("pruned"), 2, "then by count");
+        let left: Vec<u64> = audit
+            .scan_newest_first(None, 100, |_| true)
+            .expect("scan")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(left, vec![10, 9, 8, 7, 6]);
+        assert_eq!(audit.prune(0, 5, 10).expect("nothing"), 0);
     }
 
     #[test]

@@ -23,7 +23,10 @@ fn signup_follows_the_cluster_setting_on_every_node() {
         let node2 = cluster.api(2)?;
 
         eprintln!("--- a new cluster refuses signup");
-        match node2.anonymous()?.signup_user(&request("first@example.com")) {
+        match node2
+            .anonymous()?
+            .signup_user(&request("first@example.com"))
+        {
             Err(error) if status_of(&error) == Some(403) => {}
             other => bail!("signup on a new cluster answered {other:?}"),
         }
@@ -40,7 +43,10 @@ fn signup_follows_the_cluster_setting_on_every_node() {
         eprintln!("--- disabled again, refused again");
         cluster.node(1).cli(&["signup", "disable"])?.ok()?;
         wait_until("node2 refuses signups", DEADLINE, || {
-            match node2.anonymous()?.signup_user(&request("third@example.com")) {
+            match node2
+                .anonymous()?
+                .signup_user(&request("third@example.com"))
+            {
                 Err(error) if status_of(&error) == Some(403) => Ok(()),
                 other => bail!("answered {other:?}"),
             }

@@ -1,5 +1,6 @@
 //! One module per subcommand: its clap arguments and its `run()`.
 
+pub(crate) mod audit_retention;
 pub(crate) mod check_network;
 pub(crate) mod create;
 pub(crate) mod deploy;

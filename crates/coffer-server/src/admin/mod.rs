@@ -52,6 +52,13 @@ impl Daemon {
                 reply(self.with_node(|n| membership::label(n, node, dc)).await)
             }
             AdminRequest::Repair => reply(self.with_node(membership::repair).await),
+            AdminRequest::AuditRetention {
+                max_age_days,
+                max_records,
+            } => reply(
+                self.with_node(|n| membership::audit_retention(n, max_age_days, max_records))
+                    .await,
+            ),
             AdminRequest::Signup { open } => {
                 reply(self.with_node(|n| membership::set_signup(n, open)).await)
             }

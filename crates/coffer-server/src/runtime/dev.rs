@@ -44,7 +44,11 @@ pub(crate) async fn serve(
         .with_context(|| format!("binding {}", listen))?;
     let local = tcp.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let tasks = super::start_api(&node, tcp, identity.config.clone(), &stopped)?;
+    let mut tasks = super::start_api(&node, tcp, identity.config.clone(), &stopped)?;
+    tasks.push(tokio::spawn(coffer_node::audit_retention::prune_loop(
+        node.clone(),
+        stopped.clone(),
+    )));
 
     let host = if local.ip().is_loopback() {
         "127.0.0.1".to_owned()
