@@ -1,6 +1,6 @@
 //! Authorization decisions for key use: pure functions over the state.
 
-use crate::records::{App, AppPermission, KeyOperation, KeyState, Sobject};
+use crate::records::{App, AppPermission, KeyOperation, KeyState, Sobject, UnixTime};
 use serde::{Deserialize, Serialize};
 
 /// Why a principal may not use a key for an operation.
@@ -18,19 +18,24 @@ pub enum Denied {
     /// The key is disabled.
     #[error("the key is disabled")]
     Disabled,
-    /// The key is not active (pre-active, deactivated or compromised).
-    #[error("the key is not in the Active state")]
-    NotActive,
+    /// The key is pre-active (its activation date is still to come): nothing may use it.
+    #[error("the key is not active yet (pre-active until its activation date)")]
+    NotYetActive,
+    /// The key is deactivated or compromised: it only decrypts, verifies and unwraps.
+    #[error(
+        "the key is deactivated or compromised: it only decrypts, verifies and unwraps what it protected"
+    )]
+    NoLongerActive,
 }
 
 /// Decides whether an app may use a key for an operation.
 pub trait KeyAccess {
-    /// `Ok` when `app` may perform `op` with `key`.
-    fn check(&self, key: &Sobject, op: KeyOperation) -> Result<(), Denied>;
+    /// `Ok` when `app` may perform `op` with `key` at `now`.
+    fn check(&self, key: &Sobject, op: KeyOperation, now: UnixTime) -> Result<(), Denied>;
 }
 
 impl KeyAccess for App {
-    fn check(&self, key: &Sobject, op: KeyOperation) -> Result<(), Denied> {
+    fn check(&self, key: &Sobject, op: KeyOperation, now: UnixTime) -> Result<(), Denied> {
         if key.account != self.account {
             return Err(Denied::NotVisible);
         }
@@ -48,23 +53,22 @@ impl KeyAccess for App {
             return Err(Denied::Disabled);
         }
         // Revoked keys may still open what they sealed and check what they signed.
-        let usable = match key.state {
-            KeyState::Active => true,
-            KeyState::Deactivated | KeyState::Compromised => {
-                matches!(
+        match key.state_at(now) {
+            KeyState::Active => Ok(()),
+            KeyState::Deactivated | KeyState::Compromised
+                if matches!(
                     op,
                     KeyOperation::Decrypt
                         | KeyOperation::Verify
                         | KeyOperation::MacVerify
                         | KeyOperation::UnwrapKey
-                )
+                ) =>
+            {
+                Ok(())
             }
-            KeyState::PreActive => false,
-        };
-        if !usable {
-            return Err(Denied::NotActive);
+            KeyState::Deactivated | KeyState::Compromised => Err(Denied::NoLongerActive),
+            KeyState::PreActive => Err(Denied::NotYetActive),
         }
-        Ok(())
     }
 }
 

@@ -430,6 +430,22 @@ pub struct Sobject {
 }
 
 impl Sobject {
+    /// The key's state at `now`, as KMIP reckons it: a compromised key stays compromised;
+    /// otherwise it is pre-active until its activation date and deactivated from its
+    /// deactivation date on, whatever its stored state says.
+    pub fn state_at(&self, now: UnixTime) -> KeyState {
+        if self.state == KeyState::Compromised {
+            return KeyState::Compromised;
+        }
+        if self.deactivation_date.is_some_and(|date| date <= now) {
+            return KeyState::Deactivated;
+        }
+        if self.activation_date.is_some_and(|date| date > now) {
+            return KeyState::PreActive;
+        }
+        self.state
+    }
+
     /// True when only the public half is held.
     pub fn public_only(&self) -> bool {
         self.material.is_none()

@@ -197,7 +197,7 @@ pub fn sobject(key: &Sobject, value: Option<Vec<u8>>) -> wire::Sobject {
         elliptic_curve: key.curve.map(wire_curve),
         key_ops: key.key_ops.iter().copied().map(wire_key_op).collect(),
         enabled: key.enabled,
-        state: Some(match key.state {
+        state: Some(match key.state_at(crate::now()) {
             KeyState::PreActive => wire::SobjectState::PreActive,
             KeyState::Active => wire::SobjectState::Active,
             KeyState::Deactivated => wire::SobjectState::Deactivated,

@@ -47,7 +47,7 @@ pub fn usable(
         let app = state
             .app(app)
             .ok_or(ServiceError::Unauthenticated("invalid credentials"))?;
-        app.check(&record, op)?;
+        app.check(&record, op, crate::now())?;
         record
     };
     let handle = handle(node, &record)?;

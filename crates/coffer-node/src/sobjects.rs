@@ -213,14 +213,38 @@ pub async fn update(
     if let Some(group) = request.group_id {
         key.group = GroupId::new(group);
     }
+    let state = key.state_at(now());
     if let Some(date) = request.activation_date {
+        if state != KeyState::PreActive {
+            return Err(ServiceError::invalid(
+                "activation_date: only a pre-active key's activation date can change",
+            ));
+        }
         key.activation_date = Some(coffer_core::UnixTime(date.unix_seconds()));
     }
     if let Some(date) = request.deactivation_date {
+        if matches!(state, KeyState::Deactivated | KeyState::Compromised) {
+            return Err(ServiceError::invalid(
+                "deactivation_date: the key is deactivated already",
+            ));
+        }
         key.deactivation_date = Some(coffer_core::UnixTime(date.unix_seconds()));
     }
+    check_dates(&key)?;
     node.propose(Command::UpdateSobject(key.clone())).await?;
     Ok(key)
+}
+
+/// Refuses a deactivation date that does not come after the activation date.
+fn check_dates(key: &Sobject) -> ServiceResult<()> {
+    if let (Some(activation), Some(deactivation)) = (key.activation_date, key.deactivation_date)
+        && deactivation <= activation
+    {
+        return Err(ServiceError::invalid(
+            "deactivation_date must come after activation_date",
+        ));
+    }
+    Ok(())
 }
 
 /// Sets a key's operations. A key created without EXPORT stays unexportable for good: adding
@@ -360,11 +384,20 @@ pub async fn set_state(
     revocation: Option<wire::RevokeRequest>,
 ) -> ServiceResult<Sobject> {
     let mut key = managed(node, caller, kid)?;
+    let at = now();
     match revocation {
-        None => {
-            key.state = KeyState::Active;
-            key.activation_date = Some(now());
-        }
+        None => match key.state_at(at) {
+            KeyState::Active => return Ok(key),
+            KeyState::PreActive => {
+                key.state = KeyState::Active;
+                key.activation_date = Some(at);
+            }
+            KeyState::Deactivated | KeyState::Compromised => {
+                return Err(ServiceError::invalid(
+                    "a deactivated or compromised key cannot become active again",
+                ));
+            }
+        },
         Some(reason) => {
             let compromised = matches!(
                 reason.code,
@@ -553,6 +586,7 @@ async fn create(
         replacement: None,
         replaced: None,
     };
+    check_dates(&key)?;
     node.propose(Command::CreateSobject(key.clone())).await?;
     Ok(key)
 }

@@ -983,3 +983,81 @@ fn opaque_values_are_read_only_with_export_and_a_key_created_without_export_neve
     expect_client_error(app.export_sobject(&by_kid(closed_kid)))?;
     Ok(())
 }
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[test]
+fn activation_and_deactivation_dates_govern_what_a_key_may_do() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let app = clients::app_with_api_key(&server)?;
+    let plain = b"dated".to_vec();
+
+    eprintln!("--- a key whose activation date is to come is pre-active and does nothing");
+    let later = app.create_sobject(&SobjectRequest {
+        activation_date: Some(Time(unix_now() + 3600)),
+        ..keys::generate(&unique_name("dated"), ObjectType::Aes, 256)
+    })?;
+    let later_id = kid(&later)?;
+    ensure!(
+        later.state == Some(SobjectState::PreActive),
+        "state {:?}",
+        later.state
+    );
+    let (status, message) =
+        expect_client_error(app.encrypt(&keys::aes_encrypt(later_id, CipherMode::Gcm, &plain)))?;
+    ensure!(
+        status == 400 && message.contains("not active yet"),
+        "{status}: {message}"
+    );
+
+    eprintln!("--- activated, it encrypts; then it cannot be moved back before activation");
+    app.activate_sobject(&later_id)?;
+    let encrypted = app.encrypt(&keys::aes_encrypt(later_id, CipherMode::Gcm, &plain))?;
+    let moved = app.update_sobject(
+        &later_id,
+        &SobjectRequest {
+            activation_date: Some(Time(unix_now() + 3600)),
+            ..Default::default()
+        },
+    );
+    expect_status(moved.map(|_| ()), 400)?;
+
+    eprintln!("--- once its deactivation date passes it only decrypts, and stays that way");
+    app.update_sobject(
+        &later_id,
+        &SobjectRequest {
+            deactivation_date: Some(Time(unix_now() + 2)),
+            ..Default::default()
+        },
+    )?;
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let (status, message) =
+        expect_client_error(app.encrypt(&keys::aes_encrypt(later_id, CipherMode::Gcm, &plain)))?;
+    ensure!(
+        status == 400 && message.contains("deactivated"),
+        "{status}: {message}"
+    );
+    let decrypted = app.decrypt(&keys::aes_decrypt(later_id, CipherMode::Gcm, &encrypted))?;
+    ensure!(decrypted.plain.to_vec() == plain, "decrypts what it encrypted");
+    let shown = app.get_sobject(None, &by_kid(later_id))?;
+    ensure!(
+        shown.state == Some(SobjectState::Deactivated),
+        "state {:?}",
+        shown.state
+    );
+    expect_status(app.activate_sobject(&later_id), 400)?;
+
+    eprintln!("--- a deactivation date before the activation date is refused");
+    let backwards = app.create_sobject(&SobjectRequest {
+        activation_date: Some(Time(unix_now() + 100)),
+        deactivation_date: Some(Time(unix_now() + 50)),
+        ..keys::generate(&unique_name("backwards"), ObjectType::Aes, 256)
+    });
+    expect_status(backwards.map(|_| ()), 400)?;
+    Ok(())
+}
