@@ -35,6 +35,7 @@ pub use records::{
     Account, AccountRole, App, AppPermission, AuditRetention, CertificateRequest, ClusterInfo,
     Creator, Curve, Group, GroupRole, InstalledCertificates, JoinToken, KeyOperation, KeyOrigin,
     KeyState, MasterKeyVersions, Membership, ObjectType, PendingCertificates, PinnedCertificate,
-    Revocation, Sealed, ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
+    PolicyHash, Revocation, RsaEncryptionRule, RsaPolicy, RsaSignatureRule, Sealed,
+    ServiceCertificate, Sobject, TlsCertificates, UnixTime, User,
 };
 pub use state::{Applied, RecordKey, State, Table};

@@ -427,6 +427,80 @@ pub struct Sobject {
     pub replacement: Option<KeyId>,
     /// The key this one replaced.
     pub replaced: Option<KeyId>,
+    /// Which paddings an RSA key allows; `None`: any.
+    #[serde(default)]
+    pub rsa_policy: Option<RsaPolicy>,
+}
+
+/// Which paddings an RSA key allows (DSM's `rsa.encryption_policy` and `signature_policy`): an
+/// operation is allowed when one rule of its list matches; an empty list allows none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RsaPolicy {
+    /// Rules for encryption, decryption, wrapping and unwrapping.
+    pub encryption: Vec<RsaEncryptionRule>,
+    /// Rules for signing and verifying.
+    pub signature: Vec<RsaSignatureRule>,
+}
+
+/// One allowed RSA encryption padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RsaEncryptionRule {
+    /// Any padding.
+    Any,
+    /// OAEP, with this MGF1 hash when one is named.
+    Oaep(Option<PolicyHash>),
+    /// PKCS#1 v1.5.
+    Pkcs1v15,
+}
+
+/// One allowed RSA signature padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RsaSignatureRule {
+    /// Any padding.
+    Any,
+    /// PSS, with this MGF1 hash when one is named.
+    Pss(Option<PolicyHash>),
+    /// PKCS#1 v1.5.
+    Pkcs1v15,
+}
+
+/// A hash an RSA policy can require of MGF1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyHash {
+    /// SHA-1.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl RsaPolicy {
+    /// True when some rule allows encrypting with this padding: PKCS#1 v1.5 (`None`) or OAEP
+    /// with this hash.
+    pub fn allows_encryption(&self, oaep: Option<PolicyHash>) -> bool {
+        self.encryption.iter().any(|rule| match (rule, oaep) {
+            (RsaEncryptionRule::Any, _) | (RsaEncryptionRule::Pkcs1v15, None) => true,
+            (RsaEncryptionRule::Oaep(required), Some(used)) => {
+                required.is_none_or(|required| required == used)
+            }
+            _ => false,
+        })
+    }
+
+    /// True when some rule allows signing with this padding: PKCS#1 v1.5 (`None`) or PSS with
+    /// this MGF1 hash (`Some(None)`: PSS, hash unnamed).
+    pub fn allows_signature(&self, pss: Option<Option<PolicyHash>>) -> bool {
+        self.signature.iter().any(|rule| match (rule, pss) {
+            (RsaSignatureRule::Any, _) | (RsaSignatureRule::Pkcs1v15, None) => true,
+            (RsaSignatureRule::Pss(required), Some(used)) => {
+                required.is_none_or(|required| Some(required) == used)
+            }
+            _ => false,
+        })
+    }
 }
 
 impl Sobject {
@@ -601,6 +675,30 @@ pub struct JoinToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rsa_rules_allow_what_they_name_and_an_empty_list_allows_nothing() {
+        let policy = RsaPolicy {
+            encryption: vec![RsaEncryptionRule::Oaep(Some(PolicyHash::Sha256))],
+            signature: vec![RsaSignatureRule::Pss(None), RsaSignatureRule::Pkcs1v15],
+        };
+        assert!(policy.allows_encryption(Some(PolicyHash::Sha256)));
+        assert!(!policy.allows_encryption(Some(PolicyHash::Sha1)));
+        assert!(!policy.allows_encryption(None), "PKCS#1 v1.5 is not named");
+        assert!(policy.allows_signature(Some(Some(PolicyHash::Sha512))));
+        assert!(policy.allows_signature(None));
+        let closed = RsaPolicy {
+            encryption: vec![],
+            signature: vec![],
+        };
+        assert!(!closed.allows_encryption(Some(PolicyHash::Sha256)));
+        assert!(!closed.allows_signature(None));
+        let open = RsaPolicy {
+            encryption: vec![RsaEncryptionRule::Any],
+            signature: vec![RsaSignatureRule::Any],
+        };
+        assert!(open.allows_encryption(None) && open.allows_signature(Some(None)));
+    }
 
     fn app() -> App {
         App {

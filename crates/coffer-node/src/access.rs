@@ -141,6 +141,7 @@ mod tests {
             revocation: None,
             replacement: None,
             replaced: None,
+            rsa_policy: None,
         }
     }
 

@@ -164,6 +164,127 @@ pub fn rsa_padding(
     }
 }
 
+/// The RSA policy of a request's `rsa` options. A hash a policy cannot be held to (SHA-3 for
+/// MGF1) is refused rather than stored unenforced.
+pub fn rsa_policy(options: &wire::RsaOptions) -> Result<coffer_core::RsaPolicy, ServiceError> {
+    use coffer_core::{RsaEncryptionRule as E, RsaSignatureRule as S};
+    let encryption = options
+        .encryption_policy
+        .iter()
+        .map(|rule| {
+            Ok(match rule.padding {
+                None => E::Any,
+                Some(wire::RsaEncryptionPaddingPolicy::Pkcs1V15 {}) => E::Pkcs1v15,
+                Some(wire::RsaEncryptionPaddingPolicy::Oaep { mgf }) => {
+                    E::Oaep(mgf_hash(mgf, "rsa.encryption_policy")?)
+                }
+            })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    let signature = options
+        .signature_policy
+        .iter()
+        .map(|rule| {
+            Ok(match rule.padding {
+                None => S::Any,
+                Some(wire::RsaSignaturePaddingPolicy::Pkcs1V15 {}) => S::Pkcs1v15,
+                Some(wire::RsaSignaturePaddingPolicy::Pss { mgf }) => {
+                    S::Pss(mgf_hash(mgf, "rsa.signature_policy")?)
+                }
+            })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    Ok(coffer_core::RsaPolicy {
+        encryption,
+        signature,
+    })
+}
+
+fn mgf_hash(
+    mgf: Option<wire::MgfPolicy>,
+    field: &str,
+) -> Result<Option<coffer_core::PolicyHash>, ServiceError> {
+    let Some(wire::MgfPolicy::Mgf1 { hash: Some(hash) }) = mgf else {
+        return Ok(None);
+    };
+    policy_hash(hash)
+        .map(Some)
+        .ok_or_else(|| ServiceError::invalid(format!("{field}: MGF1 with {hash:?} is not supported")))
+}
+
+/// The policy form of a digest, for the four MGF1 can use.
+pub fn policy_hash(alg: wire::DigestAlgorithm) -> Option<coffer_core::PolicyHash> {
+    use coffer_core::PolicyHash as H;
+    match alg {
+        wire::DigestAlgorithm::Sha1 => Some(H::Sha1),
+        wire::DigestAlgorithm::Sha256 => Some(H::Sha256),
+        wire::DigestAlgorithm::Sha384 => Some(H::Sha384),
+        wire::DigestAlgorithm::Sha512 => Some(H::Sha512),
+        _ => None,
+    }
+}
+
+/// The policy form of a crypto digest, for the four MGF1 can use.
+pub fn policy_hash_of(alg: coffer_crypto::DigestAlgorithm) -> Option<coffer_core::PolicyHash> {
+    use coffer_core::PolicyHash as H;
+    use coffer_crypto::DigestAlgorithm as D;
+    match alg {
+        D::Sha1 => Some(H::Sha1),
+        D::Sha256 => Some(H::Sha256),
+        D::Sha384 => Some(H::Sha384),
+        D::Sha512 => Some(H::Sha512),
+        _ => None,
+    }
+}
+
+/// The wire `rsa` options of an RSA key: its size and the policy it is held to (a key with no
+/// stored policy allows any padding, shown as one unconstrained rule in each list).
+fn wire_rsa_options(key: &Sobject) -> wire::RsaOptions {
+    use coffer_core::{PolicyHash as H, RsaEncryptionRule as E, RsaSignatureRule as S};
+    let hash = |hash: Option<H>| {
+        hash.map(|hash| wire::MgfPolicy::Mgf1 {
+            hash: Some(match hash {
+                H::Sha1 => wire::DigestAlgorithm::Sha1,
+                H::Sha256 => wire::DigestAlgorithm::Sha256,
+                H::Sha384 => wire::DigestAlgorithm::Sha384,
+                H::Sha512 => wire::DigestAlgorithm::Sha512,
+            }),
+        })
+    };
+    let (encryption, signature) = match &key.rsa_policy {
+        Some(policy) => (policy.encryption.clone(), policy.signature.clone()),
+        None => (vec![E::Any], vec![S::Any]),
+    };
+    wire::RsaOptions {
+        key_size: key.key_size,
+        public_exponent: Some(coffer_crypto::RSA_PUBLIC_EXPONENT),
+        encryption_policy: encryption
+            .into_iter()
+            .map(|rule| wire::RsaEncryptionPolicy {
+                padding: match rule {
+                    E::Any => None,
+                    E::Pkcs1v15 => Some(wire::RsaEncryptionPaddingPolicy::Pkcs1V15 {}),
+                    E::Oaep(required) => Some(wire::RsaEncryptionPaddingPolicy::Oaep {
+                        mgf: hash(required),
+                    }),
+                },
+            })
+            .collect(),
+        signature_policy: signature
+            .into_iter()
+            .map(|rule| wire::RsaSignaturePolicy {
+                padding: match rule {
+                    S::Any => None,
+                    S::Pkcs1v15 => Some(wire::RsaSignaturePaddingPolicy::Pkcs1V15 {}),
+                    S::Pss(required) => Some(wire::RsaSignaturePaddingPolicy::Pss {
+                        mgf: hash(required),
+                    }),
+                },
+            })
+            .collect(),
+    }
+}
+
 /// Formats a time for the wire.
 pub fn time(t: UnixTime) -> wire::CompactTime {
     wire::CompactTime::saturating_from_unix_seconds(t.0)
@@ -218,7 +339,7 @@ pub fn sobject(key: &Sobject, value: Option<Vec<u8>>) -> wire::Sobject {
         compliant_with_policies: Some(true),
         deterministic_signatures: None,
         custom_metadata: (!key.custom_metadata.is_empty()).then(|| key.custom_metadata.clone()),
-        rsa: (key.obj_type == ObjectType::Rsa).then(wire::RsaOptions::default),
+        rsa: (key.obj_type == ObjectType::Rsa).then(|| wire_rsa_options(key)),
         pub_key: key.public_key.clone().map(wire::Blob),
         value: value.map(wire::Blob),
         transient_key: None,

@@ -87,6 +87,7 @@ pub fn encrypt(
     let response = match (key.record.obj_type, request.mode) {
         (ObjectType::Rsa, mode) => {
             let padding = rsa_mode(mode)?;
+            check_rsa_encryption(key, padding)?;
             let cipher = key
                 .handle
                 .rsa_encrypt(padding, plain)
@@ -131,10 +132,13 @@ pub fn decrypt(
     }
     let cipher = request.cipher.as_bytes();
     let plain = match key.record.obj_type {
-        ObjectType::Rsa => key
-            .handle
-            .rsa_decrypt(rsa_mode(request.mode)?, cipher)
-            .map_err(decrypt_error)?,
+        ObjectType::Rsa => {
+            let padding = rsa_mode(request.mode)?;
+            check_rsa_encryption(key, padding)?;
+            key.handle
+                .rsa_decrypt(padding, cipher)
+                .map_err(decrypt_error)?
+        }
         _ => key
             .handle
             .decrypt(
@@ -306,7 +310,56 @@ fn rsa_mode(
     }
 }
 
+/// Refuses a padding the key's RSA policy does not allow.
+fn check_rsa_encryption(
+    key: &UsableKey,
+    padding: coffer_crypto::RsaEncryptionPadding,
+) -> ServiceResult<()> {
+    let Some(policy) = &key.record.rsa_policy else {
+        return Ok(());
+    };
+    let oaep = match padding {
+        coffer_crypto::RsaEncryptionPadding::Pkcs1v15 => None,
+        coffer_crypto::RsaEncryptionPadding::Oaep(hash) => convert::policy_hash_of(hash),
+    };
+    let is_oaep = matches!(padding, coffer_crypto::RsaEncryptionPadding::Oaep(_));
+    if (is_oaep && oaep.is_none()) || !policy.allows_encryption(oaep) {
+        return Err(ServiceError::invalid(format!(
+            "the key's rsa.encryption_policy does not allow {padding:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a signature scheme the key's RSA policy does not allow.
+fn check_rsa_signature(key: &UsableKey, scheme: &SignatureScheme) -> ServiceResult<()> {
+    let Some(policy) = &key.record.rsa_policy else {
+        return Ok(());
+    };
+    let pss = match scheme {
+        SignatureScheme::RsaPss { mgf_hash } => Some(mgf_hash.and_then(convert::policy_hash_of)),
+        _ => None,
+    };
+    if !policy.allows_signature(pss) {
+        return Err(ServiceError::invalid(format!(
+            "the key's rsa.signature_policy does not allow {scheme:?}"
+        )));
+    }
+    Ok(())
+}
+
 fn signature_scheme(
+    key: &UsableKey,
+    mode: Option<wire::RsaSignaturePadding>,
+) -> ServiceResult<SignatureScheme> {
+    let scheme = rsa_or_ec_scheme(key, mode)?;
+    if key.record.obj_type == ObjectType::Rsa {
+        check_rsa_signature(key, &scheme)?;
+    }
+    Ok(scheme)
+}
+
+fn rsa_or_ec_scheme(
     key: &UsableKey,
     mode: Option<wire::RsaSignaturePadding>,
 ) -> ServiceResult<SignatureScheme> {

@@ -199,7 +199,9 @@ impl From<Denied> for ServiceError {
     fn from(denied: Denied) -> Self {
         match denied {
             Denied::NotVisible => Self::key_not_found(),
-            Denied::Disabled | Denied::NotYetActive | Denied::NoLongerActive => Self::Invalid(denied.to_string()),
+            Denied::Disabled | Denied::NotYetActive | Denied::NoLongerActive => {
+                Self::Invalid(denied.to_string())
+            }
             Denied::MissingPermission(_) | Denied::OperationNotAllowed(_) => {
                 Self::Forbidden(denied.to_string())
             }

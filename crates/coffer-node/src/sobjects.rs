@@ -213,6 +213,12 @@ pub async fn update(
     if let Some(group) = request.group_id {
         key.group = GroupId::new(group);
     }
+    if let Some(options) = &request.rsa {
+        if options.key_size.is_some_and(|size| Some(size) != key.key_size) {
+            return Err(ServiceError::invalid("rsa.key_size: a key's size cannot change"));
+        }
+        key.rsa_policy = rsa_policy_of(key.obj_type, Some(options))?;
+    }
     let state = key.state_at(now());
     if let Some(date) = request.activation_date {
         if state != KeyState::PreActive {
@@ -233,6 +239,21 @@ pub async fn update(
     check_dates(&key)?;
     node.propose(Command::UpdateSobject(key.clone())).await?;
     Ok(key)
+}
+
+/// The policy a key of `obj_type` is held to, from a request's `rsa` options (which only RSA
+/// keys take). Without options an RSA key allows any padding.
+fn rsa_policy_of(
+    obj_type: ObjectType,
+    options: Option<&wire::RsaOptions>,
+) -> ServiceResult<Option<coffer_core::RsaPolicy>> {
+    match (obj_type, options) {
+        (_, None) => Ok(None),
+        (ObjectType::Rsa, Some(options)) => Ok(Some(convert::rsa_policy(options)?)),
+        (other, Some(_)) => Err(ServiceError::invalid(format!(
+            "rsa: options for RSA keys were given for a {other:?} key"
+        ))),
+    }
 }
 
 /// Refuses a deactivation date that does not come after the activation date.
@@ -339,6 +360,10 @@ pub async fn rekey(
             .transpose()?,
         replacement: None,
         replaced: Some(old.id),
+        rsa_policy: match &request.rsa {
+            Some(options) => rsa_policy_of(old.obj_type, Some(options))?,
+            None => old.rsa_policy.clone(),
+        },
         origin: if request.value.is_some() {
             KeyOrigin::External
         } else {
@@ -519,6 +544,7 @@ async fn create(
     if request.transient == Some(true) {
         return Err(ServiceError::invalid("transient keys are not supported"));
     }
+    let rsa_policy = rsa_policy_of(draft.obj_type, request.rsa.as_ref())?;
     let name = checked_name(
         request
             .name
@@ -585,6 +611,7 @@ async fn create(
         revocation: None,
         replacement: None,
         replaced: None,
+        rsa_policy,
     };
     check_dates(&key)?;
     node.propose(Command::CreateSobject(key.clone())).await?;

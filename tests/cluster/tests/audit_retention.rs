@@ -25,7 +25,9 @@ fn lowering_the_record_limit_prunes_the_oldest_records() {
         }
 
         eprintln!("--- keep at most 100 records");
-        let set = node.cli(&["audit-retention", "--max-records", "100"])?.ok()?;
+        let set = node
+            .cli(&["audit-retention", "--max-records", "100"])?
+            .ok()?;
         ensure!(set.contains("at most 100 per node"), "{set}");
         let refused = node.cli(&["audit-retention", "--max-records", "5"])?;
         ensure!(

@@ -1175,3 +1175,106 @@ fn local_gcm_open(
     )?;
     Ok(plain.to_vec())
 }
+
+#[test]
+fn rsa_policies_are_kept_shown_and_enforced() -> anyhow::Result<()> {
+    let server = CofferServer::start_dev()?;
+    let app = clients::app_with_api_key(&server)?;
+    let oaep_sha256 = RsaEncryptionPaddingPolicy::Oaep {
+        mgf: Some(MgfPolicy::Mgf1 {
+            hash: Some(DigestAlgorithm::Sha256),
+        }),
+    };
+    let key = app.create_sobject(&SobjectRequest {
+        rsa: Some(RsaOptions {
+            key_size: Some(2048),
+            public_exponent: None,
+            encryption_policy: vec![RsaEncryptionPolicy {
+                padding: Some(oaep_sha256),
+            }],
+            signature_policy: vec![RsaSignaturePolicy {
+                padding: Some(RsaSignaturePaddingPolicy::Pss { mgf: None }),
+            }],
+        }),
+        ..keys::generate(&unique_name("rsa-policy"), ObjectType::Rsa, 2048)
+    })?;
+    let key_id = kid(&key)?;
+
+    eprintln!("--- the policy is shown back as it was given");
+    let shown = app.get_sobject(None, &by_kid(key_id))?;
+    let rsa = shown.rsa.context("an RSA key shows its rsa options")?;
+    ensure!(
+        rsa.encryption_policy
+            == vec![RsaEncryptionPolicy {
+                padding: Some(oaep_sha256)
+            }],
+        "{:?}",
+        rsa.encryption_policy
+    );
+
+    eprintln!("--- OAEP with SHA-256 encrypts; PKCS#1 v1.5 and OAEP with SHA-1 are refused");
+    let encrypt = |mode: CryptMode| {
+        app.encrypt(&EncryptRequest {
+            key: Some(by_kid(key_id)),
+            alg: Algorithm::Rsa,
+            plain: Blob::from(b"policy".to_vec()),
+            mode: Some(mode),
+            iv: None,
+            ad: None,
+            tag_len: None,
+        })
+    };
+    encrypt(CryptMode::rsa_oaep(DigestAlgorithm::Sha256))?;
+    for refused in [
+        CryptMode::Rsa(RsaEncryptionPadding::Pkcs1V15 {}),
+        CryptMode::rsa_oaep(DigestAlgorithm::Sha1),
+    ] {
+        let (status, message) = expect_client_error(encrypt(refused.clone()))?;
+        ensure!(
+            status == 400 && message.contains("encryption_policy"),
+            "{refused:?}: {status} {message}"
+        );
+    }
+
+    eprintln!("--- PSS signs; PKCS#1 v1.5 is refused");
+    let data = b"signed under a policy".to_vec();
+    sign(
+        &app,
+        key_id,
+        DigestAlgorithm::Sha256,
+        None,
+        Some(&data),
+        Some(SignatureMode::rsa_pss(DigestAlgorithm::Sha256)),
+    )?;
+    let refused = sign(&app, key_id, DigestAlgorithm::Sha256, None, Some(&data), None);
+    let message = format!("{:#}", refused.err().context("PKCS#1 v1.5 signing was allowed")?);
+    ensure!(message.contains("signature_policy"), "{message}");
+
+    eprintln!("--- a key created without options allows every padding, and says so");
+    let open = app.create_sobject(&keys::generate(&unique_name("rsa-open"), ObjectType::Rsa, 2048))?;
+    let rsa = open.rsa.context("rsa options")?;
+    ensure!(
+        rsa.encryption_policy == vec![RsaEncryptionPolicy { padding: None }]
+            && rsa.signature_policy == vec![RsaSignaturePolicy { padding: None }],
+        "{rsa:?}"
+    );
+
+    eprintln!("--- a policy that cannot be enforced is refused");
+    let sha3 = app.create_sobject(&SobjectRequest {
+        rsa: Some(RsaOptions {
+            key_size: Some(2048),
+            public_exponent: None,
+            encryption_policy: vec![RsaEncryptionPolicy {
+                padding: Some(RsaEncryptionPaddingPolicy::Oaep {
+                    mgf: Some(MgfPolicy::Mgf1 {
+                        hash: Some(DigestAlgorithm::Sha3_256),
+                    }),
+                }),
+            }],
+            signature_policy: vec![],
+        }),
+        ..keys::generate(&unique_name("rsa-sha3"), ObjectType::Rsa, 2048)
+    });
+    expect_status(sha3.map(|_| ()), 400)?;
+    Ok(())
+}

@@ -1043,7 +1043,10 @@ fn activation_and_deactivation_dates_govern_what_a_key_may_do() -> anyhow::Resul
         "{status}: {message}"
     );
     let decrypted = app.decrypt(&keys::aes_decrypt(later_id, CipherMode::Gcm, &encrypted))?;
-    ensure!(decrypted.plain.to_vec() == plain, "decrypts what it encrypted");
+    ensure!(
+        decrypted.plain.to_vec() == plain,
+        "decrypts what it encrypted"
+    );
     let shown = app.get_sobject(None, &by_kid(later_id))?;
     ensure!(
         shown.state == Some(SobjectState::Deactivated),

@@ -87,6 +87,7 @@ fn key(n: u128, name: &str) -> Sobject {
         revocation: None,
         replacement: None,
         replaced: None,
+        rsa_policy: None,
     }
 }
 
