@@ -176,6 +176,14 @@ pub enum Command {
         /// The version retired.
         version: u32,
     },
+    /// Records when sessions were last used (a node's batched report), so that every node
+    /// counts their idle timeout from the latest use anywhere.
+    SessionsSeen {
+        /// Each session, its last use on the reporting node, and when the record may go.
+        seen: Vec<(SessionId, UnixTime, UnixTime)>,
+        /// The serving node's clock; expired records are pruned against it.
+        at: UnixTime,
+    },
     /// Records which account a user session works in.
     SelectAccount {
         /// The session.

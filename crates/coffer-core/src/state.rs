@@ -28,6 +28,8 @@ pub enum Table {
     SessionAccounts = 7,
     /// The one [`ClusterInfo`] record (id nil).
     Cluster = 8,
+    /// When each live session was last seen in use, on any node.
+    SessionsSeen = 9,
 }
 
 impl Table {
@@ -42,6 +44,7 @@ impl Table {
             6 => Self::RevokedSessions,
             7 => Self::SessionAccounts,
             8 => Self::Cluster,
+            9 => Self::SessionsSeen,
             _ => return None,
         })
     }
@@ -96,6 +99,13 @@ struct SessionAccount {
     until: UnixTime,
 }
 
+/// When a session was last seen in use, and when the record may be dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SessionSeen {
+    at: UnixTime,
+    until: UnixTime,
+}
+
 /// Everything the cluster agrees on. Indexes are derived and rebuilt on load.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
@@ -106,6 +116,7 @@ pub struct State {
     sobjects: BTreeMap<KeyId, Sobject>,
     revoked_sessions: BTreeMap<SessionId, UnixTime>,
     session_accounts: BTreeMap<SessionId, SessionAccount>,
+    sessions_seen: BTreeMap<SessionId, SessionSeen>,
     cluster: Option<ClusterInfo>,
     /// (account, name) → key; names of keys are unique per account.
     key_names: BTreeMap<(AccountId, String), KeyId>,
@@ -201,6 +212,7 @@ impl State {
                 until,
                 at,
             } => self.select_account(session, account, until, at, changed)?,
+            Command::SessionsSeen { seen, at } => self.sessions_seen(seen, *at, changed),
         }
         changed.sort_unstable();
         changed.dedup();
@@ -283,6 +295,11 @@ impl State {
         self.revoked_sessions.contains_key(&session)
     }
 
+    /// When the session was last seen in use on any node, as far as the nodes reported it.
+    pub fn session_last_seen(&self, session: SessionId) -> Option<UnixTime> {
+        self.sessions_seen.get(&session).map(|seen| seen.at)
+    }
+
     /// The account a user session selected, if any.
     pub fn selected_account(&self, session: SessionId) -> Option<AccountId> {
         self.session_accounts.get(&session).map(|s| s.account)
@@ -311,6 +328,10 @@ impl State {
                 .cluster
                 .as_ref()
                 .filter(|_| id.is_nil())
+                .map(serde_json::to_vec),
+            Table::SessionsSeen => self
+                .sessions_seen
+                .get(&SessionId(id))
                 .map(serde_json::to_vec),
         };
         // Serializing these plain data types cannot fail: no maps with non-string keys that
@@ -356,6 +377,10 @@ impl State {
             Table::Cluster => {
                 self.cluster = Some(serde_json::from_slice(bytes)?);
             }
+            Table::SessionsSeen => {
+                self.sessions_seen
+                    .insert(SessionId(id), serde_json::from_slice(bytes)?);
+            }
         }
         Ok(())
     }
@@ -396,7 +421,12 @@ impl State {
                     .keys()
                     .map(|id| RecordKey::new(Table::SessionAccounts, id.uuid())),
             )
-            .chain(self.cluster.iter().map(|_| Self::cluster_key()));
+            .chain(self.cluster.iter().map(|_| Self::cluster_key()))
+            .chain(
+                self.sessions_seen
+                    .keys()
+                    .map(|id| RecordKey::new(Table::SessionsSeen, id.uuid())),
+            );
         keys.filter_map(|key| self.encode_record(key).map(|bytes| (key, bytes)))
             .collect()
     }
@@ -649,6 +679,16 @@ impl State {
         for id in expired {
             self.session_accounts.remove(&id);
             changed.push(RecordKey::new(Table::SessionAccounts, id.uuid()));
+        }
+        let expired: Vec<SessionId> = self
+            .sessions_seen
+            .iter()
+            .filter(|(_, s)| s.until < at)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.sessions_seen.remove(&id);
+            changed.push(RecordKey::new(Table::SessionsSeen, id.uuid()));
         }
     }
 }

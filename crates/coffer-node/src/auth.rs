@@ -106,7 +106,7 @@ impl Node {
             issued_at: crate::now(),
             generation,
         };
-        self.activity.touch(&claims, claims.issued_at);
+        self.activity.touch(&claims, claims.issued_at, None);
         Ok((self.issue_token(claims)?, claims))
     }
 
@@ -139,12 +139,13 @@ impl Node {
     fn authenticate_session(&self, token: &str) -> Result<Caller, ServiceError> {
         const EXPIRED: ServiceError = ServiceError::Unauthenticated("session expired or invalid");
         let claims = self.verify_token(token).ok_or(EXPIRED)?;
-        if !self.activity.touch(&claims, crate::now()) {
-            return Err(EXPIRED);
-        }
         let state = self.cluster.state();
         let state = state.read();
-        if state.session_revoked(claims.id) {
+        if state.session_revoked(claims.id)
+            || !self
+                .activity
+                .touch(&claims, crate::now(), state.session_last_seen(claims.id))
+        {
             return Err(EXPIRED);
         }
         match claims.principal {

@@ -45,6 +45,7 @@ pub mod passwords;
 pub mod peer_access;
 pub mod peers;
 pub mod session;
+pub mod session_reports;
 pub mod settings;
 pub mod sobjects;
 pub mod users;

@@ -6,8 +6,9 @@
 //! disabled app, end every session). The session key is derived from a version of the
 //! cluster master key (named in the body), so every node can check a token without a write or
 //! a lookup, and destroying that version after a rotation ends every session it signed; logout
-//! records a revocation in replicated state. The idle timeout is tracked per node in memory
-//! (`SessionActivity`): each successful use extends the session, as DSM clients expect.
+//! records a revocation in replicated state. Each successful use extends the idle timeout, as
+//! DSM clients expect; `SessionActivity` counts uses per node and reports them to the
+//! replicated state once a minute, so the timeout holds across nodes.
 
 use crate::error::ServiceResult;
 use crate::vault::Vault;
@@ -100,41 +101,100 @@ pub fn verify(vault: &Vault, token: &str) -> Option<SessionClaims> {
     })
 }
 
-/// When each session was last used on this node.
+/// How often a node tells the cluster that a session it serves is still in use.
+pub const REPORT_EVERY_SECS: u64 = 60;
+/// Sessions reported in one command at most; the rest wait for the next report.
+const MAX_REPORT: usize = 10_000;
+
+/// When each session was last used on this node, and what this node told the cluster.
+///
+/// The idle timeout counts from the latest use the node knows of: its own, or one another
+/// node reported through the replicated state (a coarse last-seen time, at most
+/// [`REPORT_EVERY_SECS`] behind). So a session keeps its idle timeout when its requests move to
+/// another node, behind a load balancer or after a failover.
 #[derive(Default)]
 pub struct SessionActivity {
-    last_use: Mutex<HashMap<SessionId, u64>>,
+    seen: Mutex<HashMap<SessionId, Seen>>,
+}
+
+#[derive(Clone, Copy)]
+struct Seen {
+    last_use: u64,
+    /// The last use the cluster knows of: the issue time (in the token) or the last report.
+    known: u64,
+    issued_at: u64,
 }
 
 impl SessionActivity {
-    /// Checks the timeouts at `now` and, when the session is alive, records the use.
-    pub fn touch(&self, claims: &SessionClaims, now: UnixTime) -> bool {
+    /// Checks the timeouts at `now` — counting from `seen_elsewhere`, the latest use another
+    /// node reported, when it is later — and, when the session is alive, records the use.
+    pub fn touch(
+        &self,
+        claims: &SessionClaims,
+        now: UnixTime,
+        seen_elsewhere: Option<UnixTime>,
+    ) -> bool {
         if now.0 >= claims.issued_at.0.saturating_add(MAX_LIFETIME_SECS) {
             return false;
         }
-        let Ok(mut last_use) = self.last_use.lock() else {
+        let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
-        let last = last_use
-            .get(&claims.id)
-            .copied()
-            .unwrap_or(claims.issued_at.0)
-            .max(claims.issued_at.0);
+        let elsewhere = seen_elsewhere.map_or(0, |t| t.0);
+        let local = seen.get(&claims.id).copied();
+        let last = local
+            .map_or(claims.issued_at.0, |s| s.last_use)
+            .max(claims.issued_at.0)
+            .max(elsewhere);
         if now.0 > last.saturating_add(IDLE_TIMEOUT_SECS) {
-            last_use.remove(&claims.id);
+            seen.remove(&claims.id);
             return false;
         }
-        last_use.insert(claims.id, now.0.max(last));
-        if last_use.len() > 100_000 {
-            last_use.retain(|_, used| now.0 <= used.saturating_add(IDLE_TIMEOUT_SECS));
+        let known = local
+            .map_or(claims.issued_at.0, |s| s.known)
+            .max(elsewhere);
+        seen.insert(
+            claims.id,
+            Seen {
+                last_use: now.0.max(last),
+                known,
+                issued_at: claims.issued_at.0,
+            },
+        );
+        if seen.len() > 100_000 {
+            seen.retain(|_, s| now.0 <= s.last_use.saturating_add(IDLE_TIMEOUT_SECS));
         }
         true
     }
 
+    /// The uses the cluster should hear of: sessions used at least [`REPORT_EVERY_SECS`]
+    /// after the last use it knows, each with its last use and when its record may go. They
+    /// count as known from now on.
+    pub fn take_reports(&self) -> Vec<(SessionId, UnixTime, UnixTime)> {
+        let Ok(mut seen) = self.seen.lock() else {
+            return Vec::new();
+        };
+        let mut reports = Vec::new();
+        for (id, s) in seen.iter_mut() {
+            if reports.len() >= MAX_REPORT {
+                break;
+            }
+            if s.last_use >= s.known.saturating_add(REPORT_EVERY_SECS) {
+                let until = s
+                    .last_use
+                    .saturating_add(IDLE_TIMEOUT_SECS)
+                    .min(s.issued_at.saturating_add(MAX_LIFETIME_SECS));
+                reports.push((*id, UnixTime(s.last_use), UnixTime(until)));
+                s.known = s.last_use;
+            }
+        }
+        reports
+    }
+
     /// Forgets a session (after logout).
     pub fn forget(&self, session: SessionId) {
-        if let Ok(mut last_use) = self.last_use.lock() {
-            last_use.remove(&session);
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.remove(&session);
         }
     }
 }
@@ -195,9 +255,45 @@ mod tests {
     fn use_extends_the_idle_timeout_until_the_lifetime_ends() {
         let activity = SessionActivity::default();
         let claims = claims();
-        assert!(activity.touch(&claims, UnixTime(1000 + IDLE_TIMEOUT_SECS)));
-        assert!(activity.touch(&claims, UnixTime(1000 + 2 * IDLE_TIMEOUT_SECS)));
-        assert!(!activity.touch(&claims, UnixTime(1000 + 4 * IDLE_TIMEOUT_SECS)));
-        assert!(!activity.touch(&claims, UnixTime(1000 + MAX_LIFETIME_SECS)));
+        assert!(activity.touch(&claims, UnixTime(1000 + IDLE_TIMEOUT_SECS), None));
+        assert!(activity.touch(&claims, UnixTime(1000 + 2 * IDLE_TIMEOUT_SECS), None));
+        assert!(!activity.touch(&claims, UnixTime(1000 + 4 * IDLE_TIMEOUT_SECS), None));
+        assert!(!activity.touch(&claims, UnixTime(1000 + MAX_LIFETIME_SECS), None));
+    }
+
+    #[test]
+    fn a_busy_session_keeps_its_idle_timeout_on_another_node_through_the_reports() {
+        let (first, second) = (SessionActivity::default(), SessionActivity::default());
+        let claims = claims();
+        // In use on the first node for 15 minutes, every 5 minutes.
+        for minute in [5, 10, 15] {
+            assert!(first.touch(&claims, UnixTime(1000 + minute * 60), None));
+        }
+        let reports = first.take_reports();
+        assert_eq!(reports.len(), 1);
+        let (id, last_use, until) = reports[0];
+        assert_eq!((id, last_use), (claims.id, UnixTime(1000 + 15 * 60)));
+        assert_eq!(until, UnixTime(1000 + 15 * 60 + IDLE_TIMEOUT_SECS));
+        assert!(first.take_reports().is_empty(), "reported once");
+
+        // Its requests move to the second node two minutes later.
+        let moved = UnixTime(1000 + 17 * 60);
+        assert!(
+            !SessionActivity::default().touch(&claims, moved, None),
+            "counted from the issue time alone, it looks idle"
+        );
+        assert!(second.touch(&claims, moved, Some(last_use)));
+        assert!(
+            !second.touch(&claims, UnixTime(moved.0 + IDLE_TIMEOUT_SECS + 1), Some(last_use)),
+            "and it still ends when idle"
+        );
+    }
+
+    #[test]
+    fn a_session_used_only_within_the_report_interval_of_its_start_is_not_reported() {
+        let activity = SessionActivity::default();
+        let claims = claims();
+        assert!(activity.touch(&claims, UnixTime(1000 + REPORT_EVERY_SECS - 1), None));
+        assert!(activity.take_reports().is_empty(), "the token carries its issue time");
     }
 }

@@ -1,6 +1,6 @@
 //! Commands on revoked sessions and the account each session selected.
 
-use super::{RecordKey, SessionAccount, State, Table};
+use super::{RecordKey, SessionAccount, SessionSeen, State, Table};
 use crate::error::ApplyError;
 use crate::ids::{AccountId, SessionId};
 use crate::records::UnixTime;
@@ -17,6 +17,29 @@ impl State {
         self.revoked_sessions.insert(*session, *until);
         changed.push(RecordKey::new(Table::RevokedSessions, session.uuid()));
         Ok(())
+    }
+
+    pub(super) fn sessions_seen(
+        &mut self,
+        seen: &[(SessionId, UnixTime, UnixTime)],
+        at: UnixTime,
+        changed: &mut Vec<RecordKey>,
+    ) {
+        self.prune_sessions(at, changed);
+        for (session, last_use, until) in seen {
+            let entry = self.sessions_seen.entry(*session).or_insert(SessionSeen {
+                at: *last_use,
+                until: *until,
+            });
+            // Reports from several nodes arrive in any order: the latest use wins.
+            if *last_use >= entry.at {
+                *entry = SessionSeen {
+                    at: *last_use,
+                    until: (*until).max(entry.until),
+                };
+            }
+            changed.push(RecordKey::new(Table::SessionsSeen, session.uuid()));
+        }
     }
 
     pub(super) fn select_account(

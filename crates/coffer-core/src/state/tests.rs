@@ -736,3 +736,29 @@ mod master_key_rotation {
         assert!(state.apply(&stale).outcome.is_err());
     }
 }
+
+#[test]
+fn session_reports_keep_the_latest_use_and_are_pruned_when_the_session_is_idle() {
+    let mut state = seeded();
+    let session = SessionId::from_u128(77);
+    let report = |last: u64, until: u64, at: u64| Command::SessionsSeen {
+        seen: vec![(session, UnixTime(last), UnixTime(until))],
+        at: UnixTime(at),
+    };
+    state.apply(&report(100, 700, 100));
+    state.apply(&report(90, 690, 101));
+    assert_eq!(
+        state.session_last_seen(session),
+        Some(UnixTime(100)),
+        "an older report from another node does not win"
+    );
+    state.apply(&report(200, 800, 200));
+    assert_eq!(state.session_last_seen(session), Some(UnixTime(200)));
+    assert_eq!(reload(&state), state);
+    let other = SessionId::from_u128(78);
+    state.apply(&Command::SessionsSeen {
+        seen: vec![(other, UnixTime(900), UnixTime(1500))],
+        at: UnixTime(900),
+    });
+    assert_eq!(state.session_last_seen(session), None, "idle since 200: pruned");
+}

@@ -241,6 +241,10 @@ impl Daemon {
             node.clone(),
             stopped.clone(),
         )));
+        tasks.push(tokio::spawn(coffer_node::session_reports::report_loop(
+            node.clone(),
+            stopped.clone(),
+        )));
         tasks.push(tokio::spawn(coffer_node::audit_retention::prune_loop(
             node.clone(),
             stopped.clone(),
