@@ -4,8 +4,10 @@
 //! last `_id` of a page as `previous_id` returns the entries older than it, which is how the
 //! CLI pages until `hits` is empty. Ids never change, so pages are stable while entries arrive.
 //!
-//! Account administrators and auditors read their selected account's entries; sysadmins also
-//! read the entries that concern no account (failed logins, actions outside any account).
+//! Account administrators and auditors read their selected account's entries; group
+//! administrators and auditors read the entries of the account that concern their groups;
+//! sysadmins also read the entries that concern no account (failed logins, actions outside any
+//! account).
 
 use crate::Node;
 use crate::accounts::{self, Standing};
@@ -15,6 +17,8 @@ use crate::error::{ServiceError, ServiceResult};
 use coffer_api as wire;
 use coffer_core::{AccountId, State};
 use coffer_store::AuditLog;
+use std::collections::BTreeSet;
+use uuid::Uuid;
 
 /// Entries per page when the request names no `size`.
 pub const DEFAULT_SIZE: u32 = 100;
@@ -46,18 +50,26 @@ pub async fn query(
 }
 
 /// Which entries a caller may read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
     /// Entries of this account.
     account: Option<AccountId>,
+    /// Only those of the account's entries that concern one of these groups (`None`: all).
+    groups: Option<BTreeSet<Uuid>>,
     /// Entries that concern no account.
     system: bool,
 }
 
 impl Scope {
-    fn covers(self, record: &AuditRecord) -> bool {
+    fn covers(&self, record: &AuditRecord) -> bool {
         match record.account {
-            Some(account) => self.account == Some(account),
+            Some(account) => {
+                self.account == Some(account)
+                    && self
+                        .groups
+                        .as_ref()
+                        .is_none_or(|groups| record.groups.iter().any(|g| groups.contains(g)))
+            }
             None => self.system,
         }
     }
@@ -66,23 +78,38 @@ impl Scope {
 /// What the caller may read: 403 for apps and for users who neither administer nor audit the
 /// selected account.
 pub fn scope(state: &State, caller: &Caller) -> ServiceResult<Scope> {
-    caller.user()?;
+    let user = caller.user()?;
+    let group_roles: BTreeSet<Uuid> = caller
+        .account
+        .and_then(|account| state.user(user)?.memberships.get(&account))
+        .map(|membership| membership.groups.keys().map(|g| g.uuid()).collect())
+        .unwrap_or_default();
     match caller.account {
         Some(account) if accounts::standing(state, caller, account) >= Standing::Auditor => {
             Ok(Scope {
                 account: Some(account),
+                groups: None,
                 system: caller.sysadmin,
             })
         }
         _ if caller.sysadmin => Ok(Scope {
             account: None,
+            groups: None,
             system: true,
         }),
+        // Every group role (administrator or auditor) reads its groups' entries.
+        Some(account) if !group_roles.is_empty() => Ok(Scope {
+            account: Some(account),
+            groups: Some(group_roles),
+            system: false,
+        }),
         Some(_) => Err(ServiceError::Forbidden(
-            "reading audit logs needs ACCOUNTADMINISTRATOR or ACCOUNTAUDITOR".into(),
+            "reading audit logs needs ACCOUNTADMINISTRATOR, ACCOUNTAUDITOR or a role in a group"
+                .into(),
         )),
         None => caller.account().map(|_| Scope {
             account: None,
+            groups: None,
             system: false,
         }),
     }

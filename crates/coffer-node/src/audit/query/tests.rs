@@ -1,7 +1,7 @@
 use super::*;
 use crate::error::Failure;
 use crate::fixtures::*;
-use coffer_core::{AccountRole, AppId, UserId};
+use coffer_core::{AccountRole, AppId, GroupRole, UserId};
 use uuid::Uuid;
 
 const ALICE: UserId = UserId::from_u128(10);
@@ -50,14 +50,16 @@ fn administrators_and_auditors_read_their_account_and_sysadmins_the_rest() {
     let app = world.app(200, ACCOUNT, &[]);
     let state = &world.state;
     let account_only = Scope {
+        groups: None,
         account: Some(ACCOUNT),
         system: false,
     };
-    assert_eq!(scope(state, &user_caller(admin)).ok(), Some(account_only));
+    assert_eq!(scope(state, &user_caller(admin)).ok(), Some(account_only.clone()));
     assert_eq!(scope(state, &user_caller(auditor)).ok(), Some(account_only));
     assert_eq!(
         scope(state, &sysadmin_caller(stranger)).ok(),
         Some(Scope {
+            groups: None,
             account: Some(ACCOUNT),
             system: true
         })
@@ -69,6 +71,7 @@ fn administrators_and_auditors_read_their_account_and_sysadmins_the_rest() {
     assert_eq!(
         scope(state, &no_account).ok(),
         Some(Scope {
+            groups: None,
             account: None,
             system: true
         })
@@ -96,6 +99,7 @@ fn administrators_and_auditors_read_their_account_and_sysadmins_the_rest() {
 #[test]
 fn entries_are_filtered_by_scope_time_and_fields() {
     let mine = Scope {
+        groups: None,
         account: Some(ACCOUNT),
         system: false,
     };
@@ -110,10 +114,11 @@ fn entries_are_filtered_by_scope_time_and_fields() {
     let elsewhere = record(150, Some(OTHER), ActionType::Auth, alice);
     let failed = record(160, None, ActionType::Auth, None);
     let accepts =
-        |query: &str, r: &AuditRecord| search(mine, query).expect("valid search").accepts(r);
+        |query: &str, r: &AuditRecord| search(mine.clone(), query).expect("valid search").accepts(r);
     assert!(accepts("", &login) && accepts("", &crypto));
     assert!(!accepts("", &elsewhere) && !accepts("", &failed));
     let everything = Scope {
+        groups: None,
         account: Some(ACCOUNT),
         system: true,
     };
@@ -144,6 +149,7 @@ fn entries_are_filtered_by_scope_time_and_fields() {
 #[test]
 fn bad_paging_parameters_are_refused_naming_the_field() {
     let scope = Scope {
+        groups: None,
         account: Some(ACCOUNT),
         system: false,
     };
@@ -152,7 +158,7 @@ fn bad_paging_parameters_are_refused_naming_the_field() {
         ("from=10001", "from"),
         ("previous_id=abc", "previous_id"),
     ] {
-        let error = search(scope, query)
+        let error = search(scope.clone(), query)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -183,11 +189,12 @@ fn pages_run_newest_first_and_previous_id_continues_where_the_last_page_ended() 
         .collect();
     log.append(&rows).expect("appends");
     let scope = Scope {
+        groups: None,
         account: Some(ACCOUNT),
         system: false,
     };
     let page = |query: &str| -> Vec<String> {
-        let found = search(scope, query)
+        let found = search(scope.clone(), query)
             .expect("valid search")
             .run(&log)
             .expect("reads");
@@ -222,4 +229,28 @@ fn pages_run_newest_first_and_previous_id_continues_where_the_last_page_ended() 
         source.get("client_ip").is_some() && source.get("response_time").is_some(),
         "{body}"
     );
+}
+
+#[test]
+fn group_administrators_and_auditors_read_the_entries_of_their_groups() {
+    let mut world = World::new();
+    let ours = world.group(30, ACCOUNT);
+    let theirs = world.group(31, ACCOUNT);
+    let lead = world.user(11, &[AccountRole::Member], &[(ours, GroupRole::Administrator)]);
+    let watcher = world.user(12, &[AccountRole::Member], &[(ours, GroupRole::Auditor)]);
+    let state = &world.state;
+    let in_group = |group: coffer_core::GroupId| AuditRecord {
+        groups: vec![group.uuid()],
+        ..record(100, Some(ACCOUNT), ActionType::CryptoOperation, None)
+    };
+    for user in [lead, watcher] {
+        let scope = scope(state, &user_caller(user)).expect("a group role reads logs");
+        let search = search(scope, "").expect("valid search");
+        assert!(search.accepts(&in_group(ours)));
+        assert!(!search.accepts(&in_group(theirs)), "another group's entry");
+        assert!(
+            !search.accepts(&record(100, Some(ACCOUNT), ActionType::Administrative, None)),
+            "an account entry of no group"
+        );
+    }
 }
