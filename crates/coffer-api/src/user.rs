@@ -1,5 +1,6 @@
 //! `/sys/v1/users` (dsm-api.md §4.4).
 
+use zeroize::Zeroizing;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -111,9 +112,9 @@ pub struct UserRequest {
     /// E-mail (invite).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
-    /// New password.
+    /// New password (wiped when the request is dropped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_password: Option<String>,
+    pub user_password: Option<Zeroizing<String>>,
     /// First name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -159,8 +160,8 @@ impl UserRequest {
 pub struct SignupRequest {
     /// E-mail, the login name.
     pub user_email: String,
-    /// Password.
-    pub user_password: String,
+    /// Password (wiped when the request is dropped).
+    pub user_password: Zeroizing<String>,
     /// First name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -185,10 +186,10 @@ impl fmt::Debug for SignupRequest {
 /// `POST /sys/v1/users/change_password` body. `Debug` redacts both passwords.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePasswordRequest {
-    /// The password now in force.
-    pub current_password: String,
-    /// The replacement.
-    pub new_password: String,
+    /// The password now in force (wiped when the request is dropped).
+    pub current_password: Zeroizing<String>,
+    /// The replacement (wiped when the request is dropped).
+    pub new_password: Zeroizing<String>,
 }
 
 impl fmt::Debug for ChangePasswordRequest {
@@ -226,8 +227,8 @@ pub struct ForgotPasswordRequest {
 pub struct ResetPasswordRequest {
     /// The token sent by e-mail.
     pub reset_token: String,
-    /// The new password.
-    pub new_password: String,
+    /// The new password (wiped when the request is dropped).
+    pub new_password: Zeroizing<String>,
 }
 
 impl fmt::Debug for ResetPasswordRequest {
@@ -394,8 +395,8 @@ mod tests {
     #[test]
     fn password_requests_do_not_debug_print_secrets() {
         let req = ChangePasswordRequest {
-            current_password: "old".into(),
-            new_password: "new".into(),
+            current_password: String::from("old").into(),
+            new_password: String::from("new").into(),
         };
         assert!(!format!("{req:?}").contains("old"));
     }

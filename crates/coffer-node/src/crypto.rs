@@ -254,8 +254,8 @@ pub fn wrap(
     })
 }
 
-/// Decrypts a wrapped key's value under the unwrapping key.
-pub fn unwrap(unwrapping: &UsableKey, request: &wire::UnwrapKeyRequest) -> ServiceResult<Vec<u8>> {
+/// Decrypts a wrapped key's value under the unwrapping key (a blob: wiped when dropped).
+pub fn unwrap(unwrapping: &UsableKey, request: &wire::UnwrapKeyRequest) -> ServiceResult<wire::Blob> {
     let inner = wire::DecryptRequest {
         key: None,
         alg: Some(request.alg),
@@ -266,7 +266,8 @@ pub fn unwrap(unwrapping: &UsableKey, request: &wire::UnwrapKeyRequest) -> Servi
         tag: request.tag.clone(),
         masked: None,
     };
-    Ok(decrypt(unwrapping, &inner)?.plain.0)
+    let mut decrypted = decrypt(unwrapping, &inner)?;
+    Ok(std::mem::take(&mut decrypted.plain))
 }
 
 fn check_alg(key: &UsableKey, alg: wire::ObjectType) -> ServiceResult<()> {

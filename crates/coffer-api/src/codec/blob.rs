@@ -17,11 +17,23 @@ use crate::WireError;
 /// Serializes as standard-alphabet base64 with `=` padding (Py's `b64decode` silently corrupts
 /// URL-safe text and refuses missing padding). Deserializes leniently: either alphabet, padding
 /// optional, ASCII whitespace ignored. `Debug` shows only the length, so key material and
-/// plaintext never reach a log through it.
+/// plaintext never reach a log through it, and the bytes are wiped when it is dropped: a blob
+/// is as likely to hold a key or a plaintext as anything else.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Blob(pub Vec<u8>);
 
+impl Drop for Blob {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl Blob {
+    /// The bytes, taken out of the blob (which is left empty).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
+
     /// Wraps bytes.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         Blob(bytes.into())
@@ -54,9 +66,9 @@ impl Blob {
         &self.0
     }
 
-    /// Unwraps the bytes.
-    pub fn into_vec(self) -> Vec<u8> {
-        self.0
+    /// Unwraps the bytes (whoever takes them is responsible for wiping them).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        self.take()
     }
 }
 
@@ -86,7 +98,7 @@ impl<const N: usize> From<[u8; N]> for Blob {
 
 impl From<Blob> for Vec<u8> {
     fn from(blob: Blob) -> Self {
-        blob.0
+        blob.into_vec()
     }
 }
 

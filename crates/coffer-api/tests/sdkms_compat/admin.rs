@@ -330,7 +330,7 @@ fn user_requests_from_rs_decode() {
         current_password: "old".into(),
         new_password: "new".into(),
     });
-    assert_eq!(ours.new_password, "new");
+    assert_eq!(ours.new_password.as_str(), "new");
     let ours: api::ResetPasswordRequest = via_json(&rs::PasswordResetRequest {
         reset_token: "t".into(),
         new_password: "n".into(),

@@ -244,7 +244,7 @@ async fn unwrap_with(
         key_ops: r.key_ops.clone(),
         group_id: r.group_id,
         custom_metadata: r.custom_metadata.clone(),
-        value: Some(wire::Blob(value)),
+        value: Some(value),
         enabled: r.enabled,
         transient: r.transient,
         rsa: r.rsa.clone(),

@@ -28,7 +28,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     ApiError::bad_request(format!("could not read the request body: {rejection}"))
                 }
             })?;
-        parse(&bytes).map(Body)
+        let parsed = parse(&bytes);
+        wipe(bytes);
+        parsed.map(Body)
+    }
+}
+
+/// Overwrites a request body once it is parsed (passwords, key values and plaintexts pass
+/// through here), when this is the only reference to its buffer. A body that arrived in one
+/// piece may still share the connection's read buffer; that copy is beyond reach.
+fn wipe(bytes: Bytes) {
+    if let Ok(mut owned) = bytes.try_into_mut() {
+        zeroize::Zeroize::zeroize(owned.as_mut());
     }
 }
 
