@@ -43,10 +43,12 @@ pub fn cluster_info(node: &Node, token_id: &str) -> ServiceResult<ClusterInfoAns
         token.ok_or_else(|| ServiceError::Forbidden("the token is unknown or expired".into()))?;
     let key = join_tokens::unseal_signing_key(node, &token)
         .map_err(|e| ServiceError::internal(anyhow::anyhow!(e)))?;
-    let mac = cluster_info_mac(&key, cluster_id, &ca_cert_pem)?;
+    let node_cert_key = node.cluster.me().cert_key.clone();
+    let mac = cluster_info_mac(&key, cluster_id, &ca_cert_pem, &node_cert_key)?;
     Ok(ClusterInfoAnswer {
         cluster_id,
         ca_cert_pem,
+        node_cert_key,
         signature: STANDARD.encode(mac),
     })
 }

@@ -30,7 +30,11 @@ pub struct ClusterInfoAnswer {
     pub cluster_id: uuid::Uuid,
     /// The cluster CA's certificate, which the joiner pins from now on.
     pub ca_cert_pem: String,
-    /// HMAC-SHA-256 under the token's signing key over `cluster_id ‖ ca_cert_pem`, base64.
+    /// The answering member's certificate key (hex SHA-256 of its SubjectPublicKeyInfo),
+    /// which the joiner pins for its join request.
+    pub node_cert_key: String,
+    /// HMAC-SHA-256 under the token's signing key over
+    /// `cluster_id ‖ ca_cert_pem ‖ node_cert_key`, base64.
     pub signature: String,
 }
 
@@ -108,9 +112,12 @@ pub fn cluster_info_mac(
     key: &[u8],
     cluster_id: uuid::Uuid,
     ca_cert_pem: &str,
+    node_cert_key: &str,
 ) -> ServiceResult<Vec<u8>> {
     let mut message = cluster_id.as_bytes().to_vec();
     message.extend_from_slice(ca_cert_pem.as_bytes());
+    // The CA's PEM ends in a fixed footer, so the key that follows cannot be shifted into it.
+    message.extend_from_slice(node_cert_key.as_bytes());
     coffer_crypto::hmac(DigestAlgorithm::Sha256, key, &message).map_err(ServiceError::internal)
 }
 
@@ -127,19 +134,24 @@ mod tests {
     #[test]
     fn the_cluster_info_mac_binds_the_cluster_id_and_the_ca() {
         let key = signing_key("0123456789abcdef").unwrap();
-        let a = cluster_info_mac(&key, uuid::Uuid::from_u128(1), "CA").unwrap();
+        let a = cluster_info_mac(&key, uuid::Uuid::from_u128(1), "CA", "k1").unwrap();
         assert_ne!(
             a,
-            cluster_info_mac(&key, uuid::Uuid::from_u128(2), "CA").unwrap()
+            cluster_info_mac(&key, uuid::Uuid::from_u128(2), "CA", "k1").unwrap()
         );
         assert_ne!(
             a,
-            cluster_info_mac(&key, uuid::Uuid::from_u128(1), "CB").unwrap()
+            cluster_info_mac(&key, uuid::Uuid::from_u128(1), "CB", "k1").unwrap()
+        );
+        assert_ne!(
+            a,
+            cluster_info_mac(&key, uuid::Uuid::from_u128(1), "CA", "k2").unwrap(),
+            "the answering member's key is bound too"
         );
         let other = signing_key("fedcba9876543210").unwrap();
         assert_ne!(
             a,
-            cluster_info_mac(&other, uuid::Uuid::from_u128(1), "CA").unwrap()
+            cluster_info_mac(&other, uuid::Uuid::from_u128(1), "CA", "k1").unwrap()
         );
     }
 }

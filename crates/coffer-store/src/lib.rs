@@ -59,7 +59,7 @@ mod writer;
 pub use audit::AuditLog;
 pub use error::{SnapshotFormatError, StoreError};
 pub use log_store::LogStore;
-pub use node_info::NodeInfo;
+pub use node_info::{NodeInfo, cert_key_from_hex};
 pub use node_local::NodeLocal;
 pub use response::CommandResponse;
 pub use schema::SCHEMA_VERSION;

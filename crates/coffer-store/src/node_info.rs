@@ -56,9 +56,7 @@ impl NodeInfo {
 
     /// The id of the key this node was admitted with, when its record pins one.
     pub fn cert_key_id(&self) -> Option<[u8; 32]> {
-        let mut key = [0; 32];
-        hex::decode_to_slice(&self.cert_key, &mut key).ok()?;
-        Some(key)
+        cert_key_from_hex(&self.cert_key)
     }
 
     /// True when `key` is the id of the key this node was admitted with.
@@ -66,6 +64,13 @@ impl NodeInfo {
         // Decoded onto the stack: this runs for every member on every cluster-port request.
         self.cert_key_id().as_ref() == Some(key)
     }
+}
+
+/// A certificate key id from its hex form (as [`NodeInfo::cert_key`] keeps it).
+pub fn cert_key_from_hex(text: &str) -> Option<[u8; 32]> {
+    let mut key = [0; 32];
+    hex::decode_to_slice(text, &mut key).ok()?;
+    Some(key)
 }
 
 impl fmt::Display for NodeInfo {

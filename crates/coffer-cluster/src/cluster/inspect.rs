@@ -65,6 +65,20 @@ impl Cluster {
             .map(|(id, _)| *id)
     }
 
+    /// While this node has no membership yet (it is joining), the certificate key id of the
+    /// node that admitted it: the one peer it may call, and only by that key.
+    pub fn admitting_key(&self) -> Option<[u8; 32]> {
+        let metrics = self.raft.metrics();
+        if metrics.borrow().membership_config.membership().nodes().next().is_some() {
+            return None;
+        }
+        self.shared
+            .admitted_by
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map(|(_, key)| key)
+    }
+
     /// Records that node `node_id`, whose certificate key has the id `key`, admitted this
     /// node: a joining node takes the leader's first Raft messages from it alone, and learns
     /// the other members from the membership those messages carry.

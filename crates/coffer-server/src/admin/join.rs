@@ -102,6 +102,7 @@ async fn join_steps(
     let path = format!("/join/cluster-info?token_id={token_id}");
     let answer: ClusterInfoAnswer = fetch(
         &unverified,
+        None,
         peer,
         PeerRequest {
             method: PeerMethod::Get,
@@ -113,7 +114,12 @@ async fn join_steps(
     )
     .await?;
     let key = join_tokens::signing_key(secret)?;
-    let expected = cluster_info_mac(&key, answer.cluster_id, &answer.ca_cert_pem)?;
+    let expected = cluster_info_mac(
+        &key,
+        answer.cluster_id,
+        &answer.ca_cert_pem,
+        &answer.node_cert_key,
+    )?;
     let presented = STANDARD.decode(&answer.signature).unwrap_or_default();
     if !coffer_crypto::constant_time_eq(&expected, &presented) {
         return Err(AdminError::new(
@@ -124,7 +130,10 @@ async fn join_steps(
         ));
     }
 
-    // 2. Ask to join, with a CSR and a transport key for the master key.
+    // 2. Ask to join, with a CSR and a transport key for the master key — of the member that
+    //    proved it knows the token, by its certificate key, not merely of the cluster's CA.
+    let member_key = coffer_store::cert_key_from_hex(&answer.node_cert_key)
+        .ok_or_else(|| AdminError::new(format!("{peer} named no certificate key"), None))?;
     let pinned = HttpsTransport::new(
         &*crate::net::tls::cluster_client_config(&answer.ca_cert_pem, None).map_err(internal)?,
     );
@@ -143,6 +152,7 @@ async fn join_steps(
     };
     let grant: JoinGrant = fetch(
         &pinned,
+        Some(member_key),
         peer,
         PeerRequest {
             method: PeerMethod::Post,
@@ -266,12 +276,13 @@ fn peer_failure(what: &str, error: coffer_node::peers::PeerCallError) -> AdminEr
 /// becomes the error.
 async fn fetch<T: serde::de::DeserializeOwned>(
     client: &HttpsTransport,
+    pin: Option<[u8; 32]>,
     peer: SocketAddr,
     request: PeerRequest<'_>,
     what: &str,
 ) -> Result<T, AdminError> {
     let reply = client
-        .send(&peer.to_string(), &peer.ip().to_string(), request)
+        .send_to(&peer.to_string(), &peer.ip().to_string(), pin, request)
         .await
         .map_err(|e| {
             AdminError::new(

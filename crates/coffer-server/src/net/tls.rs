@@ -149,12 +149,15 @@ impl coffer_node::peers::PeerLink for HttpsPeerLink {
                 body,
                 timeout,
             };
+            // A member by the key its record pins; a joining node, which knows no member yet,
+            // reaches only the node that admitted it, by the key that node's grant named.
             let pin = self
                 .cluster
                 .members()
                 .into_iter()
                 .find(|(_, info, _)| info.cluster_addr == cluster_addr)
-                .and_then(|(_, info, _)| info.cert_key_id());
+                .and_then(|(_, info, _)| info.cert_key_id())
+                .or_else(|| self.cluster.admitting_key());
             let reply = self
                 .transport
                 .send_to(cluster_addr, &server_name, pin, request)
