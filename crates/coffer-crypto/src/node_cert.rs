@@ -16,7 +16,7 @@ use rcgen::{
 
 use crate::error::{CryptoError, Result};
 use crate::secret::Secret;
-use crate::tls::{CaBundle, SERVER_CERT_VALIDITY_DAYS, validity_params};
+use crate::tls::{CaBundle, NODE_CERT_VALIDITY_DAYS, validity_params};
 
 /// A certificate signing request and the private key it was made for.
 #[derive(Clone, Debug)]
@@ -76,7 +76,7 @@ pub fn sign_node_csr(ca: &CaBundle, csr_pem: &str, name: &str, ip: IpAddr) -> Re
         .ok_or_else(|| CryptoError::invalid_key("the CA key is not a PKCS#8 PEM private key"))?;
     let issuer = Issuer::from_ca_cert_pem(&ca.cert_pem, ca_key)
         .map_err(|_| CryptoError::invalid_key("the CA certificate does not parse"))?;
-    let params = node_params(name, ip, validity_params(SERVER_CERT_VALIDITY_DAYS)?)?;
+    let params = node_params(name, ip, validity_params(NODE_CERT_VALIDITY_DAYS)?)?;
     let signing = CertificateSigningRequestParams {
         params,
         public_key: request.public_key,
@@ -125,6 +125,23 @@ mod tests {
         let chain = sign_node_csr(&ca, &csr.csr_pem, "node2", ip).unwrap();
         assert!(chain.ends_with(&ca.cert_pem));
         assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2);
+    }
+
+    #[test]
+    fn a_node_certificate_lives_as_long_as_the_ca() {
+        let ca = bootstrap_ca("test cluster").unwrap();
+        let ip: IpAddr = "127.0.0.2".parse().unwrap();
+        let csr = node_csr("node2", ip).unwrap();
+        let chain = sign_node_csr(&ca, &csr.csr_pem, "node2", ip).unwrap();
+        let blocks = pem::parse_many(&chain).unwrap();
+        let leaf = crate::certificate_summary(blocks[0].contents()).unwrap();
+        let root = crate::certificate_summary(blocks[1].contents()).unwrap();
+        let day = 86_400;
+        assert!(
+            leaf.not_after >= root.not_after - day,
+            "the node certificate ends {} days before the CA",
+            (root.not_after - leaf.not_after) / day
+        );
     }
 
     #[test]

@@ -22,6 +22,10 @@ use crate::secret::Secret;
 pub const CA_VALIDITY_DAYS: i64 = 3650;
 /// Lifetime of a server certificate.
 pub const SERVER_CERT_VALIDITY_DAYS: i64 = 365;
+/// Lifetime of a node certificate: as long as the cluster CA. Members are admitted by the key
+/// their membership record pins, and removing a node is what revokes it, so an expiry would
+/// add no protection — only an outage, a year after creation, on a cluster nobody renewed.
+pub const NODE_CERT_VALIDITY_DAYS: i64 = CA_VALIDITY_DAYS;
 
 /// A self-signed CA certificate and its private key.
 #[derive(Clone, Debug)]
