@@ -88,17 +88,21 @@ impl Node {
     /// generation.
     pub fn start_session(&self, caller: &Caller) -> ServiceResult<(String, SessionClaims)> {
         const GONE: ServiceError = ServiceError::Unauthenticated("invalid credentials");
-        let state = self.cluster.state();
-        let state = state.read();
-        let (principal, generation) = match caller.principal {
-            Principal::App(app) => (
-                SessionPrincipal::App(app),
-                state.app(app).ok_or(GONE)?.credential_generation,
-            ),
-            Principal::User(user) => (
-                SessionPrincipal::User(user),
-                state.user(user).ok_or(GONE)?.credential_generation,
-            ),
+        // The guard must be gone before the token is issued: issuing reads the state again,
+        // and a second read lock while a writer waits would deadlock.
+        let (principal, generation) = {
+            let state = self.cluster.state();
+            let state = state.read();
+            match caller.principal {
+                Principal::App(app) => (
+                    SessionPrincipal::App(app),
+                    state.app(app).ok_or(GONE)?.credential_generation,
+                ),
+                Principal::User(user) => (
+                    SessionPrincipal::User(user),
+                    state.user(user).ok_or(GONE)?.credential_generation,
+                ),
+            }
         };
         let claims = SessionClaims {
             id: coffer_core::SessionId::new(uuid::Uuid::new_v4()),
