@@ -1,8 +1,8 @@
 //! `/sys/v1/users` (dsm-api.md §4.4).
 
-use zeroize::Zeroizing;
 use std::collections::BTreeMap;
 use std::fmt;
+use zeroize::Zeroizing;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

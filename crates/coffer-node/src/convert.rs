@@ -207,9 +207,9 @@ fn mgf_hash(
     let Some(wire::MgfPolicy::Mgf1 { hash: Some(hash) }) = mgf else {
         return Ok(None);
     };
-    policy_hash(hash)
-        .map(Some)
-        .ok_or_else(|| ServiceError::invalid(format!("{field}: MGF1 with {hash:?} is not supported")))
+    policy_hash(hash).map(Some).ok_or_else(|| {
+        ServiceError::invalid(format!("{field}: MGF1 with {hash:?} is not supported"))
+    })
 }
 
 /// The policy form of a digest, for the four MGF1 can use.

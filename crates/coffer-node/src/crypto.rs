@@ -255,7 +255,10 @@ pub fn wrap(
 }
 
 /// Decrypts a wrapped key's value under the unwrapping key (a blob: wiped when dropped).
-pub fn unwrap(unwrapping: &UsableKey, request: &wire::UnwrapKeyRequest) -> ServiceResult<wire::Blob> {
+pub fn unwrap(
+    unwrapping: &UsableKey,
+    request: &wire::UnwrapKeyRequest,
+) -> ServiceResult<wire::Blob> {
     let inner = wire::DecryptRequest {
         key: None,
         alg: Some(request.alg),

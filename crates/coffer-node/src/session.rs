@@ -150,9 +150,7 @@ impl SessionActivity {
             seen.remove(&claims.id);
             return false;
         }
-        let known = local
-            .map_or(claims.issued_at.0, |s| s.known)
-            .max(elsewhere);
+        let known = local.map_or(claims.issued_at.0, |s| s.known).max(elsewhere);
         seen.insert(
             claims.id,
             Seen {
@@ -284,7 +282,11 @@ mod tests {
         );
         assert!(second.touch(&claims, moved, Some(last_use)));
         assert!(
-            !second.touch(&claims, UnixTime(moved.0 + IDLE_TIMEOUT_SECS + 1), Some(last_use)),
+            !second.touch(
+                &claims,
+                UnixTime(moved.0 + IDLE_TIMEOUT_SECS + 1),
+                Some(last_use)
+            ),
             "and it still ends when idle"
         );
     }
@@ -294,6 +296,9 @@ mod tests {
         let activity = SessionActivity::default();
         let claims = claims();
         assert!(activity.touch(&claims, UnixTime(1000 + REPORT_EVERY_SECS - 1), None));
-        assert!(activity.take_reports().is_empty(), "the token carries its issue time");
+        assert!(
+            activity.take_reports().is_empty(),
+            "the token carries its issue time"
+        );
     }
 }

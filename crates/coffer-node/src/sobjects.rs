@@ -214,8 +214,13 @@ pub async fn update(
         key.group = GroupId::new(group);
     }
     if let Some(options) = &request.rsa {
-        if options.key_size.is_some_and(|size| Some(size) != key.key_size) {
-            return Err(ServiceError::invalid("rsa.key_size: a key's size cannot change"));
+        if options
+            .key_size
+            .is_some_and(|size| Some(size) != key.key_size)
+        {
+            return Err(ServiceError::invalid(
+                "rsa.key_size: a key's size cannot change",
+            ));
         }
         key.rsa_policy = rsa_policy_of(key.obj_type, Some(options))?;
     }

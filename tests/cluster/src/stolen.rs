@@ -46,9 +46,6 @@ impl ClientIdentity {
             .args([
                 "--silent",
                 "--show-error",
-                // A refusal comes before the body is read; over HTTP/2 the server then resets
-                // the stream, which curl reports as a framing error instead of the status.
-                "--http1.1",
                 "--output",
                 "/dev/null",
                 "--write-out",

@@ -1246,12 +1246,26 @@ fn rsa_policies_are_kept_shown_and_enforced() -> anyhow::Result<()> {
         Some(&data),
         Some(SignatureMode::rsa_pss(DigestAlgorithm::Sha256)),
     )?;
-    let refused = sign(&app, key_id, DigestAlgorithm::Sha256, None, Some(&data), None);
-    let message = format!("{:#}", refused.err().context("PKCS#1 v1.5 signing was allowed")?);
+    let refused = sign(
+        &app,
+        key_id,
+        DigestAlgorithm::Sha256,
+        None,
+        Some(&data),
+        None,
+    );
+    let message = format!(
+        "{:#}",
+        refused.err().context("PKCS#1 v1.5 signing was allowed")?
+    );
     ensure!(message.contains("signature_policy"), "{message}");
 
     eprintln!("--- a key created without options allows every padding, and says so");
-    let open = app.create_sobject(&keys::generate(&unique_name("rsa-open"), ObjectType::Rsa, 2048))?;
+    let open = app.create_sobject(&keys::generate(
+        &unique_name("rsa-open"),
+        ObjectType::Rsa,
+        2048,
+    ))?;
     let rsa = open.rsa.context("rsa options")?;
     ensure!(
         rsa.encryption_policy == vec![RsaEncryptionPolicy { padding: None }]

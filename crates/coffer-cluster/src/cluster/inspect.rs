@@ -69,7 +69,14 @@ impl Cluster {
     /// node that admitted it: the one peer it may call, and only by that key.
     pub fn admitting_key(&self) -> Option<[u8; 32]> {
         let metrics = self.raft.metrics();
-        if metrics.borrow().membership_config.membership().nodes().next().is_some() {
+        if metrics
+            .borrow()
+            .membership_config
+            .membership()
+            .nodes()
+            .next()
+            .is_some()
+        {
             return None;
         }
         self.shared

@@ -760,5 +760,9 @@ fn session_reports_keep_the_latest_use_and_are_pruned_when_the_session_is_idle()
         seen: vec![(other, UnixTime(900), UnixTime(1500))],
         at: UnixTime(900),
     });
-    assert_eq!(state.session_last_seen(session), None, "idle since 200: pruned");
+    assert_eq!(
+        state.session_last_seen(session),
+        None,
+        "idle since 200: pruned"
+    );
 }

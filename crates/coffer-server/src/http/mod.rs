@@ -12,6 +12,7 @@ mod apps;
 #[cfg(test)]
 mod authorization_matrix;
 mod crypto;
+pub(crate) mod early_answer;
 mod groups;
 mod logs;
 mod routes;
@@ -43,7 +44,8 @@ pub(crate) fn routes() -> routes::Routes {
         .merge(logs::routes())
 }
 
-/// The API's router: [`routes`] under the authentication middleware and the body limit.
+/// The API's router: [`routes`] under the authentication middleware and the body limit, with
+/// unread bodies drained after early answers (`early_answer`).
 pub(crate) fn router(node: Arc<Node>) -> Router {
     routes()
         .into_router()
@@ -53,6 +55,7 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
             auth::authenticate,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(early_answer::drain_unread_body))
         .with_state(node)
 }
 

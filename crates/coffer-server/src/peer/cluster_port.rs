@@ -150,6 +150,9 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .route("/join/request", post(join::request))
         .with_state(node)
         .layer(axum::middleware::from_fn(pass_on_key))
+        .layer(axum::middleware::from_fn(
+            crate::http::early_answer::drain_unread_body,
+        ))
 }
 
 /// Hands the presented certificate's key to the routes, as `coffer_peer::raft_router` expects.

@@ -54,7 +54,10 @@ fn administrators_and_auditors_read_their_account_and_sysadmins_the_rest() {
         account: Some(ACCOUNT),
         system: false,
     };
-    assert_eq!(scope(state, &user_caller(admin)).ok(), Some(account_only.clone()));
+    assert_eq!(
+        scope(state, &user_caller(admin)).ok(),
+        Some(account_only.clone())
+    );
     assert_eq!(scope(state, &user_caller(auditor)).ok(), Some(account_only));
     assert_eq!(
         scope(state, &sysadmin_caller(stranger)).ok(),
@@ -113,8 +116,11 @@ fn entries_are_filtered_by_scope_time_and_fields() {
     );
     let elsewhere = record(150, Some(OTHER), ActionType::Auth, alice);
     let failed = record(160, None, ActionType::Auth, None);
-    let accepts =
-        |query: &str, r: &AuditRecord| search(mine.clone(), query).expect("valid search").accepts(r);
+    let accepts = |query: &str, r: &AuditRecord| {
+        search(mine.clone(), query)
+            .expect("valid search")
+            .accepts(r)
+    };
     assert!(accepts("", &login) && accepts("", &crypto));
     assert!(!accepts("", &elsewhere) && !accepts("", &failed));
     let everything = Scope {
@@ -236,7 +242,11 @@ fn group_administrators_and_auditors_read_the_entries_of_their_groups() {
     let mut world = World::new();
     let ours = world.group(30, ACCOUNT);
     let theirs = world.group(31, ACCOUNT);
-    let lead = world.user(11, &[AccountRole::Member], &[(ours, GroupRole::Administrator)]);
+    let lead = world.user(
+        11,
+        &[AccountRole::Member],
+        &[(ours, GroupRole::Administrator)],
+    );
     let watcher = world.user(12, &[AccountRole::Member], &[(ours, GroupRole::Auditor)]);
     let state = &world.state;
     let in_group = |group: coffer_core::GroupId| AuditRecord {
@@ -249,7 +259,12 @@ fn group_administrators_and_auditors_read_the_entries_of_their_groups() {
         assert!(search.accepts(&in_group(ours)));
         assert!(!search.accepts(&in_group(theirs)), "another group's entry");
         assert!(
-            !search.accepts(&record(100, Some(ACCOUNT), ActionType::Administrative, None)),
+            !search.accepts(&record(
+                100,
+                Some(ACCOUNT),
+                ActionType::Administrative,
+                None
+            )),
             "an account entry of no group"
         );
     }
