@@ -3,7 +3,7 @@
 //! drops an unread body, hyper resets the stream (`RST_STREAM`, as RFC 9113 §8.1 allows), and
 //! common clients (curl, nghttp2) report that as a failed request instead of showing the
 //! answer. So the body is kept here, and what the handler left unread is drained in the
-//! background after the answer is sent: at most [`super::BODY_LIMIT`] bytes within
+//! background after the answer is sent: at most [`DRAIN_AT_MOST`] bytes within
 //! [`DRAIN_WITHIN`], discarded as it arrives, so an unauthenticated sender costs no memory and
 //! bounded time.
 
@@ -19,6 +19,9 @@ use std::time::Duration;
 
 /// How long an unread body is drained at most.
 const DRAIN_WITHIN: Duration = Duration::from_secs(10);
+/// How much of an unread body is drained at most: the API's body limit (a larger body is
+/// refused anyway, and its stream may be reset).
+const DRAIN_AT_MOST: usize = 1024 * 1024;
 
 /// Runs the request; drains whatever of its body the handler did not read.
 pub(crate) async fn drain_unread_body(request: Request, next: Next) -> Response {
@@ -91,7 +94,7 @@ async fn drain(mut body: Body) {
     let _ = tokio::time::timeout(DRAIN_WITHIN, async {
         while let Some(Ok(frame)) = body.frame().await {
             read += frame.data_ref().map_or(0, Bytes::len);
-            if read > super::BODY_LIMIT {
+            if read > DRAIN_AT_MOST {
                 return;
             }
         }
