@@ -40,7 +40,18 @@ pub enum TakesEffect {
 
 /// Which code acts on which `config.yaml` keys. A key with no entry is stored and shown by
 /// `config show`, and nothing in this version acts on it; `deploy` says so.
-pub const CONSUMERS: &[Consumer] = &[];
+pub const CONSUMERS: &[Consumer] = &[
+    Consumer {
+        key: "sdkms.proxyHeaderConfig",
+        name: "the API listener's PROXY protocol step",
+        takes_effect: TakesEffect::Live,
+    },
+    Consumer {
+        key: "global.proxyHeaderConfig",
+        name: "the API listener's PROXY protocol step",
+        takes_effect: TakesEffect::Live,
+    },
+];
 
 /// The consumer that acts on the key at `path`, if any.
 pub fn consumer_of(path: &str) -> Option<&'static Consumer> {

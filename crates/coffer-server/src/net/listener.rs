@@ -1,4 +1,5 @@
-//! The API listener: TCP accept → TLS handshake (certificate chosen by SNI) → connection log →
+//! The API listener: TCP accept → PROXY header per `proxyHeaderConfig` (`proxy_header.rs`) →
+//! connection log (with the client's address) → TLS handshake (certificate chosen by SNI) →
 //! axum.
 //!
 //! The client's hello is read first; its server name picks the service and certificate (the
@@ -21,6 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::server::TlsStream;
+
+use super::proxy_header::{self, Arrival};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +62,23 @@ pub(crate) trait ChooseConfig: Send + Sync + 'static {
     fn choose(&self, server_name: Option<&str>) -> (Arc<ServerConfig>, Service);
 }
 
+/// Says, for each new connection, whether its peer may, must or must not send a PROXY header.
+/// Read for every connection, so a deployed change applies to the next one.
+pub(crate) trait ProxyPolicy: Send + Sync + 'static {
+    /// The rule for a connection from `peer`.
+    fn rule_for(&self, peer: std::net::IpAddr) -> coffer_config::HeaderRule;
+}
+
+impl ProxyPolicy for coffer_node::settings::LiveSettings {
+    fn rule_for(&self, peer: std::net::IpAddr) -> coffer_config::HeaderRule {
+        match &self.current().config {
+            Some(config) => config.proxy_header.rule_for(peer),
+            // No configuration deployed (the evaluation node): `disabled`.
+            None => coffer_config::ProxyHeaderConfig::Disabled.rule_for(peer),
+        }
+    }
+}
+
 /// A TCP listener that hands axum only connections that completed a TLS handshake.
 pub(crate) struct TlsListener {
     local: SocketAddr,
@@ -66,11 +86,16 @@ pub(crate) struct TlsListener {
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp`, choosing certificates with `chooser`.
-    pub(crate) fn start(tcp: TcpListener, chooser: Arc<dyn ChooseConfig>) -> io::Result<Self> {
+    /// Starts accepting on `tcp`, taking PROXY headers as `proxy` says and choosing
+    /// certificates with `chooser`.
+    pub(crate) fn start(
+        tcp: TcpListener,
+        chooser: Arc<dyn ChooseConfig>,
+        proxy: Arc<dyn ProxyPolicy>,
+    ) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(1024);
-        tokio::spawn(accept_loop(tcp, chooser, tx));
+        tokio::spawn(accept_loop(tcp, chooser, proxy, tx));
         Ok(Self { local, ready })
     }
 }
@@ -78,6 +103,7 @@ impl TlsListener {
 async fn accept_loop(
     tcp: TcpListener,
     chooser: Arc<dyn ChooseConfig>,
+    proxy: Arc<dyn ProxyPolicy>,
     ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>,
 ) {
     loop {
@@ -87,7 +113,7 @@ async fn accept_loop(
             accepted = tcp.accept() => accepted,
             () = ready.closed() => return,
         };
-        let (stream, peer) = match accepted {
+        let (mut stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -97,10 +123,25 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
         let chooser = chooser.clone();
+        let rule = proxy.rule_for(peer.ip());
         let ready = ready.clone();
         tokio::spawn(async move {
+            let peer = match proxy_header::arrive(&mut stream, rule).await {
+                Ok(Arrival::Direct) => {
+                    tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
+                    peer
+                }
+                Ok(Arrival::Proxied(client)) => {
+                    let client = client.unwrap_or(peer);
+                    tracing::info!(log = "connection", client_ip = %client.ip(), client_port = client.port(), proxy_ip = %peer.ip(), "connection accepted");
+                    client
+                }
+                Err(refusal) => {
+                    tracing::warn!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), %refusal, "connection refused");
+                    return;
+                }
+            };
             let handshake = async {
                 let start =
                     LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;

@@ -2,5 +2,6 @@
 //! serves installed certificates) and the TLS configurations of both ports.
 
 pub(crate) mod listener;
+pub(crate) mod proxy_header;
 pub(crate) mod service_tls;
 pub(crate) mod tls;

@@ -302,7 +302,7 @@ pub(crate) fn start_api(
     let service_tls = Arc::new(service_tls::ServiceTls::new(bootstrap));
     let settings = node.settings.subscribe();
     service_tls.install(node, settings.borrow().certificates.as_ref());
-    let listener = TlsListener::start(tcp, service_tls.clone())?;
+    let listener = TlsListener::start(tcp, service_tls.clone(), Arc::new(node.settings.clone()))?;
     Ok(vec![
         tokio::spawn(serve_api(
             listener,
