@@ -51,6 +51,16 @@ pub const CONSUMERS: &[Consumer] = &[
         name: "the API listener's PROXY protocol step",
         takes_effect: TakesEffect::Live,
     },
+    Consumer {
+        key: "sdkms.useLogFilter",
+        name: "the log filter",
+        takes_effect: TakesEffect::Live,
+    },
+    Consumer {
+        key: "global.useLogFilter",
+        name: "the log filter",
+        takes_effect: TakesEffect::Live,
+    },
 ];
 
 /// The consumer that acts on the key at `path`, if any.

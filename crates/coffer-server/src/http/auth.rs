@@ -12,6 +12,8 @@
 
 use super::error::ApiError;
 use crate::net::listener::ClientAddr;
+use crate::net::log_filter::LogFilter;
+use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -53,12 +55,56 @@ static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) async fn authenticate(
     State(node): State<Arc<Node>>,
     ConnectInfo(client): ConnectInfo<ClientAddr>,
+    Extension(log_filter): Extension<Arc<LogFilter>>,
     request: Request,
     next: Next,
 ) -> Response {
     let request_id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("request", request_id);
-    handle(node, client, request, next).instrument(span).await
+    let health_check = LogFilter::is_health_check(request.method(), request.uri().path());
+    log_filter.saw(client.0.ip(), health_check);
+    let quiet = health_check && log_filter.on();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let logged = async {
+        let started = Instant::now();
+        if !quiet {
+            log_request(client.0, &method, &path);
+        }
+        let response = handle(node, client, request, next).await;
+        let status = response.status();
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        if !quiet {
+            log_response(client.0, &method, &path, status, elapsed_us);
+        } else if !status.is_success() {
+            // A failed health check is written in full, request and response.
+            log_request(client.0, &method, &path);
+            log_response(client.0, &method, &path, status, elapsed_us);
+        }
+        response
+    };
+    logged.instrument(span).await
+}
+
+fn log_request(client: std::net::SocketAddr, method: &Method, path: &str) {
+    tracing::info!(log = "request", client_ip = %client.ip(), %method, path, "request");
+}
+
+fn log_response(
+    client: std::net::SocketAddr,
+    method: &Method,
+    path: &str,
+    status: axum::http::StatusCode,
+    elapsed_us: u64,
+) {
+    tracing::info!(
+        log = "response",
+        client_ip = %client.ip(),
+        %method,
+        path,
+        status = status.as_u16(),
+        duration_us = elapsed_us,
+        "response"
+    );
 }
 
 async fn handle(
@@ -70,7 +116,6 @@ async fn handle(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    tracing::info!(log = "request", client_ip = %client.ip(), %method, path, "request");
     if service == crate::net::listener::Service::Ui {
         let response = super::ui::serve(&path);
         let _ = finish(&method, &path, None, client, started, &response);
@@ -149,15 +194,6 @@ fn finish(
             "request failed on a server fault"
         );
     }
-    tracing::info!(
-        log = "response",
-        client_ip = %client.ip(),
-        %method,
-        path,
-        status = status.as_u16(),
-        duration_us = elapsed.as_micros() as u64,
-        "response"
-    );
     let note = response.extensions().get::<AuditNote>().cloned();
     let failed_auth = status == axum::http::StatusCode::UNAUTHORIZED;
     let mutating = !matches!(*method, Method::GET | Method::HEAD);

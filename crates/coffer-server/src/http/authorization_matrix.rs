@@ -78,7 +78,12 @@ impl World {
         let dev = coffer_node::dev::ensure_principals(&node)
             .await
             .expect("principals");
-        let router = super::router(node.clone());
+        let router = super::router(
+            node.clone(),
+            Arc::new(crate::net::log_filter::LogFilter::new(
+                node.settings.clone(),
+            )),
+        );
         let account_a = dev.account_id.uuid();
         let group_a = dev.group_id.uuid();
         let mut world = Self {

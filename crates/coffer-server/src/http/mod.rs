@@ -22,6 +22,7 @@ mod sys;
 mod ui;
 mod users;
 
+use crate::net::log_filter::LogFilter;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use coffer_node::Node;
@@ -46,7 +47,7 @@ pub(crate) fn routes() -> routes::Routes {
 
 /// The API's router: [`routes`] under the authentication middleware and the body limit, with
 /// unread bodies drained after early answers (`early_answer`).
-pub(crate) fn router(node: Arc<Node>) -> Router {
+pub(crate) fn router(node: Arc<Node>, log_filter: Arc<LogFilter>) -> Router {
     routes()
         .into_router()
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
@@ -56,6 +57,7 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(early_answer::drain_unread_body))
+        .layer(axum::Extension(log_filter))
         .with_state(node)
 }
 

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use super::log_filter::LogFilter;
 use super::proxy_header::{self, Arrival};
 
 /// How long a client may take to finish the TLS handshake.
@@ -92,10 +93,11 @@ impl TlsListener {
         tcp: TcpListener,
         chooser: Arc<dyn ChooseConfig>,
         proxy: Arc<dyn ProxyPolicy>,
+        log_filter: Arc<LogFilter>,
     ) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(1024);
-        tokio::spawn(accept_loop(tcp, chooser, proxy, tx));
+        tokio::spawn(accept_loop(tcp, chooser, proxy, log_filter, tx));
         Ok(Self { local, ready })
     }
 }
@@ -104,6 +106,7 @@ async fn accept_loop(
     tcp: TcpListener,
     chooser: Arc<dyn ChooseConfig>,
     proxy: Arc<dyn ProxyPolicy>,
+    log_filter: Arc<LogFilter>,
     ready: mpsc::Sender<(TlsStream<TcpStream>, ClientAddr)>,
 ) {
     loop {
@@ -126,15 +129,20 @@ async fn accept_loop(
         let chooser = chooser.clone();
         let rule = proxy.rule_for(peer.ip());
         let ready = ready.clone();
+        let log_filter = log_filter.clone();
         tokio::spawn(async move {
             let peer = match proxy_header::arrive(&mut stream, rule).await {
                 Ok(Arrival::Direct) => {
-                    tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
+                    if log_filter.logs_connection(peer.ip()) {
+                        tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
+                    }
                     peer
                 }
                 Ok(Arrival::Proxied(client)) => {
                     let client = client.unwrap_or(peer);
-                    tracing::info!(log = "connection", client_ip = %client.ip(), client_port = client.port(), proxy_ip = %peer.ip(), "connection accepted");
+                    if log_filter.logs_connection(client.ip()) {
+                        tracing::info!(log = "connection", client_ip = %client.ip(), client_port = client.port(), proxy_ip = %peer.ip(), "connection accepted");
+                    }
                     client
                 }
                 Err(refusal) => {

@@ -2,6 +2,7 @@
 //! serves installed certificates) and the TLS configurations of both ports.
 
 pub(crate) mod listener;
+pub(crate) mod log_filter;
 pub(crate) mod proxy_header;
 pub(crate) mod service_tls;
 pub(crate) mod tls;

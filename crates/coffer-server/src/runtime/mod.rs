@@ -302,11 +302,19 @@ pub(crate) fn start_api(
     let service_tls = Arc::new(service_tls::ServiceTls::new(bootstrap));
     let settings = node.settings.subscribe();
     service_tls.install(node, settings.borrow().certificates.as_ref());
-    let listener = TlsListener::start(tcp, service_tls.clone(), Arc::new(node.settings.clone()))?;
+    let log_filter = Arc::new(crate::net::log_filter::LogFilter::new(
+        node.settings.clone(),
+    ));
+    let listener = TlsListener::start(
+        tcp,
+        service_tls.clone(),
+        Arc::new(node.settings.clone()),
+        log_filter.clone(),
+    )?;
     Ok(vec![
         tokio::spawn(serve_api(
             listener,
-            http::router(node.clone()),
+            http::router(node.clone(), log_filter),
             stopped.clone(),
         )),
         tokio::spawn(follow_certificates(
