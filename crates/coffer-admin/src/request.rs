@@ -128,6 +128,8 @@ pub enum AdminRequest {
         /// New maximum number of records per node.
         max_records: Option<u64>,
     },
+    /// `sdkms-cluster metrics`: this node's metrics in the Prometheus text format.
+    Metrics,
     /// `sdkms-cluster signup enable|disable`: whether anyone may register a user.
     Signup {
         /// True to let anyone register.
@@ -164,6 +166,7 @@ impl AdminRequest {
             Self::SysadminCreate { .. } => "sysadmin create",
             Self::RotateMasterKey => "rotate --cmk",
             Self::AuditRetention { .. } => "audit-retention",
+            Self::Metrics => "metrics",
             Self::Signup { open: true } => "signup enable",
             Self::Signup { open: false } => "signup disable",
             Self::GetCsrs { .. } => "get_csrs",

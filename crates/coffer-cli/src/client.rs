@@ -199,7 +199,9 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         | AdminRequest::Deploy { .. } => LONG_ANSWER_TIMEOUT,
         AdminRequest::ConfigShow => SHORT_ANSWER_TIMEOUT,
         AdminRequest::RotateMasterKey => ROTATION_ANSWER_TIMEOUT,
-        AdminRequest::Signup { .. } | AdminRequest::AuditRetention { .. } => SHORT_ANSWER_TIMEOUT,
+        AdminRequest::Signup { .. }
+        | AdminRequest::AuditRetention { .. }
+        | AdminRequest::Metrics => SHORT_ANSWER_TIMEOUT,
         AdminRequest::ConfigWatch { timeout_secs, .. } => {
             Duration::from_secs(*timeout_secs) + SHORT_ANSWER_TIMEOUT
         }

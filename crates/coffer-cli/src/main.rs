@@ -16,6 +16,7 @@
 //! sdkms-cluster rotate --cmk
 //! sdkms-cluster signup enable|disable
 //! sdkms-cluster audit-retention [--max-age-days N] [--max-records N]
+//! sdkms-cluster metrics
 //! sdkms-cluster reset --delete-data [--reset-iptables]
 //! ```
 //!
@@ -53,8 +54,8 @@ mod cmd;
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{
-    audit_retention, check_network, create, deploy, join, label, remove, repair, reset, rotate,
-    signup, status, sysadmin, token,
+    audit_retention, check_network, create, deploy, join, label, metrics, remove, repair, reset,
+    rotate, signup, status, sysadmin, token,
 };
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
@@ -101,6 +102,7 @@ enum Command {
     Rotate(rotate::RotateArgs),
     Signup(signup::SignupArgs),
     AuditRetention(audit_retention::AuditRetentionArgs),
+    Metrics(metrics::MetricsArgs),
     Reset(reset::ResetArgs),
     Deploy(deploy::DeployArgs),
     Config(deploy::ConfigArgs),
@@ -122,6 +124,7 @@ impl Command {
             Self::Rotate(args) => args.run(data_dir),
             Self::Signup(args) => args.run(data_dir),
             Self::AuditRetention(args) => args.run(data_dir),
+            Self::Metrics(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
             Self::Deploy(args) => args.run(data_dir),
             Self::Config(args) => args.run(data_dir),

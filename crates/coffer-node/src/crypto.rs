@@ -51,6 +51,13 @@ pub fn usable(
         record
     };
     let handle = handle(node, &record)?;
+    // Counted once the key is found, permitted and parsed: the operation is about to run.
+    metrics::counter!(
+        "coffer_crypto_operations_total",
+        "operation" => format!("{op:?}"),
+        "key_type" => format!("{:?}", record.obj_type)
+    )
+    .increment(1);
     Ok(UsableKey { record, handle })
 }
 

@@ -12,6 +12,7 @@ mod logging;
 mod net;
 mod peer;
 mod runtime;
+mod telemetry;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServerArgs) -> anyhow::Result<()> {
+    telemetry::install();
     if !args.dev {
         let platform_secret = args
             .platform_secret

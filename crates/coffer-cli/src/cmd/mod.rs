@@ -6,6 +6,7 @@ pub(crate) mod create;
 pub(crate) mod deploy;
 pub(crate) mod join;
 pub(crate) mod label;
+pub(crate) mod metrics;
 pub(crate) mod remove;
 pub(crate) mod repair;
 pub(crate) mod reset;

@@ -294,6 +294,13 @@ impl AuditSink {
         }
     }
 
+    /// Records handed over and not yet written (or failed).
+    pub fn queue_depth(&self) -> u64 {
+        self.handed
+            .load(Ordering::SeqCst)
+            .saturating_sub(*self.done.borrow())
+    }
+
     /// Waits (up to `limit`) until every record handed over before this call was written, so a
     /// reader of the audit log sees the actions that already got their responses.
     pub async fn flushed(&self, limit: Duration) {

@@ -59,6 +59,10 @@ impl Daemon {
                 self.with_node(|n| membership::audit_retention(n, max_age_days, max_records))
                     .await,
             ),
+            AdminRequest::Metrics => reply(
+                self.with_node(|n| async move { Ok(crate::telemetry::render(&n)) })
+                    .await,
+            ),
             AdminRequest::Signup { open } => {
                 reply(self.with_node(|n| membership::set_signup(n, open)).await)
             }

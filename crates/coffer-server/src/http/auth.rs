@@ -65,6 +65,10 @@ pub(crate) async fn authenticate(
     log_filter.saw(client.0.ip(), health_check);
     let quiet = health_check && log_filter.on();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let logged = async {
         let started = Instant::now();
         if !quiet {
@@ -72,7 +76,14 @@ pub(crate) async fn authenticate(
         }
         let response = handle(node, client, request, next).await;
         let status = response.status();
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let elapsed = started.elapsed();
+        crate::telemetry::record_request(
+            &route,
+            method.as_str(),
+            status.as_u16(),
+            elapsed.as_secs_f64(),
+        );
+        let elapsed_us = elapsed.as_micros() as u64;
         if !quiet {
             log_response(client.0, &method, &path, status, elapsed_us);
         } else if !status.is_success() {

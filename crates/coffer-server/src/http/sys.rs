@@ -1,9 +1,12 @@
-//! Health and version probes: no authentication, no audit.
+//! Health and version probes (no authentication, no audit), and the metrics (sysadmins).
 
+use super::auth::Authenticated;
+use super::error::{ApiError, ApiResult};
 use super::json::Json;
 use super::routes::Routes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use coffer_api::{ServerMode, VersionResponse};
 use coffer_node::Node;
 use std::sync::Arc;
@@ -14,6 +17,19 @@ pub(super) fn routes() -> Routes {
         .head("/sys/v1/health", health)
         .head("/", health)
         .get("/sys/v1/version", version)
+        .get("/sys/v1/metrics", metrics)
+}
+
+/// This node's metrics in the Prometheus text format, for sysadmins.
+async fn metrics(
+    State(node): State<Arc<Node>>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
+    if !caller.sysadmin {
+        return Err(ApiError::Forbidden("metrics are for sysadmins".into()));
+    }
+    let text = crate::telemetry::render(&node);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 /// 204 while the node can serve requests, 503 otherwise.

@@ -133,12 +133,14 @@ async fn accept_loop(
         tokio::spawn(async move {
             let peer = match proxy_header::arrive(&mut stream, rule).await {
                 Ok(Arrival::Direct) => {
+                    crate::telemetry::record_connection("direct");
                     if log_filter.logs_connection(peer.ip()) {
                         tracing::info!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), "connection accepted");
                     }
                     peer
                 }
                 Ok(Arrival::Proxied(client)) => {
+                    crate::telemetry::record_connection("proxied");
                     let client = client.unwrap_or(peer);
                     if log_filter.logs_connection(client.ip()) {
                         tracing::info!(log = "connection", client_ip = %client.ip(), client_port = client.port(), proxy_ip = %peer.ip(), "connection accepted");
@@ -146,6 +148,7 @@ async fn accept_loop(
                     client
                 }
                 Err(refusal) => {
+                    crate::telemetry::record_connection("refused");
                     tracing::warn!(log = "connection", client_ip = %peer.ip(), client_port = peer.port(), %refusal, "connection refused");
                     return;
                 }
