@@ -22,8 +22,9 @@ pub use request::AdminRequest;
 pub use response::{
     AdminError, AdminResponse, AuditRetentionShown, CertsInstalled, ChangeEffect,
     CheckNetworkReport, ClusterStatus, ComponentHealth, ConfigChange, ConfigShown, Created,
-    CsrsCreated, Deployed, Joined, Labeled, MasterKeyRotated, NodeStatus, PortCheck, Removed,
-    RepairReport, SysadminCreated, TokenCreated, TokenDeleted, TokenInfo, answer,
+    CsrsCreated, Deployed, Joined, Labeled, MasterKeyRotated, NodeStatus, OutboundChecked,
+    PortCheck, Removed, RepairReport, SysadminCreated, TokenCreated, TokenDeleted, TokenInfo,
+    answer,
 };
 
 /// The socket's file name inside the data directory.

@@ -128,6 +128,12 @@ pub enum AdminRequest {
         /// New maximum number of records per node.
         max_records: Option<u64>,
     },
+    /// `sdkms-cluster check-outbound URL`: fetches `url` through the node's outbound client, as
+    /// `global.proxy` routes it.
+    CheckOutbound {
+        /// An `http://` or `https://` URL.
+        url: String,
+    },
     /// `sdkms-cluster metrics`: this node's metrics in the Prometheus text format.
     Metrics,
     /// `sdkms-cluster signup enable|disable`: whether anyone may register a user.
@@ -167,6 +173,7 @@ impl AdminRequest {
             Self::RotateMasterKey => "rotate --cmk",
             Self::AuditRetention { .. } => "audit-retention",
             Self::Metrics => "metrics",
+            Self::CheckOutbound { .. } => "check-outbound",
             Self::Signup { open: true } => "signup enable",
             Self::Signup { open: false } => "signup disable",
             Self::GetCsrs { .. } => "get_csrs",

@@ -282,6 +282,19 @@ pub struct SysadminCreated {
     pub email: String,
 }
 
+/// Result of `check-outbound`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundChecked {
+    /// The URL fetched.
+    pub url: String,
+    /// The proxy it went through (credentials redacted), or `None`: directly.
+    pub via: Option<String>,
+    /// The answer's status.
+    pub status: u16,
+    /// How long it took, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
 /// Result of `audit-retention`: the retention in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRetentionShown {

@@ -202,6 +202,7 @@ fn answer_timeout(request: &AdminRequest) -> Duration {
         AdminRequest::Signup { .. }
         | AdminRequest::AuditRetention { .. }
         | AdminRequest::Metrics => SHORT_ANSWER_TIMEOUT,
+        AdminRequest::CheckOutbound { .. } => LONG_ANSWER_TIMEOUT,
         AdminRequest::ConfigWatch { timeout_secs, .. } => {
             Duration::from_secs(*timeout_secs) + SHORT_ANSWER_TIMEOUT
         }

@@ -17,6 +17,7 @@
 //! sdkms-cluster signup enable|disable
 //! sdkms-cluster audit-retention [--max-age-days N] [--max-records N]
 //! sdkms-cluster metrics
+//! sdkms-cluster check-outbound URL
 //! sdkms-cluster reset --delete-data [--reset-iptables]
 //! ```
 //!
@@ -54,8 +55,8 @@ mod cmd;
 use clap::{Parser, Subcommand};
 // The shared modules, under the names the subcommands use (`crate::client::Client`, …).
 use cmd::{
-    audit_retention, check_network, create, deploy, join, label, metrics, remove, repair, reset,
-    rotate, signup, status, sysadmin, token,
+    audit_retention, check_network, check_outbound, create, deploy, join, label, metrics, remove,
+    repair, reset, rotate, signup, status, sysadmin, token,
 };
 use coffer_admin::DEFAULT_DATA_DIR;
 use coffer_cli::{args, client, error, output, prompt};
@@ -103,6 +104,7 @@ enum Command {
     Signup(signup::SignupArgs),
     AuditRetention(audit_retention::AuditRetentionArgs),
     Metrics(metrics::MetricsArgs),
+    CheckOutbound(check_outbound::CheckOutboundArgs),
     Reset(reset::ResetArgs),
     Deploy(deploy::DeployArgs),
     Config(deploy::ConfigArgs),
@@ -125,6 +127,7 @@ impl Command {
             Self::Signup(args) => args.run(data_dir),
             Self::AuditRetention(args) => args.run(data_dir),
             Self::Metrics(args) => args.run(data_dir),
+            Self::CheckOutbound(args) => args.run(data_dir),
             Self::Reset(args) => args.run(data_dir),
             Self::Deploy(args) => args.run(data_dir),
             Self::Config(args) => args.run(data_dir),

@@ -52,6 +52,11 @@ pub const CONSUMERS: &[Consumer] = &[
         takes_effect: TakesEffect::Live,
     },
     Consumer {
+        key: "global.proxy",
+        name: "the outbound HTTP client",
+        takes_effect: TakesEffect::Live,
+    },
+    Consumer {
         key: "sdkms.useLogFilter",
         name: "the log filter",
         takes_effect: TakesEffect::Live,

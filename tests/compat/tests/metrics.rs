@@ -11,7 +11,11 @@ use sdkms::api_model::*;
 /// The metrics as a sysadmin reads them, parsed.
 fn scrape(server: &CofferServer, authorization: &str) -> anyhow::Result<prometheus_parse::Scrape> {
     let response = raw::send(server, "GET", "/sys/v1/metrics", authorization)?;
-    ensure!(response.status == 200, "metrics answered {}", response.status);
+    ensure!(
+        response.status == 200,
+        "metrics answered {}",
+        response.status
+    );
     let text = response.text();
     prometheus_parse::Scrape::parse(text.lines().map(|line| Ok(line.to_owned())))
         .context("the metrics are not in the Prometheus text format")
@@ -55,7 +59,11 @@ fn metrics_count_requests_and_crypto_operations_for_sysadmins_only() -> anyhow::
         value(
             scrape,
             "coffer_http_requests_total",
-            &[("route", "/crypto/v1/encrypt"), ("method", "POST"), ("status", "200")],
+            &[
+                ("route", "/crypto/v1/encrypt"),
+                ("method", "POST"),
+                ("status", "200"),
+            ],
         )
     };
 
@@ -84,10 +92,20 @@ fn metrics_count_requests_and_crypto_operations_for_sysadmins_only() -> anyhow::
         ) >= 7.0,
         "the latency histogram has the encryptions"
     );
-    ensure!(value(&after, "coffer_raft_is_leader", &[]) == 1.0, "a single node leads");
-    ensure!(value(&after, "coffer_raft_applied_index", &[]) > 0.0, "the applied index");
     ensure!(
-        value(&after, "coffer_api_connections_total", &[("proxy", "direct")]) > 0.0,
+        value(&after, "coffer_raft_is_leader", &[]) == 1.0,
+        "a single node leads"
+    );
+    ensure!(
+        value(&after, "coffer_raft_applied_index", &[]) > 0.0,
+        "the applied index"
+    );
+    ensure!(
+        value(
+            &after,
+            "coffer_api_connections_total",
+            &[("proxy", "direct")]
+        ) > 0.0,
         "connections by PROXY outcome"
     );
 

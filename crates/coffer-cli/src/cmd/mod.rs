@@ -2,6 +2,7 @@
 
 pub(crate) mod audit_retention;
 pub(crate) mod check_network;
+pub(crate) mod check_outbound;
 pub(crate) mod create;
 pub(crate) mod deploy;
 pub(crate) mod join;

@@ -59,6 +59,10 @@ impl Daemon {
                 self.with_node(|n| membership::audit_retention(n, max_age_days, max_records))
                     .await,
             ),
+            AdminRequest::CheckOutbound { url } => reply(
+                self.with_node(|n| crate::net::outbound::check(n, url))
+                    .await,
+            ),
             AdminRequest::Metrics => reply(
                 self.with_node(|n| async move { Ok(crate::telemetry::render(&n)) })
                     .await,

@@ -3,6 +3,7 @@
 
 pub(crate) mod listener;
 pub(crate) mod log_filter;
+pub(crate) mod outbound;
 pub(crate) mod proxy_header;
 pub(crate) mod service_tls;
 pub(crate) mod tls;
