@@ -216,6 +216,10 @@ pub struct Deployed {
     pub changes: Vec<ConfigChange>,
     /// Warnings about the new file (unknown keys, deprecated options).
     pub warnings: Vec<String>,
+    /// Each member, and when it took the configuration up (Unix milliseconds) or why that is
+    /// not known. Empty for a dry run.
+    #[serde(default)]
+    pub nodes: Vec<(String, Result<u64, String>)>,
 }
 
 /// One changed setting.

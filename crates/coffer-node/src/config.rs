@@ -27,6 +27,104 @@ pub struct Deployment {
     pub changes: Vec<SettingChange>,
     /// What is accepted in the new file but probably not meant.
     pub warnings: Vec<Warning>,
+    /// Whether each member took it up (empty for a dry run).
+    pub take_ups: Vec<TakeUp>,
+}
+
+/// Whether one member took a deployed configuration up.
+#[derive(Debug)]
+pub struct TakeUp {
+    /// The member's name.
+    pub node: String,
+    /// When it took it up (Unix milliseconds), or why that is not known.
+    pub outcome: Result<u64, String>,
+}
+
+/// The cluster-port route that asks a member when it took a configuration up.
+pub const TAKE_UP_ROUTE: &str = "/node/settings-taken-up";
+/// How long a member waits for a configuration before it answers that it has not.
+const TAKE_UP_WAIT: Duration = Duration::from_secs(10);
+
+/// What `deploy` asks a member: the SHA-256 (hex) of the deployed text.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TakeUpQuestion {
+    /// SHA-256 of the `config.yaml` text, hex.
+    pub config_sha256: String,
+}
+
+/// A member's answer: when it took the configuration up, or `None` if it has not (within
+/// the wait).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TakeUpAnswer {
+    /// Unix milliseconds.
+    pub taken_up_at_ms: Option<u64>,
+}
+
+/// A member's side of [`TAKE_UP_ROUTE`]: waits (bounded) until this node's settings hold the
+/// configuration whose hash is asked for.
+pub async fn taken_up(settings: LiveSettings, question: TakeUpQuestion) -> TakeUpAnswer {
+    let mut receiver = settings.subscribe();
+    let matches = |settings: &Settings| sha256_hex(&settings.config_yaml) == question.config_sha256;
+    if matches(&settings.current()) {
+        return TakeUpAnswer {
+            taken_up_at_ms: Some(settings.current().taken_up_at_ms),
+        };
+    }
+    let waited = tokio::time::timeout(TAKE_UP_WAIT, receiver.wait_for(|s| matches(s))).await;
+    TakeUpAnswer {
+        taken_up_at_ms: match waited {
+            Ok(Ok(settings)) => Some(settings.taken_up_at_ms),
+            _ => None,
+        },
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(coffer_crypto::digest(
+        coffer_crypto::DigestAlgorithm::Sha256,
+        text.as_bytes(),
+    ))
+}
+
+/// Asks every member when it took `config_yaml` up (this node included).
+async fn take_ups(node: &Node, config_yaml: &str) -> Vec<TakeUp> {
+    let question = TakeUpQuestion {
+        config_sha256: sha256_hex(config_yaml),
+    };
+    let mut take_ups = Vec::new();
+    for (id, info, _) in node.cluster.members() {
+        let outcome = if id == node.cluster.node_id() {
+            Ok(node.settings.current().taken_up_at_ms)
+        } else if let Some(membership) = &node.membership {
+            let answer: Result<TakeUpAnswer, _> = crate::peers::post_json(
+                membership.peers.as_ref(),
+                &info.cluster_addr,
+                TAKE_UP_ROUTE,
+                &question,
+                TAKE_UP_WAIT + Duration::from_secs(5),
+            )
+            .await;
+            match answer {
+                Ok(TakeUpAnswer {
+                    taken_up_at_ms: Some(at),
+                }) => Ok(at),
+                Ok(TakeUpAnswer {
+                    taken_up_at_ms: None,
+                }) => Err(format!(
+                    "has not taken it up after {} s",
+                    TAKE_UP_WAIT.as_secs()
+                )),
+                Err(error) => Err(format!("did not answer: {error}")),
+            }
+        } else {
+            continue;
+        };
+        take_ups.push(TakeUp {
+            node: info.name.clone(),
+            outcome,
+        });
+    }
+    take_ups
 }
 
 /// One changed setting and what acts on it.
@@ -61,6 +159,7 @@ pub async fn deploy(node: &Node, config_yaml: String, dry_run: bool) -> ServiceR
             change,
         })
         .collect();
+    let mut take_ups = Vec::new();
     if !dry_run {
         node.propose(Command::SetConfig {
             config_yaml: config_yaml.clone(),
@@ -68,11 +167,13 @@ pub async fn deploy(node: &Node, config_yaml: String, dry_run: bool) -> ServiceR
         .await?;
         published(&node.settings, &config_yaml).await?;
         tracing::info!("configuration deployed");
+        take_ups = self::take_ups(node, &config_yaml).await;
     }
     Ok(Deployment {
         dry_run,
         changes,
         warnings: next.warnings,
+        take_ups,
     })
 }
 

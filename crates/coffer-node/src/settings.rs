@@ -93,6 +93,8 @@ pub struct Settings {
     pub config: Option<ClusterConfig>,
     /// The installed API and UI certificates, if any.
     pub certificates: Option<InstalledCertificates>,
+    /// When this node took these settings up, in Unix milliseconds.
+    pub taken_up_at_ms: u64,
 }
 
 impl Settings {
@@ -105,6 +107,7 @@ impl Settings {
             config: validated(&config_yaml),
             config_yaml,
             certificates: cluster.and_then(|c| c.tls.installed.clone()),
+            taken_up_at_ms: crate::now_nanos() / 1_000_000,
         }
     }
 

@@ -8,7 +8,7 @@ use anyhow::{Context, ensure};
 use coffer_cluster_tests::{CLUSTER_PORT, ClientIdentity, StolenDisk, scenario};
 
 /// Every route of the cluster port that needs a member, with a body it could take.
-const MEMBER_ROUTES: [(&str, &str, &str); 12] = [
+const MEMBER_ROUTES: [(&str, &str, &str); 13] = [
     (
         "POST",
         "/raft/append",
@@ -40,6 +40,11 @@ const MEMBER_ROUTES: [(&str, &str, &str); 12] = [
         r#"{"version":2,"key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#,
     ),
     ("POST", "/node/master-key-versions", ""),
+    (
+        "POST",
+        "/node/settings-taken-up",
+        r#"{"config_sha256":"00"}"#,
+    ),
     (
         "POST",
         "/join/complete",

@@ -164,6 +164,12 @@ fn a_deployed_config_reaches_every_node_live_and_a_broken_one_changes_nothing() 
             .cli(&["deploy", "--config", &path, "--stage", "DEPLOY"])?
             .ok()?;
         ensure!(applied.contains("useLogFilter"), "deploy output: {applied}");
+        for name in cluster.names(1..=3) {
+            ensure!(
+                applied.contains(&format!("{name}: took it up at")),
+                "deploy reports when {name} took it up: {applied}"
+            );
+        }
         for (number, version, watcher) in watchers {
             let seen = watcher.wait(Duration::from_secs(150))?.ok()?;
             let seen: serde_json::Value = serde_json::from_str(&seen)?;
@@ -238,8 +244,9 @@ fn a_deployed_config_reaches_every_node_live_and_a_broken_one_changes_nothing() 
         ] {
             let out = deploy(name, &every_key_changed(syslog))?;
             ensure!(
-                out.ends_with("stored for the whole cluster; this node has taken it up\n"),
-                "deploy's last line: {out}"
+                out.contains("stored for the whole cluster\n")
+                    && out.lines().filter(|l| l.contains(": took it up at ")).count() == 3,
+                "deploy reports that every node took it up: {out}"
             );
             lines.extend(
                 out.lines()

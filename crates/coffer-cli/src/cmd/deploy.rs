@@ -4,7 +4,7 @@
 
 use crate::client::{Client, decode_payload};
 use crate::error::CliError;
-use crate::output::print_stdout;
+use crate::output::{format_unix_time, print_stdout};
 use coffer_admin::{AdminRequest, ChangeEffect, ConfigShown, Deployed};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,24 @@ impl DeployArgs {
         let deployed: Deployed =
             decode_payload("deploy", Client::new(data_dir).request(&request)?)?;
         print_stdout(&render(&deployed));
-        Ok(())
+        let behind: Vec<&str> = deployed
+            .nodes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|(node, _)| node.as_str())
+            .collect();
+        if behind.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::ReportFailed {
+            message: format!(
+                "the configuration is stored, but {} did not confirm taking it up",
+                behind.join(", ")
+            ),
+            hint: "each member takes it up when it applies the change; check it with \
+                   `sdkms-cluster config show` on that node"
+                .into(),
+        })
     }
 }
 
@@ -181,7 +198,16 @@ fn render(deployed: &Deployed) -> String {
     if deployed.dry_run {
         out.push_str("dry run: nothing was applied\n");
     } else {
-        out.push_str("stored for the whole cluster; this node has taken it up\n");
+        out.push_str("stored for the whole cluster\n");
+        for (node, outcome) in &deployed.nodes {
+            match outcome {
+                Ok(at_ms) => out.push_str(&format!(
+                    "{node}: took it up at {}\n",
+                    format_unix_time(at_ms / 1000)
+                )),
+                Err(why) => out.push_str(&format!("{node}: {why}\n")),
+            }
+        }
     }
     out
 }
@@ -203,6 +229,7 @@ mod tests {
                 note: None,
             }],
             warnings: vec!["unknown key `global.foo` (line 3)".into()],
+            nodes: Vec::new(),
         };
         let text = render(&deployed);
         assert!(
@@ -211,5 +238,25 @@ mod tests {
         );
         assert!(text.contains("warning: unknown key"), "{text}");
         assert!(text.ends_with("dry run: nothing was applied\n"), "{text}");
+    }
+
+    #[test]
+    fn a_deploy_names_when_each_node_took_it_up_and_which_did_not() {
+        let deployed = Deployed {
+            dry_run: false,
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            nodes: vec![
+                ("node1".into(), Ok(1_700_000_000_000)),
+                ("node2".into(), Err("did not answer: connection refused".into())),
+            ],
+        };
+        assert_eq!(
+            render(&deployed),
+            "no setting changes\n\
+             stored for the whole cluster\n\
+             node1: took it up at 2023-11-14T22:13:20Z\n\
+             node2: did not answer: connection refused\n"
+        );
     }
 }

@@ -23,6 +23,11 @@ pub(crate) async fn deploy(
             .iter()
             .map(ToString::to_string)
             .collect(),
+        nodes: deployment
+            .take_ups
+            .into_iter()
+            .map(|take_up| (take_up.node, take_up.outcome))
+            .collect(),
     })
 }
 

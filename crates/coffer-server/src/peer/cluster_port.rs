@@ -10,6 +10,7 @@
 //! | `POST /node/removed`                    | the current leader                             |
 //! | `POST /node/master-key`                 | the current leader (a rotation's new key)      |
 //! | `POST /node/master-key-versions`        | the current leader                             |
+//! | `POST /node/settings-taken-up`          | any member (a `deploy` asking when it applied) |
 //! | `POST /join/complete`                   | a member relaying it, or the pending joiner    |
 //! | `GET /join/cluster-info`, `POST /join/request` | anyone: the join token authenticates   |
 
@@ -143,6 +144,10 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
             post(held_master_keys).route_layer(only(PeerCallers::Leader)),
         )
         .route(
+            coffer_node::config::TAKE_UP_ROUTE,
+            post(settings_taken_up).route_layer(only(PeerCallers::AnyMember)),
+        )
+        .route(
             "/join/complete",
             post(join::complete).route_layer(only(PeerCallers::MemberOrJoiner)),
         )
@@ -202,6 +207,13 @@ async fn take_master_key(State(node): State<Arc<Node>>, body: axum::body::Bytes)
         Ok(held) => Json(held).into_response(),
         Err(error) => (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     }
+}
+
+async fn settings_taken_up(
+    State(node): State<Arc<Node>>,
+    Json(question): Json<coffer_node::config::TakeUpQuestion>,
+) -> Json<coffer_node::config::TakeUpAnswer> {
+    Json(coffer_node::config::taken_up(node.settings.clone(), question).await)
 }
 
 async fn held_master_keys(State(node): State<Arc<Node>>) -> Json<master_keys::HeldVersions> {
