@@ -245,7 +245,11 @@ fn a_deployed_config_reaches_every_node_live_and_a_broken_one_changes_nothing() 
             let out = deploy(name, &every_key_changed(syslog))?;
             ensure!(
                 out.contains("stored for the whole cluster\n")
-                    && out.lines().filter(|l| l.contains(": took it up at ")).count() == 3,
+                    && out
+                        .lines()
+                        .filter(|l| l.contains(": took it up at "))
+                        .count()
+                        == 3,
                 "deploy reports that every node took it up: {out}"
             );
             lines.extend(

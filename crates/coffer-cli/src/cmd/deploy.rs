@@ -248,7 +248,10 @@ mod tests {
             warnings: Vec::new(),
             nodes: vec![
                 ("node1".into(), Ok(1_700_000_000_000)),
-                ("node2".into(), Err("did not answer: connection refused".into())),
+                (
+                    "node2".into(),
+                    Err("did not answer: connection refused".into()),
+                ),
             ],
         };
         assert_eq!(
