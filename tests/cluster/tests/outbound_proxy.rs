@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, ensure};
 use coffer_cluster_tests::{CONFIG_YAML, DEADLINE, scenario, wait_until};
 
-const PROXY: &str = "127.24.0.9:8888";
+// Not tinyproxy's default port, in case a system instance runs.
+const PROXY: &str = "127.24.0.9:18888";
 const LOCAL: &str = "127.24.0.21:8080";
 
 /// tinyproxy in the foreground; killed when dropped.
