@@ -8,9 +8,9 @@
 
 use crate::{Node, ServiceError, ServiceResult};
 
-/// Who may call a route.
+/// Who may call one of the node's own routes (`coffer_cluster::PeerCallers` rules Raft's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerCallers {
+pub enum NodeRouteCallers {
     /// Any current member, voter or learner.
     AnyMember,
     /// Only the member this node knows as the current leader.
@@ -24,7 +24,7 @@ pub enum PeerCallers {
 /// admits it; otherwise why not.
 pub fn authorize(
     node: &Node,
-    callers: PeerCallers,
+    callers: NodeRouteCallers,
     presented: Option<&[u8; 32]>,
 ) -> ServiceResult<u64> {
     let key = presented.ok_or_else(|| {
@@ -32,8 +32,8 @@ pub fn authorize(
     })?;
     let member = node.cluster.member_with_key(key);
     match (callers, member) {
-        (PeerCallers::AnyMember | PeerCallers::MemberOrJoiner, Some(id)) => Ok(id),
-        (PeerCallers::Leader, Some(id)) => {
+        (NodeRouteCallers::AnyMember | NodeRouteCallers::MemberOrJoiner, Some(id)) => Ok(id),
+        (NodeRouteCallers::Leader, Some(id)) => {
             if node.cluster.is_leader_known_as(id) {
                 Ok(id)
             } else {
@@ -42,12 +42,12 @@ pub fn authorize(
                 )))
             }
         }
-        (PeerCallers::MemberOrJoiner, None) => node
+        (NodeRouteCallers::MemberOrJoiner, None) => node
             .membership
             .as_ref()
             .and_then(|m| m.join_gate.joiner_with_key(key))
             .ok_or_else(not_a_member),
-        (PeerCallers::AnyMember | PeerCallers::Leader, None) => Err(not_a_member()),
+        (NodeRouteCallers::AnyMember | NodeRouteCallers::Leader, None) => Err(not_a_member()),
     }
 }
 

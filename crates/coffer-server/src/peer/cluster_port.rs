@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use coffer_node::Node;
 use coffer_node::master_keys;
 use coffer_node::membership::{self, LeaderAction};
-use coffer_node::peer_access::{self, PeerCallers};
+use coffer_node::peer_access::{self, NodeRouteCallers};
 use coffer_peer::PresentedKey;
 use rustls::ServerConfig;
 use std::io;
@@ -129,27 +129,27 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .merge(coffer_peer::raft_router(node.cluster.clone()))
         .route(
             "/node/leader-action",
-            post(leader_action).route_layer(only(PeerCallers::AnyMember)),
+            post(leader_action).route_layer(only(NodeRouteCallers::AnyMember)),
         )
         .route(
             "/node/removed",
-            post(removed).route_layer(only(PeerCallers::Leader)),
+            post(removed).route_layer(only(NodeRouteCallers::Leader)),
         )
         .route(
             master_keys::OFFER_ROUTE,
-            post(take_master_key).route_layer(only(PeerCallers::Leader)),
+            post(take_master_key).route_layer(only(NodeRouteCallers::Leader)),
         )
         .route(
             master_keys::HELD_ROUTE,
-            post(held_master_keys).route_layer(only(PeerCallers::Leader)),
+            post(held_master_keys).route_layer(only(NodeRouteCallers::Leader)),
         )
         .route(
             coffer_node::config::TAKE_UP_ROUTE,
-            post(settings_taken_up).route_layer(only(PeerCallers::AnyMember)),
+            post(settings_taken_up).route_layer(only(NodeRouteCallers::AnyMember)),
         )
         .route(
             "/join/complete",
-            post(join::complete).route_layer(only(PeerCallers::MemberOrJoiner)),
+            post(join::complete).route_layer(only(NodeRouteCallers::MemberOrJoiner)),
         )
         .route("/join/cluster-info", get(join::cluster_info))
         .route("/join/request", post(join::request))
@@ -174,7 +174,7 @@ async fn pass_on_key(
 
 /// Lets through only the callers `callers` admits.
 async fn admit(
-    State((node, callers)): State<(Arc<Node>, PeerCallers)>,
+    State((node, callers)): State<(Arc<Node>, NodeRouteCallers)>,
     ConnectInfo(peer): ConnectInfo<PeerInfo>,
     request: Request,
     next: Next,
