@@ -660,37 +660,38 @@ impl State {
 
     /// Drops session records that can no longer matter at time `at`.
     fn prune_sessions(&mut self, at: UnixTime, changed: &mut Vec<RecordKey>) {
-        let expired: Vec<SessionId> = self
-            .revoked_sessions
-            .iter()
-            .filter(|(_, until)| **until < at)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            self.revoked_sessions.remove(&id);
-            changed.push(RecordKey::new(Table::RevokedSessions, id.uuid()));
-        }
-        let expired: Vec<SessionId> = self
-            .session_accounts
-            .iter()
-            .filter(|(_, s)| s.until < at)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            self.session_accounts.remove(&id);
-            changed.push(RecordKey::new(Table::SessionAccounts, id.uuid()));
-        }
-        let expired: Vec<SessionId> = self
-            .sessions_seen
-            .iter()
-            .filter(|(_, s)| s.until < at)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            self.sessions_seen.remove(&id);
-            changed.push(RecordKey::new(Table::SessionsSeen, id.uuid()));
-        }
+        prune(
+            &mut self.revoked_sessions,
+            Table::RevokedSessions,
+            changed,
+            |until| *until >= at,
+        );
+        prune(
+            &mut self.session_accounts,
+            Table::SessionAccounts,
+            changed,
+            |s| s.until >= at,
+        );
+        prune(&mut self.sessions_seen, Table::SessionsSeen, changed, |s| {
+            s.until >= at
+        });
     }
+}
+
+/// Drops the session records of `table` that `alive` rejects, noting each as changed.
+fn prune<V>(
+    records: &mut BTreeMap<SessionId, V>,
+    table: Table,
+    changed: &mut Vec<RecordKey>,
+    alive: impl Fn(&V) -> bool,
+) {
+    records.retain(|id, record| {
+        let keep = alive(record);
+        if !keep {
+            changed.push(RecordKey::new(table, id.uuid()));
+        }
+        keep
+    });
 }
 
 mod accounts;

@@ -4,7 +4,7 @@
 //! leaves one audit record saying how much and why.
 
 use crate::Node;
-use crate::audit::{ActionType, AuditRecord, Severity};
+use crate::audit::{AuditRecord, Severity};
 use coffer_core::AuditRetention;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,23 +45,12 @@ pub async fn prune_once(node: &Node) -> anyhow::Result<u64> {
     }
     if deleted > 0 {
         tracing::info!(deleted, ?retention, "pruned the audit log");
+        let message = format!(
+            "Audit retention deleted {deleted} records of this node (older than {} days, or beyond the newest {})",
+            retention.max_age_days, retention.max_records
+        );
         node.audit
-            .record(AuditRecord {
-                time_nanos: crate::now_nanos(),
-                account: None,
-                action: ActionType::Administrative,
-                actor: None,
-                object: None,
-                groups: Vec::new(),
-                message: format!(
-                    "Audit retention deleted {deleted} records of this node (older than {} days, or beyond the newest {})",
-                    retention.max_age_days, retention.max_records
-                ),
-                severity: Severity::Info,
-                status: 200,
-                client_ip: None,
-                response_time_nanos: 0,
-            })
+            .record(AuditRecord::system(message, Severity::Info, 200))
             .await;
     }
     Ok(deleted)

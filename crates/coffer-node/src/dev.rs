@@ -12,8 +12,6 @@ use coffer_core::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -159,18 +157,10 @@ pub fn write_credentials(
         ca_cert_pem,
         pid: std::process::id(),
     };
-    let path = dir.join(CREDENTIALS_FILE);
-    let partial = dir.join(format!(".{CREDENTIALS_FILE}.partial"));
-    let _ = std::fs::remove_file(&partial);
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&partial)?;
-    out.write_all(&serde_json::to_vec_pretty(&file)?)?;
-    out.sync_all()?;
-    std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::private_file::write(
+        &dir.join(CREDENTIALS_FILE),
+        &serde_json::to_vec_pretty(&file)?,
+    )
 }
 
 fn api(error: crate::error::ServiceError) -> anyhow::Error {

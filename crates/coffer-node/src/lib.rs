@@ -44,6 +44,7 @@ pub mod password_pool;
 pub mod passwords;
 pub mod peer_access;
 pub mod peers;
+pub mod private_file;
 pub mod session;
 pub mod session_reports;
 pub mod settings;

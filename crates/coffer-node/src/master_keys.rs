@@ -351,9 +351,8 @@ pub fn retire_destroyed(node: &Node) -> anyhow::Result<()> {
     let versions = node.cluster.state().read().master_keys();
     let vault = node.vault();
     if vault
-        .versions()
-        .first()
-        .is_none_or(|oldest| *oldest > versions.retired_through)
+        .oldest_version()
+        .is_none_or(|oldest| oldest > versions.retired_through)
     {
         return Ok(());
     }

@@ -178,6 +178,11 @@ impl Vault {
         Ok(self)
     }
 
+    /// The oldest version held.
+    pub fn oldest_version(&self) -> Option<u32> {
+        self.read(|keys| keys.keys().next().copied())
+    }
+
     /// The versions held, oldest first.
     pub fn versions(&self) -> Vec<u32> {
         self.read(|keys| keys.keys().copied().collect())
@@ -329,7 +334,7 @@ impl Vault {
         let sealed = keeper
             .seal
             .seal(NodePurpose::ClusterMasterKey, &self.encode())?;
-        write_private_file(&keeper.path, &sealed)
+        crate::private_file::write(&keeper.path, &sealed)
     }
 
     /// Every master key, sealed to the transport public key of the joining node `joiner`
@@ -443,29 +448,6 @@ pub fn load_or_create_master_keys(seal: Arc<NodeSeal>, dir: &Path) -> anyhow::Re
     let vault = keep_master_keys(seal, dir, Vault::generate()?)?;
     tracing::info!("generated and sealed a new cluster master key");
     Ok(vault)
-}
-
-/// Writes `bytes` to `path` (mode 0600) through a temporary file renamed over it, synced, so
-/// that a crash leaves the old file or the new one, whole.
-fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let partial = path.with_extension("partial");
-    let _ = fs::remove_file(&partial);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&partial)
-        .with_context(|| format!("creating {}", partial.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", partial.display()))?;
-    fs::rename(&partial, path).with_context(|| format!("replacing {}", path.display()))?;
-    if let Some(dir) = path.parent() {
-        fs::File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .with_context(|| format!("syncing {}", dir.display()))?;
-    }
-    Ok(())
 }
 
 /// Reads the platform secret, creating it (mode 0600) on first start.

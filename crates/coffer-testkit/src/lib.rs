@@ -32,6 +32,7 @@
 //! ```
 
 mod credentials;
+pub mod files;
 mod http;
 pub mod process;
 mod server;

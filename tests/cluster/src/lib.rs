@@ -35,6 +35,7 @@
 mod api;
 mod cli;
 mod cluster;
+pub mod curl;
 mod node;
 mod status;
 mod stolen;

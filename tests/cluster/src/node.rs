@@ -209,6 +209,23 @@ impl Node {
         self.spawn_cli(args)?.wait(CLI_TIMEOUT)
     }
 
+    /// `deploy --config FILE --stage DEPLOY` of `config_yaml` (written to a file in the node's
+    /// scratch directory); its output, an error unless it succeeds.
+    pub fn deploy(&self, config_yaml: &str) -> anyhow::Result<String> {
+        let run = self.runs.fetch_add(1, Ordering::Relaxed);
+        let path = self.scratch_path.join(format!("deploy-{run:03}.yaml"));
+        std::fs::write(&path, config_yaml)
+            .with_context(|| format!("writing {}", path.display()))?;
+        self.cli(&[
+            "deploy",
+            "--config",
+            &path.to_string_lossy(),
+            "--stage",
+            "DEPLOY",
+        ])?
+        .ok()
+    }
+
     /// Starts `sdkms-cluster --data-dir DIR ARGS…` in the background.
     pub fn spawn_cli(&self, args: &[&str]) -> anyhow::Result<CliRun> {
         let run = self.runs.fetch_add(1, Ordering::Relaxed);

@@ -3,7 +3,7 @@
 //! disk, after a restart), sessions signed under the old key end, and afterwards no file of
 //! any node holds the old master key — in the clear, in base64, or in its old sealed form.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use coffer_cluster_tests::{ApiClient, DEADLINE, scenario, status_of, wait_until};
 use coffer_node::vault::{self, MASTER_KEYS_FILE, NodeSeal};
+use coffer_testkit::files::{contains, files_under};
 use uuid::Uuid;
 
 #[test]
@@ -144,7 +145,7 @@ fn rotating_the_master_key_under_load_loses_nothing_and_leaves_no_trace_of_the_o
                 .data_dir()
                 .parent()
                 .context("the node's scratch directory")?;
-            let files = every_file(scratch)?;
+            let files = files_under(scratch)?;
             ensure!(
                 files.len() >= 3,
                 "node{number}'s files were found: {files:?}"
@@ -184,33 +185,6 @@ fn master_keys_of(data_dir: &Path) -> anyhow::Result<MasterKeys> {
             .collect(),
         sealed_file: std::fs::read(data_dir.join(MASTER_KEYS_FILE))?,
     })
-}
-
-/// Every regular file under `dir`, recursively.
-fn every_file(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
-        {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    Ok(files)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty()
-        && haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
 }
 
 /// Threads sending requests round-robin over the nodes as the app (its API key on every

@@ -89,20 +89,9 @@ fn outbound_calls_use_the_proxy_except_for_excluded_hosts() {
         );
 
         eprintln!("--- deploy global.proxy, excluding internal.test");
-        let path = dir.path().join("config.yaml");
-        std::fs::write(
-            &path,
-            format!("{CONFIG_YAML}  proxy:\n    url: http://{PROXY}\n    exclude: internal.test\n"),
-        )?;
-        let deployed = node
-            .cli(&[
-                "deploy",
-                "--config",
-                &path.to_string_lossy(),
-                "--stage",
-                "DEPLOY",
-            ])?
-            .ok()?;
+        let deployed = node.deploy(&format!(
+            "{CONFIG_YAML}  proxy:\n    url: http://{PROXY}\n    exclude: internal.test\n"
+        ))?;
         ensure!(
             deployed.contains("the outbound HTTP client acts on it"),
             "deploy output: {deployed}"

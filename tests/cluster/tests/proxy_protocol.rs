@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, bail, ensure};
-use coffer_cluster_tests::{API_PORT, CONFIG_YAML, DEADLINE, Node, scenario, wait_until};
+use coffer_cluster_tests::{API_PORT, CONFIG_YAML, DEADLINE, Node, curl, scenario, wait_until};
 
 /// Where HAProxy listens (with a v1 header, a v2 header, and none), where it connects from,
 /// and where the client connects from.
@@ -77,57 +77,20 @@ fn request(
     path: &str,
     extra: &[&str],
 ) -> anyhow::Result<Option<u16>> {
-    let mut command = Command::new("curl");
-    command
-        .args([
-            "--silent",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-        ])
-        .args([
-            "--max-time",
-            "10",
-            "--interface",
-            source,
-            "--request",
-            method,
-        ])
-        .arg("--cacert")
-        .arg(ca)
-        .args(extra);
+    let mut args = vec!["--request".to_owned(), method.to_owned()];
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     if let Some(port) = via {
-        command
-            .arg("--connect-to")
-            .arg(format!("{}:{API_PORT}:{HAPROXY}:{port}", node.ip()));
+        args.push("--connect-to".into());
+        args.push(format!("{}:{API_PORT}:{HAPROXY}:{port}", node.ip()));
     }
-    let output = command
-        .arg(format!("{}{path}", node.api_url()))
-        .output()
-        .context("running curl")?;
-    let code: u16 = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    Ok((code != 0).then_some(code))
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl::status(source, ca, &args, &format!("{}{path}", node.api_url()))
 }
 
-fn deploy(node: &Node, dir: &Path, proxy_header: &str) -> anyhow::Result<()> {
-    let path = dir.join("config.yaml");
-    std::fs::write(
-        &path,
-        format!("{CONFIG_YAML}sdkms:\n  proxyHeaderConfig: \"{proxy_header}\"\n"),
-    )?;
-    let out = node
-        .cli(&[
-            "deploy",
-            "--config",
-            &path.to_string_lossy(),
-            "--stage",
-            "DEPLOY",
-        ])?
-        .ok()?;
+fn deploy(node: &Node, proxy_header: &str) -> anyhow::Result<()> {
+    let out = node.deploy(&format!(
+        "{CONFIG_YAML}sdkms:\n  proxyHeaderConfig: \"{proxy_header}\"\n"
+    ))?;
     ensure!(
         out.contains("PROXY protocol step acts on it"),
         "deploy says the change is acted on: {out}"
@@ -159,23 +122,14 @@ impl Load {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let port = via.load(Ordering::Relaxed);
-                    let output = Command::new("curl")
-                        .args([
-                            "--silent",
-                            "--output",
-                            "/dev/null",
-                            "--write-out",
-                            "%{http_code}",
-                        ])
-                        .args(["--max-time", "10", "--interface", CLIENT])
-                        .arg("--cacert")
-                        .arg(&ca)
-                        .arg("--connect-to")
-                        .arg(format!("{ip}:{API_PORT}:{HAPROXY}:{port}"))
-                        .arg(format!("{url}/sys/v1/health"))
-                        .output();
+                    let output = curl::status(
+                        CLIENT,
+                        &ca,
+                        &["--connect-to", &format!("{ip}:{API_PORT}:{HAPROXY}:{port}")],
+                        &format!("{url}/sys/v1/health"),
+                    );
                     match output {
-                        Ok(output) if output.stdout == b"204" => {
+                        Ok(Some(204)) => {
                             answered.fetch_add(1, Ordering::Relaxed);
                         }
                         other => failed
@@ -260,7 +214,7 @@ fn haproxy_passes_the_client_address_and_nobody_can_forge_it() {
         );
 
         eprintln!("--- maybefrom HAProxy's address: both header versions name the client");
-        deploy(node, dir.path(), &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
+        deploy(node, &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
         wait_until("the node takes headers from HAProxy", DEADLINE, || {
             ensure!(health(CLIENT, Some(V2_PORT))? == Some(204), "not yet");
             Ok(())
@@ -316,11 +270,7 @@ fn haproxy_passes_the_client_address_and_nobody_can_forge_it() {
         );
 
         eprintln!("--- requiredfrom: HAProxy must send one");
-        deploy(
-            node,
-            dir.path(),
-            &format!("requiredfrom={HAPROXY_SOURCE}/32"),
-        )?;
+        deploy(node, &format!("requiredfrom={HAPROXY_SOURCE}/32"))?;
         wait_until("the node requires headers from HAProxy", DEADLINE, || {
             ensure!(health(CLIENT, Some(PLAIN_PORT))?.is_none(), "not yet");
             Ok(())
@@ -372,21 +322,17 @@ fn haproxy_passes_the_client_address_and_nobody_can_forge_it() {
         eprintln!("--- the guide's disable and enable sequences under load: no failed request");
         let load = Load::start(node, &ca, V2_PORT);
         load.wait_for_more(10)?;
-        deploy(node, dir.path(), &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
+        deploy(node, &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
         load.wait_for_more(10)?;
         load.route_via(PLAIN_PORT); // the header is turned off on the load balancer
         load.wait_for_more(10)?;
-        deploy(node, dir.path(), "disabled")?;
+        deploy(node, "disabled")?;
         load.wait_for_more(10)?;
-        deploy(node, dir.path(), &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
+        deploy(node, &format!("maybefrom={HAPROXY_SOURCE}/32"))?;
         load.wait_for_more(10)?;
         load.route_via(V2_PORT); // the header is turned on again
         load.wait_for_more(10)?;
-        deploy(
-            node,
-            dir.path(),
-            &format!("requiredfrom={HAPROXY_SOURCE}/32"),
-        )?;
+        deploy(node, &format!("requiredfrom={HAPROXY_SOURCE}/32"))?;
         load.wait_for_more(10)?;
         let (answered, failed) = load.stop()?;
         eprintln!(

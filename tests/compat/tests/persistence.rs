@@ -9,6 +9,7 @@ use coffer_compat_tests::data::{b64, leak_forms, random_bytes, unique_name};
 use coffer_compat_tests::der;
 use coffer_compat_tests::keys::{self, by_kid, kid};
 use coffer_compat_tests::{CofferServer, sdkms};
+use coffer_testkit::files::{contains, files_under};
 use sdkms::api_model::*;
 
 /// The one file in the data directory that holds secrets in the clear on purpose: the dev
@@ -303,27 +304,4 @@ fn scan(root: &Path, secrets: &[(&str, Vec<u8>)]) -> anyhow::Result<Scan> {
         scanned.push((file, bytes.len()));
     }
     Ok(Scan { scanned, leaks })
-}
-
-fn files_under(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
-        {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    Ok(files)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }

@@ -213,6 +213,12 @@ impl AuditRecord {
                 400,
             ),
         };
+        Self::system(message, severity, status)
+    }
+
+    /// The record of something the node did on its own or for its operator, outside any
+    /// account and without an API caller.
+    pub fn system(message: String, severity: Severity, status: u16) -> Self {
         Self {
             time_nanos: crate::now_nanos(),
             account: None,

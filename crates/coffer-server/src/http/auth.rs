@@ -62,8 +62,11 @@ pub(crate) async fn authenticate(
     let request_id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("request", request_id);
     let health_check = LogFilter::is_health_check(request.method(), request.uri().path());
-    log_filter.saw(client.0.ip(), health_check);
-    let quiet = health_check && log_filter.on();
+    let filtering = log_filter.on();
+    if filtering {
+        log_filter.saw(client.0.ip(), health_check);
+    }
+    let quiet = health_check && filtering;
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let route = request
         .extensions()

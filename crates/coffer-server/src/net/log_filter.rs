@@ -51,11 +51,8 @@ impl LogFilter {
         !self.on() || !self.lock().get(&client).copied().unwrap_or(false)
     }
 
-    /// Records what `client` asked for (while the filter is on).
+    /// Records what `client` asked for (call it while the filter is on).
     pub(crate) fn saw(&self, client: IpAddr, health_check: bool) {
-        if !self.on() {
-            return;
-        }
         let mut profiles = self.lock();
         if profiles.len() >= MAX_PROFILED && !profiles.contains_key(&client) {
             profiles.clear();
