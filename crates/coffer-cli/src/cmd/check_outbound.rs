@@ -9,8 +9,9 @@ use std::path::Path;
 
 /// Fetch URL (GET) through this node's outbound client and say how it went.
 ///
-/// The call goes through global.proxy, unless its exclude list names the host; the answer says
-/// which, with the status. Exits with 1 when the URL could not be fetched.
+/// The call goes through global.proxy, unless its exclude list names the host or the host is
+/// loopback; the answer says which, with the status. Exits with 1 when the URL could not be
+/// fetched.
 #[derive(clap::Args, Debug)]
 pub(crate) struct CheckOutboundArgs {
     /// An http:// or https:// URL.

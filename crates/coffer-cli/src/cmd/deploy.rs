@@ -9,7 +9,11 @@ use coffer_admin::{AdminRequest, ChangeEffect, ConfigShown, Deployed};
 use std::path::{Path, PathBuf};
 
 /// Validate a changed config.yaml and store it for the whole cluster, without downtime. The
-/// output says, for each changed key, whether this version of Coffer acts on it.
+/// output says, for each changed key, whether this version of Coffer acts on it, and when each
+/// node took the new configuration up.
+///
+/// Exits with 1 when a node did not confirm within 10 s (the configuration is stored all the
+/// same).
 #[derive(clap::Args, Debug)]
 pub(crate) struct DeployArgs {
     /// The configuration file.
